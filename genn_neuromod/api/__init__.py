@@ -1,0 +1,1 @@
+"""The PyGeNN 5 API: model definitions, initialisers, references, groups and ``GeNNModel``."""

@@ -1,0 +1,240 @@
+"""``GeNNModel``: define, build, load and run a model, with PyGeNN 5's names."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..compiler.errors import ModelError
+from .enums import PlogSeverity
+from .groups import CurrentSource, CustomUpdate, NeuronGroup, SynapseGroup
+from .init import PostsynapticInit, SparseConnectivityInit, WeightUpdateInit
+from .snippets import CurrentSourceModelBase, CustomUpdateModelBase, NeuronModelBase, resolve_snippet
+
+#: backend names accepted by ``GeNNModel(backend=...)``
+BACKEND_ALIASES = {None: "single_threaded_cpu", "cpu": "single_threaded_cpu",
+                   "single_threaded_cpu": "single_threaded_cpu", "cuda": "cuda"}
+
+
+class GeNNModel:
+    """A spiking network model (PyGeNN 5's ``GeNNModel``).
+
+    Args:
+        precision: type of ``scalar`` (``"float"`` or ``"double"``).
+        model_name: name of the model (used for the generated code's folder).
+        backend: ``"single_threaded_cpu"`` (alias ``"cpu"``, the default) or ``"cuda"``.
+        time_precision: type of time (defaults to ``precision``).
+        **preference_kwargs: backend preferences; ``optimize_code`` (default True),
+            ``num_threads`` (OpenMP threads, default 1) and ``compiler`` are understood.
+    """
+
+    def __init__(self, precision: str = "float", model_name: str = "GeNNModel", backend: str | None = None,
+                 time_precision: str | None = None, genn_log_level: PlogSeverity = PlogSeverity.WARNING,
+                 code_gen_log_level: PlogSeverity = PlogSeverity.WARNING,
+                 transpiler_log_level: PlogSeverity = PlogSeverity.WARNING,
+                 runtime_log_level: PlogSeverity = PlogSeverity.WARNING,
+                 backend_log_level: PlogSeverity = PlogSeverity.WARNING, **preference_kwargs: Any):
+        self.precision = _precision(precision, "precision")
+        self.time_precision = _precision(time_precision or self.precision, "time_precision")
+        self.name = model_name
+        if backend not in BACKEND_ALIASES:
+            raise ValueError(f"unknown backend '{backend}'; use one of: cpu, single_threaded_cpu, cuda")
+        self._backend_name = BACKEND_ALIASES[backend]
+        self._preferences = dict(preference_kwargs)
+        self._dt = 0.1
+        self.batch_size = 1
+        self.seed = 0
+        self.timing_enabled = False
+        self.default_var_location = None
+        self.default_sparse_connectivity_location = None
+        self.neuron_populations: dict[str, NeuronGroup] = {}
+        self.synapse_populations: dict[str, SynapseGroup] = {}
+        self.current_sources: dict[str, CurrentSource] = {}
+        self.custom_updates: dict[str, CustomUpdate] = {}
+        self.custom_connectivity_updates: dict[str, Any] = {}
+        self._built = False
+        self._loaded = False
+        self._build_result = None
+        self._runtime = None
+        self._timestep = 0
+
+    # -- properties ------------------------------------------------------
+    @property
+    def backend_name(self) -> str:
+        return self._backend_name
+
+    @property
+    def dt(self) -> float:
+        return self._dt
+
+    @dt.setter
+    def dt(self, value: float) -> None:
+        if self._built:
+            raise RuntimeError("GeNN model already built")
+        if value <= 0:
+            raise ValueError(f"dt must be positive, got {value}")
+        self._dt = float(value)
+
+    dT = dt
+
+    @property
+    def timestep(self) -> int:
+        return self._runtime.timestep if self._runtime is not None else self._timestep
+
+    @timestep.setter
+    def timestep(self, value: int) -> None:
+        self._require_loaded().timestep = int(value)
+
+    @property
+    def t(self) -> float:
+        return self.timestep * self._dt
+
+    @property
+    def build_time(self) -> float:
+        return self._build_result.build_time if self._build_result is not None else 0.0
+
+    # timing properties of PyGeNN (timing is not instrumented on the embedded engine)
+    neuron_update_time = init_time = presynaptic_update_time = postsynaptic_update_time = property(
+        lambda self: 0.0)
+    synapse_dynamics_time = init_sparse_time = property(lambda self: 0.0)
+
+    # -- building the network -------------------------------------------
+    def _check_new(self, name: str) -> None:
+        if self._built:
+            raise RuntimeError("GeNN model already built")
+        taken = (self.neuron_populations, self.synapse_populations, self.current_sources, self.custom_updates)
+        if any(name in d for d in taken):
+            raise ModelError(f"a group named '{name}' already exists in model '{self.name}'")
+
+    def add_neuron_population(self, pop_name: str, num_neurons: int, neuron, params: dict | None = None,
+                              vars: dict | None = None) -> NeuronGroup:
+        """Add a population of ``num_neurons`` neurons of a model (built-in name or model object)."""
+        from ..builtins import neuron_models
+
+        self._check_new(pop_name)
+        model = resolve_snippet(neuron, NeuronModelBase, neuron_models.REGISTRY)
+        group = NeuronGroup(self, pop_name, num_neurons, model, params or {}, vars or {})
+        self.neuron_populations[pop_name] = group
+        return group
+
+    def add_synapse_population(self, pop_name: str, matrix_type, source: NeuronGroup, target: NeuronGroup,
+                               weight_update_init: WeightUpdateInit, postsynaptic_init: PostsynapticInit,
+                               connectivity_init: SparseConnectivityInit | None = None) -> SynapseGroup:
+        """Connect ``source`` to ``target`` with a weight update and a postsynaptic model."""
+        self._check_new(pop_name)
+        if not isinstance(weight_update_init, WeightUpdateInit):
+            raise TypeError(f"synapse population '{pop_name}': weight_update_init must come from "
+                            "init_weight_update(...)")
+        if not isinstance(postsynaptic_init, PostsynapticInit):
+            raise TypeError(f"synapse population '{pop_name}': postsynaptic_init must come from "
+                            "init_postsynaptic(...)")
+        group = SynapseGroup(self, pop_name, matrix_type, source, target, weight_update_init, postsynaptic_init,
+                             connectivity_init)
+        source.out_syn.append(group)
+        target.in_syn.append(group)
+        self.synapse_populations[pop_name] = group
+        return group
+
+    def add_current_source(self, cs_name: str, current_source_model, pop: NeuronGroup,
+                           params: dict | None = None, vars: dict | None = None,
+                           var_refs: dict | None = None) -> CurrentSource:
+        """Inject current into ``pop`` with a current source model."""
+        from ..builtins import current_source_models
+
+        self._check_new(cs_name)
+        model = resolve_snippet(current_source_model, CurrentSourceModelBase, current_source_models.REGISTRY)
+        group = CurrentSource(self, cs_name, model, pop, params or {}, vars or {}, var_refs or {})
+        pop.current_sources.append(group)
+        self.current_sources[cs_name] = group
+        return group
+
+    def add_custom_update(self, cu_name: str, group_name: str, custom_update_model,
+                          params: dict | None = None, vars: dict | None = None, var_refs: dict | None = None,
+                          egp_refs: dict | None = None) -> CustomUpdate:
+        """Add a custom update, run with ``model.custom_update(group_name)``."""
+        from ..builtins import custom_update_models
+
+        self._check_new(cu_name)
+        model = resolve_snippet(custom_update_model, CustomUpdateModelBase, custom_update_models.REGISTRY)
+        group = CustomUpdate(self, cu_name, group_name, model, params or {}, vars or {}, var_refs or {},
+                             egp_refs or {})
+        self.custom_updates[cu_name] = group
+        return group
+
+    def add_custom_connectivity_update(self, *args, **kwargs):
+        raise NotImplementedError("custom connectivity updates are not supported by the embedded engine yet; "
+                                  "use engine='genn'")
+
+    # -- lifecycle -------------------------------------------------------
+    def build(self, path_to_model: str = "./", always_rebuild: bool = False, never_rebuild: bool = False) -> None:
+        """Generate and compile the model's code (cached: an unchanged model rebuilds at once)."""
+        from ..backends import get_backend
+
+        if self._built:
+            raise RuntimeError("GeNN model already built")
+        backend = get_backend(self._backend_name)
+        if self.batch_size != 1 and not backend.supports_batching:
+            raise ModelError(f"the {self._backend_name} backend only supports simulations with a batch size "
+                             "of 1; use backend='cuda' for batches")
+        self._build_result = backend.build(self, os.path.join(path_to_model, self.name + "_CODE"),
+                                           always_rebuild=always_rebuild)
+        self._built = True
+
+    def load(self, num_recording_timesteps: int | None = None) -> None:
+        """Allocate state, initialise it and make the model ready to step."""
+        if self._loaded:
+            raise RuntimeError("GeNN model already loaded")
+        if not self._built:
+            raise RuntimeError("GeNN model has not been built")
+        recording = any(p.spike_recording_enabled or p.spike_event_recording_enabled
+                        for p in self.neuron_populations.values())
+        if recording and num_recording_timesteps is None:
+            raise ValueError("Cannot use recording system without passing number of recording timesteps "
+                             "to GeNNModel.load")
+        self._runtime = self._build_result.create_runtime(self, num_recording_timesteps)
+        self._loaded = True
+
+    def unload(self) -> None:
+        if not self._loaded:
+            raise RuntimeError("GeNN model has not been loaded")
+        self._timestep = self._runtime.timestep
+        self._runtime.close()
+        self._runtime = None
+        self._loaded = False
+
+    def _require_loaded(self):
+        if not self._loaded:
+            raise RuntimeError("GeNN model has to be loaded first (call model.build() then model.load())")
+        return self._runtime
+
+    def step_time(self) -> None:
+        """Advance the simulation by one timestep."""
+        self._require_loaded().step()
+
+    def step_time_n(self, n: int) -> None:
+        """Advance by ``n`` timesteps in one call into the generated code (faster than a Python loop)."""
+        self._require_loaded().step(int(n))
+
+    def custom_update(self, name: str) -> None:
+        """Run every custom update of update group ``name``."""
+        self._require_loaded().custom_update(name)
+
+    def pull_recording_buffers_from_device(self) -> None:
+        rt = self._require_loaded()
+        if not rt.recording_in_use:
+            raise RuntimeError("Cannot pull recording buffer if recording system is not in use")
+        rt.pull_recording_buffers()
+
+    def get_custom_update_time(self, name: str) -> float:  # pragma: no cover - compatibility
+        return 0.0
+
+    get_custom_update_transpose_time = get_custom_update_remap_time = get_custom_update_time
+
+
+def _precision(value, what: str) -> str:
+    v = str(value).strip().lower()
+    if v in ("float", "single"):
+        return "float"
+    if v == "double":
+        return "double"
+    raise ValueError(f"{what} must be 'float' or 'double', got {value!r}")

@@ -1,0 +1,397 @@
+"""Model definitions: the ``create_*`` functions of PyGeNN 5 and the classes they return.
+
+A model is plain data: its parameters, variables, references and code strings.
+Nothing is compiled here; :mod:`genn_neuromod.codegen` does that at ``build()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from textwrap import dedent
+from typing import Any
+
+from .enums import CustomUpdateVarAccess, VarAccess, VarAccessMode
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str = "scalar"
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    type: str = "scalar"
+    access: int = VarAccess.READ_WRITE
+
+
+@dataclass(frozen=True)
+class VarRef:
+    name: str
+    type: str = "scalar"
+    access: int = VarAccessMode.READ_WRITE
+
+
+@dataclass(frozen=True)
+class EGP:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class EGPRef:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class DerivedParam:
+    name: str
+    func: Callable[[dict[str, float], float], float]
+    type: str = "scalar"
+
+
+@dataclass(frozen=True)
+class AdditionalInputVar:
+    name: str
+    type: str
+    value: float
+
+
+def _params(spec: Sequence | None) -> tuple[Param, ...]:
+    out = []
+    for p in spec or ():
+        out.append(Param(p) if isinstance(p, str) else Param(*p))
+    return tuple(out)
+
+
+def _vars(spec: Sequence | None, default_access=VarAccess.READ_WRITE) -> tuple[Var, ...]:
+    out = []
+    for v in spec or ():
+        if isinstance(v, Var):
+            out.append(v)
+        elif isinstance(v, str):
+            out.append(Var(v, "scalar", default_access))
+        else:
+            out.append(Var(v[0], v[1] if len(v) > 1 else "scalar", v[2] if len(v) > 2 else default_access))
+    return tuple(out)
+
+
+def _var_refs(spec: Sequence | None) -> tuple[VarRef, ...]:
+    out = []
+    for v in spec or ():
+        if isinstance(v, str):
+            out.append(VarRef(v))
+        else:
+            out.append(VarRef(v[0], v[1] if len(v) > 1 else "scalar",
+                              v[2] if len(v) > 2 else VarAccessMode.READ_WRITE))
+    return tuple(out)
+
+
+def _derived(spec: Sequence | None) -> tuple[DerivedParam, ...]:
+    return tuple(d if isinstance(d, DerivedParam) else DerivedParam(*d) for d in spec or ())
+
+
+def _egps(spec: Sequence | None) -> tuple[EGP, ...]:
+    return tuple(e if isinstance(e, EGP) else EGP(*e) for e in spec or ())
+
+
+def _code(code: str | None) -> str:
+    return dedent(code) if code else ""
+
+
+@dataclass
+class Snippet:
+    """Common to every model: a class name, parameters, derived parameters, EGPs."""
+
+    class_name: str
+    params: tuple[Param, ...] = ()
+    derived_params: tuple[DerivedParam, ...] = ()
+    extra_global_params: tuple[EGP, ...] = ()
+
+    # PyGeNN-style accessors
+    def get_params(self):
+        return list(self.params)
+
+    def get_derived_params(self):
+        return list(self.derived_params)
+
+    def get_extra_global_params(self):
+        return list(self.extra_global_params)
+
+    def code_fields(self) -> dict[str, str]:
+        """Every code string of this model, by field name."""
+        return {}
+
+    def __repr__(self) -> str:  # pragma: no cover - cosmetic
+        return f"<{type(self).__name__} '{self.class_name}'>"
+
+
+@dataclass(repr=False)
+class NeuronModelBase(Snippet):
+    vars: tuple[Var, ...] = ()
+    sim_code: str = ""
+    threshold_condition_code: str = ""
+    reset_code: str = ""
+    additional_input_vars: tuple[AdditionalInputVar, ...] = ()
+    auto_refractory_required: bool = False
+
+    def get_vars(self):
+        return list(self.vars)
+
+    def code_fields(self):
+        return {"sim_code": self.sim_code, "threshold_condition_code": self.threshold_condition_code,
+                "reset_code": self.reset_code}
+
+
+@dataclass(repr=False)
+class PostsynapticModelBase(Snippet):
+    vars: tuple[Var, ...] = ()
+    neuron_var_refs: tuple[VarRef, ...] = ()
+    sim_code: str = ""
+
+    def get_vars(self):
+        return list(self.vars)
+
+    def code_fields(self):
+        return {"sim_code": self.sim_code}
+
+
+@dataclass(repr=False)
+class WeightUpdateModelBase(Snippet):
+    vars: tuple[Var, ...] = ()
+    pre_vars: tuple[Var, ...] = ()
+    post_vars: tuple[Var, ...] = ()
+    pre_neuron_var_refs: tuple[VarRef, ...] = ()
+    post_neuron_var_refs: tuple[VarRef, ...] = ()
+    psm_var_refs: tuple[VarRef, ...] = ()
+    pre_spike_syn_code: str = ""
+    pre_event_syn_code: str = ""
+    post_event_syn_code: str = ""
+    post_spike_syn_code: str = ""
+    synapse_dynamics_code: str = ""
+    pre_event_threshold_condition_code: str = ""
+    post_event_threshold_condition_code: str = ""
+    pre_spike_code: str = ""
+    post_spike_code: str = ""
+    pre_dynamics_code: str = ""
+    post_dynamics_code: str = ""
+
+    def get_vars(self):
+        return list(self.vars)
+
+    def code_fields(self):
+        return {k: getattr(self, k) for k in (
+            "pre_spike_syn_code", "pre_event_syn_code", "post_event_syn_code", "post_spike_syn_code",
+            "synapse_dynamics_code", "pre_event_threshold_condition_code",
+            "post_event_threshold_condition_code", "pre_spike_code", "post_spike_code",
+            "pre_dynamics_code", "post_dynamics_code")}
+
+
+@dataclass(repr=False)
+class CurrentSourceModelBase(Snippet):
+    vars: tuple[Var, ...] = ()
+    neuron_var_refs: tuple[VarRef, ...] = ()
+    injection_code: str = ""
+
+    def get_vars(self):
+        return list(self.vars)
+
+    def code_fields(self):
+        return {"injection_code": self.injection_code}
+
+
+@dataclass(repr=False)
+class CustomUpdateModelBase(Snippet):
+    vars: tuple[Var, ...] = ()
+    var_refs: tuple[VarRef, ...] = ()
+    extra_global_param_refs: tuple[EGPRef, ...] = ()
+    update_code: str = ""
+
+    def get_vars(self):
+        return list(self.vars)
+
+    def code_fields(self):
+        return {"update_code": self.update_code}
+
+
+@dataclass(repr=False)
+class InitVarSnippetBase(Snippet):
+    var_init_code: str = ""
+
+    def code_fields(self):
+        return {"var_init_code": self.var_init_code}
+
+
+@dataclass(repr=False)
+class InitSparseConnectivitySnippetBase(Snippet):
+    row_build_code: str = ""
+    col_build_code: str = ""
+    calc_max_row_len_func: Callable[[int, int, dict[str, Any]], int] | None = None
+    calc_max_col_len_func: Callable[[int, int, dict[str, Any]], int] | None = None
+    calc_kernel_size_func: Callable[[dict[str, Any]], list[int]] | None = None
+
+    def code_fields(self):
+        return {"row_build_code": self.row_build_code, "col_build_code": self.col_build_code}
+
+
+@dataclass(repr=False)
+class InitToeplitzConnectivitySnippetBase(Snippet):
+    diagonal_build_code: str = ""
+
+
+# --------------------------------------------------------------------------- create_*
+def _common(class_name, params, param_names, derived_params, extra_global_params) -> dict:
+    if param_names is not None:
+        params = param_names
+    return {"class_name": class_name, "params": _params(params), "derived_params": _derived(derived_params),
+            "extra_global_params": _egps(extra_global_params)}
+
+
+def create_neuron_model(class_name: str, params=None, param_names=None, vars=None, var_name_types=None,
+                        derived_params=None, sim_code: str | None = None,
+                        threshold_condition_code: str | None = None, reset_code: str | None = None,
+                        extra_global_params=None, additional_input_vars=None,
+                        auto_refractory_required: bool = False) -> NeuronModelBase:
+    """Create a neuron model (PyGeNN 5 signature)."""
+    return NeuronModelBase(
+        **_common(class_name, params, param_names, derived_params, extra_global_params),
+        vars=_vars(vars if vars is not None else var_name_types),
+        sim_code=_code(sim_code), threshold_condition_code=_code(threshold_condition_code),
+        reset_code=_code(reset_code),
+        additional_input_vars=tuple(AdditionalInputVar(*a) for a in additional_input_vars or ()),
+        auto_refractory_required=bool(auto_refractory_required))
+
+
+def create_postsynaptic_model(class_name: str, params=None, param_names=None, vars=None, var_name_types=None,
+                              neuron_var_refs=None, derived_params=None, sim_code: str | None = None,
+                              decay_code=None, apply_input_code=None,
+                              extra_global_params=None) -> PostsynapticModelBase:
+    """Create a postsynaptic model; its ``sim_code`` calls ``injectCurrent(x)``."""
+    if decay_code is not None or apply_input_code is not None:
+        raise ValueError("Creating postsynaptic models with separate 'decay_code' and 'apply_input_code' "
+                         "is GeNN 4; provide 'sim_code' that calls injectCurrent(x)")
+    return PostsynapticModelBase(
+        **_common(class_name, params, param_names, derived_params, extra_global_params),
+        vars=_vars(vars if vars is not None else var_name_types), neuron_var_refs=_var_refs(neuron_var_refs),
+        sim_code=_code(sim_code))
+
+
+def create_weight_update_model(class_name: str, params=None, param_names=None, vars=None, var_name_types=None,
+                               pre_vars=None, pre_var_name_types=None, post_vars=None,
+                               post_var_name_types=None, pre_neuron_var_refs=None,
+                               post_neuron_var_refs=None, psm_var_refs=None, derived_params=None,
+                               sim_code=None, pre_spike_syn_code: str | None = None, event_code=None,
+                               pre_event_syn_code: str | None = None, post_event_syn_code: str | None = None,
+                               learn_post_code=None, post_spike_syn_code: str | None = None,
+                               synapse_dynamics_code: str | None = None,
+                               event_threshold_condition_code=None,
+                               pre_event_threshold_condition_code: str | None = None,
+                               post_event_threshold_condition_code: str | None = None,
+                               pre_spike_code: str | None = None, post_spike_code: str | None = None,
+                               pre_dynamics_code: str | None = None, post_dynamics_code: str | None = None,
+                               extra_global_params=None) -> WeightUpdateModelBase:
+    """Create a weight update model (PyGeNN 5 signature; GeNN-4 field names are accepted)."""
+    pre_spike_syn_code = pre_spike_syn_code if pre_spike_syn_code is not None else sim_code
+    pre_event_syn_code = pre_event_syn_code if pre_event_syn_code is not None else event_code
+    post_spike_syn_code = post_spike_syn_code if post_spike_syn_code is not None else learn_post_code
+    if pre_event_threshold_condition_code is None:
+        pre_event_threshold_condition_code = event_threshold_condition_code
+    m = WeightUpdateModelBase(
+        **_common(class_name, params, param_names, derived_params, extra_global_params),
+        vars=_vars(vars if vars is not None else var_name_types),
+        pre_vars=_vars(pre_vars if pre_vars is not None else pre_var_name_types),
+        post_vars=_vars(post_vars if post_vars is not None else post_var_name_types),
+        pre_neuron_var_refs=_var_refs(pre_neuron_var_refs),
+        post_neuron_var_refs=_var_refs(post_neuron_var_refs), psm_var_refs=_var_refs(psm_var_refs),
+        pre_spike_syn_code=_code(pre_spike_syn_code), pre_event_syn_code=_code(pre_event_syn_code),
+        post_event_syn_code=_code(post_event_syn_code), post_spike_syn_code=_code(post_spike_syn_code),
+        synapse_dynamics_code=_code(synapse_dynamics_code),
+        pre_event_threshold_condition_code=_code(pre_event_threshold_condition_code),
+        post_event_threshold_condition_code=_code(post_event_threshold_condition_code),
+        pre_spike_code=_code(pre_spike_code), post_spike_code=_code(post_spike_code),
+        pre_dynamics_code=_code(pre_dynamics_code), post_dynamics_code=_code(post_dynamics_code))
+    for kind in ("pre", "post"):
+        if bool(getattr(m, f"{kind}_event_syn_code")) != bool(getattr(m, f"{kind}_event_threshold_condition_code")):
+            raise ValueError(f"Weight update model '{class_name}': to handle {kind}synaptic spike-like events, "
+                             f"both {kind}_event_threshold_condition_code and {kind}_event_syn_code must be given")
+    return m
+
+
+def create_current_source_model(class_name: str, params=None, param_names=None, vars=None, var_name_types=None,
+                                neuron_var_refs=None, derived_params=None, injection_code: str | None = None,
+                                extra_global_params=None) -> CurrentSourceModelBase:
+    """Create a current source model; its ``injection_code`` calls ``injectCurrent(x)``."""
+    return CurrentSourceModelBase(
+        **_common(class_name, params, param_names, derived_params, extra_global_params),
+        vars=_vars(vars if vars is not None else var_name_types), neuron_var_refs=_var_refs(neuron_var_refs),
+        injection_code=_code(injection_code))
+
+
+def create_custom_update_model(class_name: str, params=None, param_names=None, vars=None, var_name_types=None,
+                               derived_params=None, var_refs=None, update_code: str | None = None,
+                               extra_global_params=None, extra_global_param_refs=None) -> CustomUpdateModelBase:
+    """Create a custom update model (variables use :class:`CustomUpdateVarAccess`)."""
+    return CustomUpdateModelBase(
+        **_common(class_name, params, param_names, derived_params, extra_global_params),
+        vars=_vars(vars if vars is not None else var_name_types, CustomUpdateVarAccess.READ_WRITE),
+        var_refs=_var_refs(var_refs),
+        extra_global_param_refs=tuple(e if isinstance(e, EGPRef) else EGPRef(*e)
+                                      for e in extra_global_param_refs or ()),
+        update_code=_code(update_code))
+
+
+def create_var_init_snippet(class_name: str, params=None, param_names=None, derived_params=None,
+                            var_init_code: str | None = None, extra_global_params=None) -> InitVarSnippetBase:
+    """Create a variable initialisation snippet; its code assigns ``value``."""
+    return InitVarSnippetBase(**_common(class_name, params, param_names, derived_params, extra_global_params),
+                              var_init_code=_code(var_init_code))
+
+
+def create_sparse_connect_init_snippet(class_name: str, params=None, param_names=None, derived_params=None,
+                                       row_build_code: str | None = None, col_build_code: str | None = None,
+                                       calc_max_row_len_func=None, calc_max_col_len_func=None,
+                                       calc_kernel_size_func=None,
+                                       extra_global_params=None) -> InitSparseConnectivitySnippetBase:
+    """Create a sparse connectivity snippet; its code calls ``addSynapse(j)``."""
+    if row_build_code and col_build_code:
+        raise ValueError(f"Sparse connectivity snippet '{class_name}': give row_build_code or "
+                         "col_build_code, not both")
+    return InitSparseConnectivitySnippetBase(
+        **_common(class_name, params, param_names, derived_params, extra_global_params),
+        row_build_code=_code(row_build_code), col_build_code=_code(col_build_code),
+        calc_max_row_len_func=calc_max_row_len_func, calc_max_col_len_func=calc_max_col_len_func,
+        calc_kernel_size_func=calc_kernel_size_func)
+
+
+def create_toeplitz_connect_init_snippet(class_name: str, params=None, param_names=None, derived_params=None,
+                                         diagonal_build_code=None, calc_max_row_len_func=None,
+                                         calc_kernel_size_func=None, extra_global_params=None):
+    raise NotImplementedError("TOEPLITZ connectivity is not supported by the embedded engine; "
+                              "use SPARSE connectivity, or engine='genn'")
+
+
+@dataclass
+class _Registry:
+    """Built-in models of one kind, looked up by name (``"LIF"``)."""
+
+    kind: str
+    models: dict[str, Callable[[], Snippet]] = field(default_factory=dict)
+
+    def get(self, name: str) -> Snippet:
+        try:
+            return self.models[name]()
+        except KeyError:
+            raise ValueError(f"unknown {self.kind} '{name}'; built-in ones are: "
+                             + ", ".join(sorted(self.models))) from None
+
+
+def resolve_snippet(snippet, base: type, registry: _Registry) -> Snippet:
+    """Accept a model object or the name of a built-in one."""
+    if isinstance(snippet, str):
+        return registry.get(snippet)
+    if isinstance(snippet, base):
+        return snippet
+    raise TypeError(f"expected a {registry.kind} (a name or a {base.__name__}), got {type(snippet).__name__}")

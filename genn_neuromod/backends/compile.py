@@ -1,0 +1,57 @@
+"""Compile generated C into a shared library, cached by a hash of source and flags."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+#: flags: optimised, no FMA contraction (bitwise-reproducible arithmetic), no errno from maths
+CFLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-std=gnu11", "-fPIC", "-shared",
+          "-fvisibility=hidden", "-w"]
+
+
+class CompileError(RuntimeError):
+    """The C compiler rejected generated code (a bug in genn_neuromod, not in the user's snippet)."""
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("GENN_NEUROMOD_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "genn_neuromod")
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def compiler() -> str:
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        raise CompileError("no C compiler found: install gcc or clang (e.g. 'apt-get install gcc'), "
+                           "or set CC")
+    return cc
+
+
+def compile_shared(source: str, always_rebuild: bool = False, extra_flags: list[str] | None = None) -> Path:
+    """Return the path of a shared library built from ``source``; reuse a cached one when unchanged."""
+    cc = compiler()
+    flags = CFLAGS + list(extra_flags or [])
+    key = hashlib.sha256((cc + "\0" + " ".join(flags) + "\0" + source).encode()).hexdigest()[:24]
+    out = cache_dir() / f"gn_{key}.so"
+    if out.exists() and not always_rebuild:
+        return out
+    with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
+        src = Path(tmp) / "model.c"
+        src.write_text(source)
+        lib = Path(tmp) / "model.so"
+        proc = subprocess.run([cc, *flags, "-o", str(lib), str(src), "-lm"], capture_output=True, text=True)
+        if proc.returncode != 0:
+            kept = cache_dir() / f"failed_{key}.c"
+            kept.write_text(source)
+            first = "\n".join(proc.stderr.strip().splitlines()[:15])
+            raise CompileError(f"the C compiler rejected the generated code (kept in {kept}); this is a bug "
+                               f"in genn_neuromod, please report it with the model that caused it:\n{first}")
+        os.replace(lib, out)  # atomic: concurrent builds of the same model are safe
+    return out

@@ -1,0 +1,60 @@
+"""What a name in a snippet can mean: the namespace a code field is compiled against."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Symbol:
+    """A name visible to a snippet.
+
+    ``c_expr`` is the C expression it becomes.  ``writable`` says whether the
+    snippet may assign to it; ``readonly_reason`` explains why not (shown in
+    the error).  ``index`` turns ``name[i]`` into C for delayed reads
+    (``postVar[d]``) and for extra global parameter arrays.
+    """
+
+    c_expr: str
+    ctype: str = "scalar"
+    writable: bool = False
+    readonly_reason: str = "it is read-only here"
+    index: Callable[[str], str] | None = None
+
+
+@dataclass
+class Function:
+    """A function a snippet may call; ``emit`` builds C from the C of its arguments."""
+
+    emit: Callable[[list[str]], str]
+    nargs: tuple[int, ...] | None = None
+    uses_rng: bool = False
+
+
+@dataclass
+class Namespace:
+    """Symbols and functions visible in one code field."""
+
+    symbols: dict[str, Symbol] = field(default_factory=dict)
+    functions: dict[str, Function] = field(default_factory=dict)
+
+    def add(self, name: str, symbol: Symbol) -> None:
+        self.symbols[name] = symbol
+
+    def add_function(self, name: str, function: Function) -> None:
+        self.functions[name] = function
+
+    def copy(self) -> Namespace:
+        return Namespace(dict(self.symbols), dict(self.functions))
+
+
+#: C99 maths (and a few GeNN extras) available in every snippet; tgmath.h picks
+#: the float or double overload from the argument types, as GeNN does.
+MATHS_FUNCTIONS = frozenset("""
+cos sin tan acos asin atan atan2 cosh sinh tanh acosh asinh atanh exp exp2 expm1
+log log1p log2 log10 ldexp ilogb logb pow sqrt cbrt hypot ceil floor fmod round rint
+trunc lrint lround llrint llround nearbyint remainder remquo fabs fmax fmin fdim fma
+copysign nextafter tgamma lgamma erf erfc frexp modf scalbn scalbln isinf isnan
+isfinite signbit abs labs min max printf
+""".split())

@@ -1,0 +1,91 @@
+"""Parse GeNN-5 code strings with pycparser.
+
+GeNN snippets are a C99 subset: statement lists (sim code, reset code, ...)
+or single expressions (threshold conditions).  We wrap them in a function
+body after a prelude that declares GeNN's type names, so pycparser sees a
+complete translation unit.  GeNN's ``d`` literal suffix (double) is rewritten
+to C's ``L`` suffix, which the emitter turns back into a plain double literal.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pycparser import c_ast, c_parser
+
+from .errors import SnippetError
+
+#: Type names a snippet may use, mapped to a C type pycparser accepts.
+SNIPPET_TYPES = {
+    "scalar": "float", "timepoint": "double", "bool": "int",
+    "int8_t": "int", "uint8_t": "int", "int16_t": "int", "uint16_t": "int",
+    "int32_t": "int", "uint32_t": "int", "int64_t": "long", "uint64_t": "long",
+    "size_t": "long",
+}
+
+_PRELUDE = "".join(f"typedef {c} {name};\n" for name, c in SNIPPET_TYPES.items())
+_PRELUDE_LINES = _PRELUDE.count("\n")
+_DOUBLE_SUFFIX = re.compile(r"(?<![\w.])((?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)[dD]\b")
+_LEGACY_DOLLAR = re.compile(r"\$\((\w+)")
+
+
+def _preprocess(code: str) -> str:
+    return _DOUBLE_SUFFIX.sub(r"\1L", code)
+
+
+def _parse(text: str, context: str, source: str, line_offset: int) -> c_ast.FileAST:
+    parser = c_parser.CParser()
+    try:
+        return parser.parse(text, filename="<snippet>")
+    except c_parser.ParseError as exc:
+        msg = str(exc)
+        m = re.match(r"<snippet>:(\d+):(\d+): (.*)", msg)
+        if m:
+            line = int(m.group(1)) - line_offset
+            detail = m.group(3)
+            detail = detail.replace("before:", "syntax error before").strip()
+            raise SnippetError(context, detail, line=max(line, 1), source=source) from None
+        raise SnippetError(context, f"syntax error: {msg}", source=source) from None
+
+
+def _check_legacy(code: str, context: str) -> None:
+    m = _LEGACY_DOLLAR.search(code)
+    if m:
+        line = code[:m.start()].count("\n") + 1
+        raise SnippetError(context, f"GeNN 4 '$({m.group(1)})' syntax is not GeNN-5; write '{m.group(1)}'",
+                           line=line, source=code)
+
+
+def parse_statements(code: str, context: str) -> c_ast.Compound:
+    """Parse a statement-list snippet into a compound statement."""
+    _check_legacy(code, context)
+    text = _PRELUDE + "void __snippet(void) {\n" + _preprocess(code) + "\n}\n"
+    ast = _parse(text, context, code, _PRELUDE_LINES + 1)
+    body = ast.ext[-1].body
+    _shift_lines(body, _PRELUDE_LINES + 1)
+    return body
+
+
+def parse_expression(code: str, context: str) -> c_ast.Node:
+    """Parse a single-expression snippet (e.g. a threshold condition)."""
+    _check_legacy(code, context)
+    stripped = code.strip().rstrip(";")
+    text = _PRELUDE + "void __snippet(void) {\n__expr = (\n" + _preprocess(stripped) + "\n);\n}\n"
+    ast = _parse(text, context, code, _PRELUDE_LINES + 2)
+    expr = ast.ext[-1].body.block_items[0].rvalue
+    _shift_lines(expr, _PRELUDE_LINES + 2)
+    return expr
+
+
+def _shift_lines(node: c_ast.Node, offset: int) -> None:
+    seen: set[int] = set()
+    for n in _walk(node):
+        if n.coord is not None and n.coord.line is not None and id(n.coord) not in seen:
+            seen.add(id(n.coord))
+            n.coord.line = max(n.coord.line - offset, 1)
+
+
+def _walk(node: c_ast.Node):
+    yield node
+    for _, child in node.children():
+        yield from _walk(child)

@@ -1,0 +1,98 @@
+/* Counter-based random numbers for generated code: Philox-4x32-10
+ * (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011).
+ *
+ * A stream is keyed by (model seed, stream id); its counter is
+ * (draw index, element low, element high, timestep).  Every neuron, synapse
+ * and step thus owns an independent stream, whatever the order of evaluation,
+ * so the CPU and CUDA backends draw the same numbers.  GN_DEVICE is empty in C
+ * and __device__ in CUDA.
+ */
+#ifndef GN_PHILOX_H
+#define GN_PHILOX_H
+#ifndef GN_DEVICE
+#define GN_DEVICE static inline
+#endif
+
+typedef struct { uint32_t key[2]; uint32_t ctr[4]; uint32_t buf[4]; uint32_t pos; } gn_rng;
+
+GN_DEVICE void gn_philox_block(const uint32_t ctr_in[4], const uint32_t key_in[2], uint32_t out[4])
+{
+    uint32_t c0 = ctr_in[0], c1 = ctr_in[1], c2 = ctr_in[2], c3 = ctr_in[3];
+    uint32_t k0 = key_in[0], k1 = key_in[1];
+    for (int r = 0; r < 10; r++) {
+        const uint64_t p0 = (uint64_t)0xD2511F53u * c0;
+        const uint64_t p1 = (uint64_t)0xCD9E8D57u * c2;
+        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+        const uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1; c3 = (uint32_t)p0; c0 = n0; c2 = n2;
+        k0 += 0x9E3779B9u; k1 += 0xBB67AE85u;
+    }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+GN_DEVICE void gn_rng_init(gn_rng *r, uint64_t seed, uint32_t stream, uint64_t element, uint64_t step)
+{
+    r->key[0] = (uint32_t)seed ^ stream; r->key[1] = (uint32_t)(seed >> 32);
+    r->ctr[0] = 0; r->ctr[1] = (uint32_t)element; r->ctr[2] = (uint32_t)(element >> 32);
+    r->ctr[3] = (uint32_t)step; r->pos = 4;
+}
+
+GN_DEVICE uint32_t gn_next_u32(gn_rng *r)
+{
+    if (r->pos == 4) { gn_philox_block(r->ctr, r->key, r->buf); r->ctr[0]++; r->pos = 0; }
+    return r->buf[r->pos++];
+}
+
+/* uniform on (0, 1] so that log() of it is finite */
+GN_DEVICE float gn_uniform_f(gn_rng *r) { return (float)((gn_next_u32(r) >> 8) + 1u) * 5.9604644775390625e-08f; }
+GN_DEVICE double gn_uniform_d(gn_rng *r)
+{
+    const uint64_t hi = gn_next_u32(r), lo = gn_next_u32(r);
+    return (double)((((hi << 32) | lo) >> 11) + 1u) * 1.1102230246251565e-16;
+}
+GN_DEVICE float gn_normal_f(gn_rng *r)
+{
+    const float u1 = gn_uniform_f(r), u2 = gn_uniform_f(r);
+    return sqrtf(-2.0f * logf(u1)) * cosf(6.283185307179586f * u2);
+}
+GN_DEVICE double gn_normal_d(gn_rng *r)
+{
+    const double u1 = gn_uniform_d(r), u2 = gn_uniform_d(r);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+GN_DEVICE float gn_exponential_f(gn_rng *r) { return -logf(gn_uniform_f(r)); }
+GN_DEVICE double gn_exponential_d(gn_rng *r) { return -log(gn_uniform_d(r)); }
+GN_DEVICE float gn_log_normal_f(gn_rng *r, float mean, float sd) { return expf(mean + sd * gn_normal_f(r)); }
+GN_DEVICE double gn_log_normal_d(gn_rng *r, double mean, double sd) { return exp(mean + sd * gn_normal_d(r)); }
+
+/* Marsaglia & Tsang (2000); shape < 1 boosted with u^(1/a) */
+GN_DEVICE double gn_gamma_d(gn_rng *r, double a)
+{
+    double boost = 1.0;
+    if (a < 1.0) { boost = pow(gn_uniform_d(r), 1.0 / a); a += 1.0; }
+    const double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x, v;
+        do { x = gn_normal_d(r); v = 1.0 + c * x; } while (v <= 0.0);
+        v = v * v * v;
+        const double u = gn_uniform_d(r);
+        if (u < 1.0 - 0.0331 * x * x * x * x) return d * v * boost;
+        if (log(u) < 0.5 * x * x + d * (1.0 - v + log(v))) return d * v * boost;
+    }
+}
+GN_DEVICE float gn_gamma_f(gn_rng *r, float a) { return (float)gn_gamma_d(r, (double)a); }
+
+/* binomial by inversion (as GeNN's device code) */
+GN_DEVICE uint32_t gn_binomial_d(gn_rng *r, uint32_t n, double p)
+{
+    if (p <= 0.0 || n == 0) return 0;
+    if (p >= 1.0) return n;
+    const int flip = p > 0.5;
+    if (flip) p = 1.0 - p;
+    const double q = 1.0 - p, s = p / q, a = (n + 1) * s;
+    double prob = pow(q, (double)n), u = gn_uniform_d(r);
+    uint32_t x = 0;
+    while (u > prob && x < n) { u -= prob; x++; prob *= (a / x - s); }
+    return flip ? n - x : x;
+}
+#endif
