@@ -33,8 +33,20 @@ def _preprocess(code: str) -> str:
     return _DOUBLE_SUFFIX.sub(r"\1L", code)
 
 
+class _Parser(c_parser.CParser):
+    """pycparser's parser, made to report the position of every syntax error."""
+
+    def _parse_error(self, msg, coord):  # pycparser >= 3 (recursive descent)
+        if not hasattr(coord, "line"):
+            tok = self._peek() if hasattr(self, "_peek") else None
+            if tok is not None:
+                coord = self._tok_coord(tok)
+                msg = f"{msg} before: {tok.value}"
+        return super()._parse_error(msg, coord)
+
+
 def _parse(text: str, context: str, source: str, line_offset: int) -> c_ast.FileAST:
-    parser = c_parser.CParser()
+    parser = _Parser()
     try:
         return parser.parse(text, filename="<snippet>")
     except c_parser.ParseError as exc:
@@ -42,8 +54,9 @@ def _parse(text: str, context: str, source: str, line_offset: int) -> c_ast.File
         m = re.match(r"<snippet>:(\d+):(\d+): (.*)", msg)
         if m:
             line = int(m.group(1)) - line_offset
-            detail = m.group(3)
-            detail = detail.replace("before:", "syntax error before").strip()
+            what, _, token = m.group(3).partition("before:")
+            what, token = what.strip().lower(), token.strip()
+            detail = "syntax error" + (f": {what}" if what else "") + (f" before '{token}'" if token else "")
             raise SnippetError(context, detail, line=max(line, 1), source=source) from None
         raise SnippetError(context, f"syntax error: {msg}", source=source) from None
 
