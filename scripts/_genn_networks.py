@@ -30,8 +30,14 @@ import numpy as np
 IZH_TARGETS = 100
 
 
+def _model(pg, name: str):
+    """Real GeNN compiles without optimisation unless asked: give it its best flags (-O3 -ffast-math)."""
+    extra = {"optimize_code": True} if pg.__name__ == "pygenn" else {}
+    return pg.GeNNModel("float", name, backend="single_threaded_cpu", **extra)
+
+
 def _coba(pg, seed: int):
-    model = pg.GeNNModel("float", "coba_bench", backend="single_threaded_cpu")
+    model = _model(pg, "coba_bench")
     model.dt = 0.1
     model.seed = seed
     lif = pg.create_neuron_model(
@@ -87,7 +93,7 @@ def _izhikevich_targets(rng, n_src: int, n_trg: int, offset: int, exclude_self: 
 
 
 def _izhikevich(pg, seed: int):
-    model = pg.GeNNModel("float", "izhikevich_bench", backend="single_threaded_cpu")
+    model = _model(pg, "izhikevich_bench")
     model.dt = 1.0
     model.seed = seed
     n_exc, n_inh = 800, 200

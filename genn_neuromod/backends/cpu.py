@@ -296,6 +296,9 @@ class Runtime:
         bits = np.unpackbits(rows.view(np.uint8), bitorder="little").reshape(len(rows), words * 32)
         t_idx, ids = np.nonzero(bits[:, :ng.num_neurons])
         del first
+        # PyGeNN's order: by timestep, then by 32-bit word, highest bit first
+        order = np.lexsort((-(ids % 32), ids // 32, t_idx))
+        t_idx, ids = t_idx[order], ids[order]
         times = steps[t_idx] * self.model.dt
         return [(times.astype(np.float64), ids.astype(np.int64))]
 
