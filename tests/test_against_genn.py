@@ -41,10 +41,12 @@ def _network(pg, name: str, matrix: str, delay: int):
     keep = np.unique(pre * N + post)
     pre, post = keep // N, keep % N
     if matrix == "SPARSE":
-        rec = model.add_synapse_population("Rec", "SPARSE", izk, izk, stdp, pg.init_postsynaptic("ExpCurr", {"tau": 5.0}))
+        rec = model.add_synapse_population("Rec", "SPARSE", izk, izk, stdp,
+                                           pg.init_postsynaptic("ExpCurr", {"tau": 5.0}))
         rec.set_sparse_connections(pre, post)
     else:
-        rec = model.add_synapse_population("Rec", "DENSE", izk, izk, stdp, pg.init_postsynaptic("ExpCurr", {"tau": 5.0}))
+        rec = model.add_synapse_population("Rec", "DENSE", izk, izk, stdp,
+                                           pg.init_postsynaptic("ExpCurr", {"tau": 5.0}))
     rec.axonal_delay_steps = delay
     out = model.add_synapse_population(
         "Out", "DENSE", izk, lif, pg.init_weight_update("StaticPulse", {}, {"g": 0.4}),
@@ -78,7 +80,7 @@ def test_same_script_same_spikes_and_weights(tmp_path, matrix, delay):
     ref_spikes, ref_g = _run(pygenn, tmp_path / "genn", f"cmp_{matrix}_{delay}", matrix, delay)
     our_spikes, our_g = _run(genn_neuromod, tmp_path / "ours", f"cmp_{matrix}_{delay}", matrix, delay)
     assert sum(len(t) for t, _ in ref_spikes) > 100  # the comparison is not vacuous
-    for (rt, ri), (ot, oi) in zip(ref_spikes, our_spikes):
+    for (rt, ri), (ot, oi) in zip(ref_spikes, our_spikes, strict=True):
         np.testing.assert_array_equal(rt, ot)
         np.testing.assert_array_equal(ri, oi)
     np.testing.assert_allclose(our_g, ref_g, rtol=0, atol=1e-12)

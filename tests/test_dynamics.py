@@ -22,8 +22,10 @@ from genn_neuromod import VarAccess
 
 
 def _recorded(pop) -> tuple[np.ndarray, np.ndarray]:
-    times, ids = pop.spike_recording_data[0]
-    return np.asarray(times), np.asarray(ids)
+    """Recorded spikes sorted by time, then id (PyGeNN orders ids within a step by recording word)."""
+    times, ids = (np.asarray(x) for x in pop.spike_recording_data[0])
+    order = np.lexsort((ids, times))
+    return times[order], ids[order]
 
 
 def _as_spike_list(times: list[np.ndarray], ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
