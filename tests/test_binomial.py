@@ -10,8 +10,10 @@ from genn_neuromod.builtins.binomial import binomial_inverse_cdf
 
 
 def _pmf(n: int, k: int, p: float) -> float:
-    # math.log takes the exact (big) integer coefficient; terms that underflow are 0
-    return math.exp(math.log(math.comb(n, k)) + k * math.log(p) + (n - k) * math.log1p(-p))
+    # exact integer coefficient for small n; lgamma beyond (math.comb gets slow); underflow gives 0
+    log_coeff = (math.log(math.comb(n, k)) if n <= 2000
+                 else math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1))
+    return math.exp(log_coeff + k * math.log(p) + (n - k) * math.log1p(-p))
 
 
 def _brute_force(cdf: float, n: int, p: float) -> int:

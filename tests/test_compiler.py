@@ -99,3 +99,12 @@ def test_delayed_read_uses_indexer():
 
 def test_scan_names():
     assert {"V", "Vpost[]", "d"} <= scan_names("V += Vpost[d];", CTX)
+
+
+def test_comments_are_ignored_and_lines_kept():
+    code = "V += 1.0; // comment\n/* block\ncomment */ V = 2.0;\nprintf(\"// kept %f\", V);\nV = (;"
+    with pytest.raises(SnippetError) as e:
+        compile_statements(code, _ns(), CTX, "float")
+    assert e.value.line == 5
+    out = compile_statements(code.rsplit("\n", 1)[0], _ns(), CTX, "float").c
+    assert "comment" not in out and '"// kept %f"' in out

@@ -198,6 +198,16 @@ class Runtime:
             view[...] = values.reshape(view.shape)
 
     def _init_connectivity(self) -> None:
+        for sg in self.plan.synapses:  # host-side precalculation some snippets need (GeNN's host init code)
+            init = sg.connectivity_initialiser
+            host_init = getattr(init.snippet, "host_init", None) if init is not None else None
+            if host_init is not None and sg._manual_connectivity is None:
+                from ..rng import stream_id
+
+                rng = np.random.default_rng([self.seed, stream_id(sg.name, "host_init")])
+                values = host_init(sg.src.num_neurons, sg.trg.num_neurons, dict(init.params), rng)
+                for egp in sg.connectivity_extra_global_params.values():
+                    self.set_egp(egp, values)
         self.lib.gn_init_connectivity()
         if ctypes.c_uint32.in_dll(self.lib, "gn_error").value & 1:
             bad = [sg.name for sg in self.plan.synapses if sg.matrix_type & SynapseMatrixConnectivity.SPARSE]

@@ -29,8 +29,16 @@ _DOUBLE_SUFFIX = re.compile(r"(?<![\w.])((?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?
 _LEGACY_DOLLAR = re.compile(r"\$\((\w+)")
 
 
+_COMMENT_OR_STRING = re.compile(r'("(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\')|//[^\n]*|/\*.*?\*/', re.S)
+
+
+def _strip_comments(code: str) -> str:
+    """Remove C comments, keeping strings and line numbers."""
+    return _COMMENT_OR_STRING.sub(lambda m: m.group(1) or "\n" * m.group(0).count("\n"), code)
+
+
 def _preprocess(code: str) -> str:
-    return _DOUBLE_SUFFIX.sub(r"\1L", code)
+    return _DOUBLE_SUFFIX.sub(r"\1L", _strip_comments(code))
 
 
 class _Parser(c_parser.CParser):
@@ -62,7 +70,7 @@ def _parse(text: str, context: str, source: str, line_offset: int) -> c_ast.File
 
 
 def _check_legacy(code: str, context: str) -> None:
-    m = _LEGACY_DOLLAR.search(code)
+    m = _LEGACY_DOLLAR.search(_strip_comments(code))
     if m:
         line = code[:m.start()].count("\n") + 1
         raise SnippetError(context, f"GeNN 4 '$({m.group(1)})' syntax is not GeNN-5; write '{m.group(1)}'",
