@@ -322,7 +322,7 @@ def test_lif_exp_cond_plus_delta_curr_matches_numpy(tmp_path):
         pygenn.init_postsynaptic("ExpCond", {"tau": tau, "E": e_rev},
                                  var_refs={"V": pygenn.create_var_ref(lif, "V")}))
     s_exc.set_sparse_connections(exc_pre, exc_post)
-    s_inh = model.add_synapse_population(
+    model.add_synapse_population(
         "InhSyn", "DENSE", inh, lif,
         pygenn.init_weight_update("StaticPulse", {}, {"g": _dense(inh_pre, inh_post, g_inh, n_inh, n_out)}),
         pygenn.init_postsynaptic("DeltaCurr"))

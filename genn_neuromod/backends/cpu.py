@@ -295,20 +295,18 @@ class Runtime:
         words = (ng.num_neurons + 31) // 32
         buf = self.arrays[f"{self.plan.prefix(ng)}_recSpk"].reshape(n_rec, words)
         if self.timestep < n_rec:  # only part of the buffer has been written
-            first = 0
             rows = buf[:self.timestep]
             steps = np.arange(self.timestep)
-        else:
-            first = self.timestep - n_rec
-            order = (np.arange(n_rec) + first) % n_rec
-            rows = buf[order]
-            steps = np.arange(n_rec) + first
-        bits = np.unpackbits(rows.view(np.uint8), bitorder="little").reshape(len(rows), words * 32)
-        t_idx, ids = np.nonzero(bits[:, :ng.num_neurons])
-        del first
-        # PyGeNN's order: by timestep, then by 32-bit word, highest bit first
-        order = np.lexsort((-(ids % 32), ids // 32, t_idx))
-        t_idx, ids = t_idx[order], ids[order]
+        else:  # the buffer is a ring: row k holds the step whose index is k modulo n_rec
+            steps = np.arange(n_rec) + (self.timestep - n_rec)
+            rows = buf[steps % n_rec]
+        # expand only the non-zero words; PyGeNN's order: by step, by word, highest bit first
+        w_t, w_i = np.nonzero(rows)
+        words_nz = np.ascontiguousarray(rows[w_t, w_i], dtype=np.uint32)
+        bits = np.unpackbits(words_nz.view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")[:, ::-1]
+        k, rev_bit = np.nonzero(bits)
+        t_idx = w_t[k]
+        ids = w_i[k].astype(np.int64) * 32 + (31 - rev_bit)
         times = steps[t_idx] * self.model.dt
         return [(times.astype(np.float64), ids.astype(np.int64))]
 

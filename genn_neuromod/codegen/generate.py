@@ -277,9 +277,11 @@ class _Generator:
         ax = literal(dt * (sg.axonal_delay_steps + 1), tt)
         bp = literal(dt * (sg.back_prop_delay_steps + 1), tt)
         ns.add("st_pre", Symbol(f"({sp}_st[{pre_off}id_pre] + {ax})", "timepoint"))
-        ns.add("prev_st_pre", Symbol(f"({sp}_prev_st[{pre_off}id_pre] + {ax})", "timepoint"))
+        prev_pre = "prevPreOff + " if pre_off else ""
+        prev_post = "prevPostOff + " if post_off else ""
+        ns.add("prev_st_pre", Symbol(f"({sp}_prev_st[{prev_pre}id_pre] + {ax})", "timepoint"))
         ns.add("st_post", Symbol(f"({tp}_st[{post_off}id_post] + {bp})", "timepoint"))
-        ns.add("prev_st_post", Symbol(f"({tp}_prev_st[{post_off}id_post] + {bp})", "timepoint"))
+        ns.add("prev_st_post", Symbol(f"({tp}_prev_st[{prev_post}id_post] + {bp})", "timepoint"))
         for v in sg.vars.values():
             idx = "id_syn" if is_element(v.access) else "0"
             ns.add(v.name, var_symbol(v.name, f"{p}_{c_ident(v.name)}[{idx}]", v.type, v.access))
