@@ -63,15 +63,15 @@ def genn_python(path: str | None) -> str | None:
     return None
 
 
-def ours(network: str, duration: float, seed: int, cache: str) -> dict:
+def ours(network: str, duration: float, seed: int, cache: str, threads: int) -> dict:
     env = dict(os.environ, GENN_NEUROMOD_CACHE=cache)
+    cmd = [sys.executable, str(HERE / "_genn_networks.py"), "--network", network, "--seed", str(seed),
+           "--threads", str(threads)]
     with tempfile.TemporaryDirectory() as wd:
-        first = _run_json([sys.executable, str(HERE / "_genn_networks.py"), "--network", network, "--duration",
-                           str(duration), "--seed", str(seed), "--workdir", wd], env, wd)
-        again = _run_json([sys.executable, str(HERE / "_genn_networks.py"), "--network", network, "--duration",
-                           "0.01", "--seed", str(seed), "--workdir", wd], env, wd)
+        first = _run_json(cmd + ["--duration", str(duration), "--workdir", wd], env, wd)
+        again = _run_json(cmd + ["--duration", "0.01", "--workdir", wd], env, wd)
     first["rebuild_s"] = again["build_s"]
-    first["engine"] = "genn_neuromod cpu"
+    first["engine"] = f"genn_neuromod cpu, {threads} thr"
     return first
 
 
@@ -92,18 +92,20 @@ def brian2(py: str, network: str, device: str, duration: float, seed: int) -> di
 
 
 def table(rows: list[dict]) -> str:
-    head = (f"{'network':<11} {'engine':<26} {'build s':>8} {'rebuild s':>9} {'run s':>8} {'sim s/wall s':>12} "
-            f"{'peak MB':>8} {'spikes':>9} {'ours faster x':>13}")
+    ours_rows = [r for r in rows if r["engine"].startswith("genn_neuromod")]
+    labels = [r["engine"].split(", ")[1] for r in ours_rows if r["network"] == rows[0]["network"]]
+    head = (f"{'network':<11} {'engine':<28} {'build s':>8} {'rebuild s':>9} {'run s':>8} {'sim s/wall s':>12} "
+            f"{'peak MB':>8} {'spikes':>9}" + "".join(f" {'ours(' + lb + ') x':>16}" for lb in labels))
     out = [head, "-" * len(head)]
     for net in dict.fromkeys(r["network"] for r in rows):
         group = [r for r in rows if r["network"] == net]
-        base = next((r for r in group if r["engine"].startswith("genn_neuromod")), None)
+        bases = [r for r in group if r["engine"].startswith("genn_neuromod")]
         for r in group:
             speed = r["sim_s"] / r["run_s"]
-            ratio = (base["sim_s"] / base["run_s"]) / speed if base else float("nan")
+            ratios = "".join(f" {(b['sim_s'] / b['run_s']) / speed:16.2f}" for b in bases)
             rebuild = f"{r['rebuild_s']:9.2f}" if "rebuild_s" in r else f"{'-':>9}"
-            out.append(f"{net:<11} {r['engine']:<26} {r['build_s']:8.2f} {rebuild} {r['run_s']:8.2f} "
-                       f"{speed:12.1f} {r['peak_rss_mb']:8.0f} {r['spikes']:9d} {ratio:13.2f}")
+            out.append(f"{net:<11} {r['engine']:<28} {r['build_s']:8.2f} {rebuild} {r['run_s']:8.2f} "
+                       f"{speed:12.1f} {r['peak_rss_mb']:8.0f} {r['spikes']:9d}{ratios}")
     return "\n".join(out)
 
 
@@ -116,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-brian2", action="store_true")
     ap.add_argument("--genn-python", help="interpreter that can import pygenn (real GeNN)")
     ap.add_argument("--json", help="also write the rows to this JSON file")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="OpenMP threads for the second genn_neuromod row (default: all cores)")
     args = ap.parse_args(argv)
     durations = QUICK if args.quick else DURATIONS
     b2 = None if args.no_brian2 else ensure_brian2_python(args.brian2_python)
@@ -126,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as cache:
         for net in args.networks:
             d = durations[net]
-            print(f"[{net}] genn_neuromod ...", file=sys.stderr)
-            rows.append(ours(net, d, args.seed, cache))
+            for threads in dict.fromkeys((1, args.threads or (os.cpu_count() or 1))):
+                print(f"[{net}] genn_neuromod, {threads} thread(s) ...", file=sys.stderr)
+                rows.append(ours(net, d, args.seed, cache, threads))
             if gpy:
                 print(f"[{net}] real GeNN ...", file=sys.stderr)
                 rows.append(real_genn(gpy, net, d, args.seed))
@@ -136,9 +141,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"[{net}] Brian2 {dev} ...", file=sys.stderr)
                     rows.append(brian2(b2, net, dev, d, args.seed))
     print(table(rows))
-    print("\n'ours faster x' = (our simulated s per wall s) / (that engine's); build s is a cold build "
-          "(empty caches), rebuild s an unchanged model's second build.  Spike counts differ between engines "
-          "only through their random number streams.")
+    print("\n'ours(...) x' = (our simulated s per wall s, in that configuration) / (that engine's).  All engines "
+          "run with fast-math optimisation (Brian2's default flags; GeNN's and ours optimize_code=True); Brian2 and "
+          "GeNN single-threaded.  build s: cold build (empty caches); rebuild s: an unchanged model's second build. "
+          "Spike counts differ between engines only through their random number streams.")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

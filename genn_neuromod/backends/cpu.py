@@ -49,7 +49,7 @@ def build(model, code_path: str, always_rebuild: bool = False) -> BuildResult:
     src_file = Path(code_path) / "model.c"
     if not src_file.exists() or src_file.read_text() != generated.source:
         src_file.write_text(generated.source)
-    library = compile_shared(generated.source, always_rebuild)
+    library = compile_shared(generated.source, always_rebuild, compiler_flags(model))
     return BuildResult(plan, generated, library, time.perf_counter() - start)
 
 
@@ -323,6 +323,22 @@ class Runtime:
         except (ImportError, OSError):  # pragma: no cover
             pass
         shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+
+def compiler_flags(model) -> list[str]:
+    """Extra flags from the preferences: ``num_threads`` (OpenMP) and ``optimize_code`` (fast maths).
+
+    ``optimize_code=True`` adds ``-ffast-math -fno-finite-math-only`` (Brian2's default flags, and GeNN's
+    with its own ``optimize_code``): faster, but no longer bitwise-identical to exact IEEE arithmetic.
+    """
+    from ..codegen.generate import num_threads
+
+    flags = []
+    if num_threads(model) > 1:
+        flags.append("-fopenmp")
+    if model._preferences.get("optimize_code", False):
+        flags += ["-ffast-math", "-fno-finite-math-only"]
+    return flags
 
 
 def _row_stride(sg: SynapseGroup) -> int:

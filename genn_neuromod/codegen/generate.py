@@ -52,6 +52,14 @@ class GeneratedModel:
     needs_column_index: set[str] = field(default_factory=set)
 
 
+def num_threads(model) -> int:
+    """OpenMP threads from the ``num_threads`` preference (0 means one per core)."""
+    import os
+
+    n = int(model._preferences.get("num_threads", 1))
+    return (os.cpu_count() or 1) if n == 0 else max(n, 1)
+
+
 def _ctx(kind: str, group, model, field_name: str) -> str:
     return f"{kind} '{group.name}' (model '{model.class_name}') {field_name}"
 
@@ -60,6 +68,7 @@ class _Generator:
     def __init__(self, plan: ModelPlan):
         self.plan = plan
         self.prec = plan.precision
+        self.num_threads = num_threads(plan.model)
         self.needs_column_index: set[str] = set()
 
     # -- helpers -----------------------------------------------------------
@@ -257,6 +266,8 @@ class _Generator:
                               f"synapse population '{sg.name}' presynaptic neuron variable reference")
         cond = self.expr(wu.pre_event_threshold_condition_code, ns,
                          _ctx("Synapse group", sg, wu, "pre_event_threshold_condition_code"))
+        if self.num_threads > 1:
+            return f"if ({cond.c}) {{ {p}_evFlag[id] = 1; }}"
         return f"if ({cond.c}) {{ {p}_ev[writeOff + {p}_evCnt[writeSlot]++] = id; }}"
 
     # --------------------------------------------------------------- synapses
@@ -360,6 +371,7 @@ class _Generator:
             pre_spike=pre_spike.c, pre_spike_rng=pre_spike.uses_rng, pre_event=pre_event.c,
             pre_event_rng=pre_event.uses_rng, post_spike=post_spike.c, post_spike_rng=post_spike.uses_rng,
             dynamics=dyn.c, dynamics_rng=dyn.uses_rng, den_delay=self._uses(wu, "addToPostDelay"),
+            dynamics_parallel=not ({"addToPost", "addToPostDelay", "addToPre"} & dyn.info.functions_used),
             max_den_delay=sg.max_dendritic_delay_timesteps,
             streams={k: stream(sg, k) for k in ("pre_spike", "pre_event", "post_spike", "dynamics")})
 
@@ -637,5 +649,5 @@ def generate(plan: ModelPlan) -> GeneratedModel:
         synapses=synapses, dense_init=dense_init, conn_init=conn_init, sparse_init=sparse_init,
         custom_updates=cus, cu_groups=groups, sparse_groups=sparse_groups,
         philox=(Path(__file__).parent.parent / "rng" / "philox.h").read_text(),
-        num_threads=int(plan.model._preferences.get("num_threads", 1)))
+        num_threads=gen.num_threads, omp=gen.num_threads > 1)
     return GeneratedModel(source, groups, gen.needs_column_index)

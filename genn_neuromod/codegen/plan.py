@@ -187,6 +187,7 @@ def _plan_arrays(plan: ModelPlan) -> None:
         plan.add_array(ArraySpec(f"{p}_spkQuePtr", "unsigned int", _const(1), ng, "internal", "spkQuePtr"))
         plan.add_array(ArraySpec(f"{p}_spkCnt", "unsigned int", _const(s), ng, "internal", "spkCnt"))
         plan.add_array(ArraySpec(f"{p}_spk", "unsigned int", _const(s * n), ng, "internal", "spk"))
+        plan.add_array(ArraySpec(f"{p}_spkFlag", "uint8_t", _const(n), ng, "internal", "spkFlag"))
         shape = (s, n) if s > 1 else (n,)
         plan.add_array(ArraySpec(f"{p}_st", time_t, _const(s * n), ng, "st", "st", _const_shape(shape)))
         plan.add_array(ArraySpec(f"{p}_prev_st", time_t, _const(s * n), ng, "prev_st", "prev_st",
@@ -235,6 +236,7 @@ def _plan_arrays(plan: ModelPlan) -> None:
         if sg.wu_model.pre_event_syn_code:
             plan.add_array(ArraySpec(f"{p}_evCnt", "unsigned int", _const(ssrc), sg, "internal", "evCnt"))
             plan.add_array(ArraySpec(f"{p}_ev", "unsigned int", _const(ssrc * npre), sg, "internal", "ev"))
+            plan.add_array(ArraySpec(f"{p}_evFlag", "uint8_t", _const(npre), sg, "internal", "evFlag"))
         _plan_egps(plan, sg, sg.extra_global_params, f"{p}_egp_")
         _plan_egps(plan, sg, sg.psm_extra_global_params, f"{p}_psmegp_")
         _plan_egps(plan, sg, sg.connectivity_extra_global_params, f"{p}_connegp_")
