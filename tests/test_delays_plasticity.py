@@ -606,11 +606,6 @@ def test_genn_feature_spike_times_with_delays(tmp_path, precision, which):
                                        err_msg=f"{var.group.name} '{var.name}' at t={model.t}")
 
 
-@pytest.mark.xfail(reason="engine gap: spike-like event times are not implemented; synapse code has "
-                          "no 'set_pre'/'prev_set_pre' (nor 'set_post'/'prev_set_post'), which GeNN 5.4 "
-                          "defines in synapseUpdateGroupMerged.cc next to st_pre (generate.py "
-                          "synapse_namespace only adds st_pre, prev_st_pre, st_post, prev_st_post), so "
-                          "build() raises SnippetError", strict=True)
 def test_genn_feature_spike_event_times_pre(tmp_path):
     """Presynaptic half of GeNN 5.4's tests/features/test_event_times.py::test_spike_event_times."""
     empty_neuron_model = pygenn.create_neuron_model("empty_neuron")

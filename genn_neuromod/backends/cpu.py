@@ -143,6 +143,9 @@ class Runtime:
         for ng in self.plan.neurons:
             ng.spike_times.view[...] = -tmax
             ng.prev_spike_times.view[...] = -tmax
+        for spec in self.plan.arrays:
+            if spec.role == "event_time":
+                self.arrays[spec.cname][...] = -tmax
         for g in self.plan.neurons + self.plan.current_sources + self.plan.custom_updates:
             for v in g.vars.values():
                 if not (g in self.plan.custom_updates and g._attached_to_synapses()):

@@ -138,6 +138,12 @@ class _Generator:
                 spike_blocks.append(spk)
         for sg in ng.out_syn:
             if sg.wu_model.pre_event_threshold_condition_code:
+                q = self.p(sg)
+                wu_decls += [f"const timepoint lset{q} = {q}_set[readOff + id];", f"timepoint nset{q} = lset{q};",
+                             f"bool ev{q} = false;", f"(void)ev{q};"]
+                wu_stores.append(f"{q}_set[writeOff + id] = nset{q};")
+                if slots > 1:
+                    wu_stores.append(f"if (!ev{q}) {q}_prev_set[writeOff + id] = {q}_prev_set[readOff + id];")
                 event_blocks.append(self.event_condition(sg, ns))
         rng = sim.uses_rng or thr.uses_rng or reset.uses_rng
         return dict(
@@ -266,9 +272,10 @@ class _Generator:
                               f"synapse population '{sg.name}' presynaptic neuron variable reference")
         cond = self.expr(wu.pre_event_threshold_condition_code, ns,
                          _ctx("Synapse group", sg, wu, "pre_event_threshold_condition_code"))
+        mark = f"nset{p} = t; ev{p} = true;"
         if self.num_threads > 1:
-            return f"if ({cond.c}) {{ {p}_evFlag[id] = 1; }}"
-        return f"if ({cond.c}) {{ {p}_ev[writeOff + {p}_evCnt[writeSlot]++] = id; }}"
+            return f"if ({cond.c}) {{ {p}_evFlag[id] = 1; {mark} }}"
+        return f"if ({cond.c}) {{ {p}_ev[writeOff + {p}_evCnt[writeSlot]++] = id; {mark} }}"
 
     # --------------------------------------------------------------- synapses
     def synapse_namespace(self, sg: SynapseGroup, pre_off: str, post_off: str) -> Namespace:
@@ -291,6 +298,9 @@ class _Generator:
         prev_pre = "prevPreOff + " if pre_off else ""
         prev_post = "prevPostOff + " if post_off else ""
         ns.add("prev_st_pre", Symbol(f"({sp}_prev_st[{prev_pre}id_pre] + {ax})", "timepoint"))
+        if wu.pre_event_syn_code:  # spike-like event times of this group's presynaptic events
+            ns.add("set_pre", Symbol(f"({p}_set[{pre_off}id_pre] + {ax})", "timepoint"))
+            ns.add("prev_set_pre", Symbol(f"({p}_prev_set[{prev_pre}id_pre] + {ax})", "timepoint"))
         ns.add("st_post", Symbol(f"({tp}_st[{post_off}id_post] + {bp})", "timepoint"))
         ns.add("prev_st_post", Symbol(f"({tp}_prev_st[{prev_post}id_post] + {bp})", "timepoint"))
         for v in sg.vars.values():

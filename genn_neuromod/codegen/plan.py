@@ -237,6 +237,8 @@ def _plan_arrays(plan: ModelPlan) -> None:
             plan.add_array(ArraySpec(f"{p}_evCnt", "unsigned int", _const(ssrc), sg, "internal", "evCnt"))
             plan.add_array(ArraySpec(f"{p}_ev", "unsigned int", _const(ssrc * npre), sg, "internal", "ev"))
             plan.add_array(ArraySpec(f"{p}_evFlag", "uint8_t", _const(npre), sg, "internal", "evFlag"))
+            plan.add_array(ArraySpec(f"{p}_set", time_t, _const(ssrc * npre), sg, "event_time", "set"))
+            plan.add_array(ArraySpec(f"{p}_prev_set", time_t, _const(ssrc * npre), sg, "event_time", "prev_set"))
         _plan_egps(plan, sg, sg.extra_global_params, f"{p}_egp_")
         _plan_egps(plan, sg, sg.psm_extra_global_params, f"{p}_psmegp_")
         _plan_egps(plan, sg, sg.connectivity_extra_global_params, f"{p}_connegp_")
