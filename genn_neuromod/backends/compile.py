@@ -11,6 +11,7 @@ from pathlib import Path
 
 #: flags: optimised, no FMA contraction (bitwise-reproducible arithmetic), no errno from maths
 CFLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-std=gnu11", "-fPIC", "-shared",
+          "--param", "vect-max-version-for-alias-checks=256",
           "-fvisibility=hidden", "-w"]
 
 

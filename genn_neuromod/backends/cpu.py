@@ -118,7 +118,7 @@ class Runtime:
         if arr.size == 0:
             arr = np.zeros(1, dtype=arr.dtype)[:0]
         self.arrays[cname] = arr
-        ctypes.c_void_p.in_dll(self.lib, cname).value = arr.ctypes.data
+        ctypes.c_void_p.in_dll(self.lib, "gnp_" + cname).value = arr.ctypes.data
 
     def _egp_by_cname(self, cname: str) -> ExtraGlobalParameter:
         for g in self.plan.neurons + self.plan.synapses + self.plan.current_sources + self.plan.custom_updates:

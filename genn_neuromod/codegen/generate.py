@@ -272,10 +272,7 @@ class _Generator:
                               f"synapse population '{sg.name}' presynaptic neuron variable reference")
         cond = self.expr(wu.pre_event_threshold_condition_code, ns,
                          _ctx("Synapse group", sg, wu, "pre_event_threshold_condition_code"))
-        mark = f"nset{p} = t; ev{p} = true;"
-        if self.num_threads > 1:
-            return f"if ({cond.c}) {{ {p}_evFlag[id] = 1; {mark} }}"
-        return f"if ({cond.c}) {{ {p}_ev[writeOff + {p}_evCnt[writeSlot]++] = id; {mark} }}"
+        return f"ev{p} = ({cond.c}); {p}_evFlag[id] = ev{p}; if (ev{p}) {{ nset{p} = t; }}"
 
     # --------------------------------------------------------------- synapses
     def synapse_namespace(self, sg: SynapseGroup, pre_off: str, post_off: str) -> Namespace:

@@ -1,0 +1,111 @@
+"""``to_graph``: describe a ``GeNNModel`` of the embedded engine as a circuit graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from ..compiler.errors import ModelError
+from .schema import _registry, is_builtin, library_models
+
+
+def to_graph(model) -> nx.MultiDiGraph:
+    """The circuit graph of a (built or unbuilt) ``genn_neuromod.GeNNModel``.
+
+    Models are recorded by name, so every model must be a GeNN built-in or a model-library
+    model; variables keep their initial values (numbers, lists, or var-init snippets), not
+    the running state. Spike recording flags become ``record: ["spikes"]``.
+    """
+    from ..api.init import VarInit
+
+    def value(v: Any, where: str) -> Any:
+        if isinstance(v, VarInit):
+            return {"init": _name(v.snippet, "var_init", where), "params": _plain(v.params)}
+        return _plain(v)
+
+    def var_values(variables: dict, where: str) -> dict:
+        return {k: value(var.init_values, where) for k, var in variables.items() if var.init_values is not None}
+
+    g = nx.MultiDiGraph(name=model.name, dt=float(model.dt), precision=str(model.precision), seed=int(model.seed))
+    for name, pop in model.neuron_populations.items():
+        where = f"population '{name}'"
+        data: dict[str, Any] = {"model": _name(pop.model, "neuron", where), "size": int(pop.num_neurons),
+                                "params": _plain(pop.params), "vars": var_values(pop.vars, where)}
+        if pop.spike_recording_enabled:
+            data["record"] = ["spikes"]
+        sources = []
+        for cs in pop.current_sources:
+            cs_where = f"current source '{cs.name}'"
+            item = {"name": cs.name, "model": _name(cs.model, "current_source", cs_where),
+                    "params": _plain(cs.params), "vars": var_values(cs.vars, cs_where)}
+            if cs.var_refs:
+                item["var_refs"] = _refs(cs.var_refs)
+            sources.append(item)
+        if sources:
+            data["current_sources"] = sources
+        g.add_node(name, **data)
+    for name, sg in model.synapse_populations.items():
+        where = f"synapse population '{name}'"
+        wu_init, ps_init = sg.wu_initialiser, sg.ps_initialiser
+        wu = {"model": _name(sg.wu_model, "weight_update", where), "params": _plain(sg.params),
+              "vars": var_values(sg.vars, where), "pre_vars": var_values(sg.pre_vars, where),
+              "post_vars": var_values(sg.post_vars, where), "pre_var_refs": _refs(wu_init.pre_var_refs),
+              "post_var_refs": _refs(wu_init.post_var_refs), "psm_var_refs": _refs(wu_init.psm_var_refs)}
+        ps = {"model": _name(sg.ps_model, "postsynaptic", where), "params": _plain(sg.ps_params),
+              "vars": var_values(sg.psm_vars, where), "var_refs": _refs(ps_init.var_refs)}
+        data = {"name": name, "matrix": sg.matrix_type.name,
+                "weight_update": {k: v for k, v in wu.items() if v or k in ("model", "params")},
+                "postsynaptic": {k: v for k, v in ps.items() if v or k in ("model", "params")},
+                "axonal_delay_steps": int(sg.axonal_delay_steps),
+                "back_prop_delay_steps": int(sg.back_prop_delay_steps),
+                "max_dendritic_delay_timesteps": int(sg.max_dendritic_delay_timesteps),
+                "post_target_var": sg.post_target_var, "pre_target_var": sg.pre_target_var}
+        if sg._manual_connectivity is not None:
+            pre, post = sg._manual_connectivity
+            data["connectivity"] = {"pre": _plain(pre), "post": _plain(post)}
+        elif sg.connectivity_initialiser is not None:
+            ci = sg.connectivity_initialiser
+            data["connectivity"] = {"snippet": _name(ci.snippet, "sparse_connectivity", where),
+                                    "params": _plain(ci.params)}
+        g.add_edge(sg.src.name, sg.trg.name, key=name, **data)
+    return g
+
+
+def _name(snippet, kind: str, where: str) -> str:
+    """The name a graph records for ``snippet``: it must be a built-in or a library model of that name."""
+    name = snippet.class_name
+    if is_builtin(kind, name):
+        reference = _registry(kind).get(name)
+    elif name in library_models(kind):
+        from ..models import load_model
+
+        reference = load_model(name)
+    else:
+        raise ModelError(f"to_graph: {where} uses {kind.replace('_', ' ')} model '{name}', which is neither a "
+                         "GeNN built-in nor in the model library; add it to a model folder "
+                         "(genn_neuromod.models.add_model_folder) to describe it in a graph")
+    if reference.code_fields() != snippet.code_fields() or \
+            [p.name for p in reference.params] != [p.name for p in snippet.params]:
+        raise ModelError(f"to_graph: {where} uses a {kind.replace('_', ' ')} model named '{name}' whose code "
+                         f"differs from the built-in or library model '{name}'; give it a name of its own "
+                         "and add it to a model folder")
+    return name
+
+
+def _refs(refs: dict) -> dict[str, str]:
+    return {k: (r if isinstance(r, str) else r.var_name) for k, r in (refs or {}).items()}
+
+
+def _plain(value: Any) -> Any:
+    """Numbers, lists and dicts only (numpy arrays and scalars converted)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

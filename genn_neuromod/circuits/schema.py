@@ -1,0 +1,443 @@
+"""The circuit graph schema and its validation.
+
+A circuit is a :class:`networkx.MultiDiGraph` (a ``DiGraph`` is accepted too):
+
+Graph attributes
+    ``name`` (str, default ``"circuit"``), ``dt`` (ms, default 0.1), ``precision``
+    (``"float"`` or ``"double"``, default ``"float"``), ``seed`` (int >= 0, default 0: a
+    fresh seed at ``load()``, as GeNN).
+
+Nodes (neuron populations; the node id is the population name)
+    ``model``
+        a built-in GeNN neuron model (``"LIF"``, ``"Izhikevich"``, ``"Poisson"``,
+        ``"SpikeSourceArray"``, ...) or a model-library name (``"AdaptiveLIF"``,
+        ``"IzhikevichCell"``; see :mod:`genn_neuromod.models`).
+    ``size``
+        number of neurons (int > 0).
+    ``params``
+        ``{name: number}``; a library model's ``[defaults]`` fill what is left out.
+    ``vars``
+        ``{name: value}``, a value being a number, a list of ``size`` numbers, or a
+        var-init snippet ``{"init": "Uniform", "params": {"min": 0, "max": 1}}``.
+    ``mixture``, ``distributions``, ``mixture_seed`` (optional)
+        a heterogeneous population of cell types ``{type: proportion}``, built by
+        :func:`genn_neuromod.models.cell_types.add_heterogeneous_population`; ``model`` then
+        names the cell-type model (default ``"IzhikevichCell"``; ``"AdaptiveLIF"``), ``params``
+        may hold per-type dicts and ``distributions`` maps parameters to ``[kind, options]``.
+    ``receptors`` (optional)
+        ``{receptor: ...}``, kept as metadata.
+    ``record`` (optional)
+        list of ``"spikes"`` and/or variable names to record.
+    ``current_sources`` (optional)
+        list of ``{"name", "model", "params", "vars", "var_refs"}``.
+    ``meta``, ``description`` (optional)
+        free metadata, ignored by the builder.
+
+Edges (synapse groups, from source to target population)
+    ``name``
+        unique group name (also the edge key).
+    ``matrix``
+        ``"DENSE"`` or ``"SPARSE"`` (default: ``"SPARSE"`` with connectivity, else ``"DENSE"``).
+    ``connectivity``
+        ``{"snippet": "FixedProbability", "params": {"prob": 0.1}}`` or explicit
+        ``{"pre": [...], "post": [...]}`` index lists (SPARSE only).
+    ``weight_update``
+        ``{"model", "params", "vars", "pre_vars", "post_vars", "pre_var_refs",
+        "post_var_refs", "psm_var_refs"}``; var refs name variables of the source
+        (``pre_var_refs``) or target population (``post_var_refs``) or of the
+        postsynaptic model (``psm_var_refs``).
+    ``postsynaptic``
+        ``{"model", "params", "vars", "var_refs"}`` (default ``{"model": "DeltaCurr"}``);
+        ``var_refs`` name variables of the target population.
+    ``axonal_delay_steps``, ``back_prop_delay_steps`` (int >= 0),
+    ``max_dendritic_delay_timesteps`` (int >= 1), ``post_target_var``, ``pre_target_var``
+        as the PyGeNN properties of the same names.
+    ``record`` (optional)
+        list of weight-update variable names to snapshot.
+    ``meta``, ``description`` (optional)
+        free metadata.
+
+Every schema error is a :class:`~genn_neuromod.ModelError` naming the circuit, the node
+or edge and the field.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from ..compiler.errors import ModelError
+
+NODE_FIELDS = {"model", "size", "params", "vars", "mixture", "distributions", "mixture_seed", "receptors",
+               "record", "current_sources", "meta", "description"}
+EDGE_FIELDS = {"name", "matrix", "connectivity", "weight_update", "postsynaptic", "axonal_delay_steps",
+               "back_prop_delay_steps", "max_dendritic_delay_timesteps", "post_target_var", "pre_target_var",
+               "record", "meta", "description"}
+GRAPH_DEFAULTS: dict[str, Any] = {"name": "circuit", "dt": 0.1, "precision": "float", "seed": 0}
+WU_FIELDS = {"model", "params", "vars", "pre_vars", "post_vars", "pre_var_refs", "post_var_refs", "psm_var_refs"}
+PS_FIELDS = {"model", "params", "vars", "var_refs"}
+CS_FIELDS = {"name", "model", "params", "vars", "var_refs"}
+DEFAULT_POSTSYNAPTIC = {"model": "DeltaCurr"}
+
+#: kinds of model, as named in the model library, with the registry of built-ins for each
+_KINDS = ("neuron", "weight_update", "postsynaptic", "current_source", "var_init", "sparse_connectivity")
+
+
+def _registry(kind: str):
+    from ..builtins import (
+        current_source_models,
+        init_sparse_connectivity_snippets,
+        init_var_snippets,
+        neuron_models,
+        postsynaptic_models,
+        weight_update_models,
+    )
+
+    return {"neuron": neuron_models, "weight_update": weight_update_models, "postsynaptic": postsynaptic_models,
+            "current_source": current_source_models, "var_init": init_var_snippets,
+            "sparse_connectivity": init_sparse_connectivity_snippets}[kind].REGISTRY
+
+
+def is_builtin(kind: str, name: str) -> bool:
+    """Whether ``name`` is one of GeNN's built-in models of ``kind``."""
+    return name in _registry(kind).models
+
+
+def library_models(kind: str) -> dict[str, Any]:
+    """The model-library models of ``kind``, by name."""
+    from ..models import available_models
+
+    return available_models(kind)
+
+
+def library_defaults(kind: str, name: str) -> dict[str, Any]:
+    """A library model's ``[defaults]`` (empty for built-in models)."""
+    if is_builtin(kind, name):
+        return {}
+    spec = library_models(kind).get(name)
+    return dict(spec.defaults) if spec is not None else {}
+
+
+@dataclass
+class _Where:
+    """Names the place of an error: ``circuit 'x', node 'E'``."""
+
+    circuit: str
+    what: str
+
+    def error(self, field: str, message: str) -> ModelError:
+        return ModelError(f"circuit '{self.circuit}', {self.what}: field '{field}' {message}")
+
+
+class _Validator:
+    def __init__(self, graph: nx.Graph):
+        self.graph = graph
+        self.circuit = str(graph.graph.get("name", GRAPH_DEFAULTS["name"]))
+        self._models: dict[tuple[str, str], Any] = {}
+        self.group_names: dict[str, str] = {}
+
+    # -- models ------------------------------------------------------------
+    def model(self, kind: str, name: Any, where: _Where, field: str):
+        """The embedded-engine model object for ``name`` (for its parameter and variable names)."""
+        if not isinstance(name, str) or not name:
+            raise where.error(field, f"must name a {kind.replace('_', ' ')} model, got {name!r}")
+        key = (kind, name)
+        if key not in self._models:
+            if is_builtin(kind, name):
+                self._models[key] = _registry(kind).get(name)
+            elif name in library_models(kind):
+                from ..models import load_model
+
+                self._models[key] = load_model(name)
+            else:
+                known = sorted(_registry(kind).models) + sorted(library_models(kind))
+                raise where.error(field, f"names unknown {kind.replace('_', ' ')} model '{name}'; "
+                                  f"known: {', '.join(known)}")
+        return self._models[key]
+
+    # -- values ------------------------------------------------------------
+    @staticmethod
+    def mapping(value: Any, where: _Where, field: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise where.error(field, f"must be a dict, got {type(value).__name__}")
+        return value
+
+    def params(self, model, kind: str, values: Any, where: _Where, field: str) -> None:
+        values = self.mapping(values, where, field)
+        names = [p.name for p in model.params]
+        unknown = [k for k in values if k not in names]
+        if unknown:
+            raise where.error(field, f"has unknown parameter(s) {unknown}; model '{model.class_name}' takes "
+                              f"{names or 'none'}")
+        defaults = library_defaults(kind, model.class_name)
+        missing = [n for n in names if n not in values and n not in defaults]
+        if missing:
+            raise where.error(field, f"misses parameter(s) {missing} of model '{model.class_name}'")
+        for k, v in values.items():
+            if not _is_number(v):
+                raise where.error(field, f"parameter '{k}' must be a number, got {v!r}")
+
+    def vars(self, defs, values: Any, where: _Where, field: str, model_name: str, size: int | None) -> None:
+        values = self.mapping(values, where, field)
+        names = [v.name for v in defs]
+        unknown = [k for k in values if k not in names]
+        if unknown:
+            raise where.error(field, f"has unknown variable(s) {unknown}; model '{model_name}' has "
+                              f"{names or 'none'}")
+        for k, v in values.items():
+            self.var_value(v, where, f"{field}.{k}", size)
+
+    def var_value(self, value: Any, where: _Where, field: str, size: int | None) -> None:
+        if _is_number(value):
+            return
+        if isinstance(value, dict):
+            extra = set(value) - {"init", "params"}
+            if "init" not in value or extra:
+                raise where.error(field, "must be a number, a list or {'init': snippet, 'params': {...}}, "
+                                  f"got keys {sorted(value)}")
+            snippet = self.model("var_init", value["init"], where, f"{field}.init")
+            self.params(snippet, "var_init", value.get("params"), where, f"{field}.params")
+            return
+        if isinstance(value, list | tuple | np.ndarray):
+            arr = np.asarray(value)
+            if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+                raise where.error(field, "must be a flat list of numbers")
+            if size is not None and arr.size != size:
+                raise where.error(field, f"must have {size} values, got {arr.size}")
+            return
+        raise where.error(field, f"must be a number, a list or {{'init': snippet, 'params': {{...}}}}, got {value!r}")
+
+    def refs(self, defs, values: Any, targets: list[str] | None, where: _Where, field: str, owner: str) -> None:
+        """Var refs by name: every reference of the model set, each naming a variable of ``owner``."""
+        values = self.mapping(values, where, field)
+        names = [r.name for r in defs]
+        unknown = [k for k in values if k not in names]
+        if unknown:
+            raise where.error(field, f"sets unknown reference(s) {unknown}; the model declares {names or 'none'}")
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise where.error(field, f"misses reference(s) {missing}")
+        for k, v in values.items():
+            if not isinstance(v, str):
+                raise where.error(field, f"reference '{k}' must name a variable (a string), got {v!r}")
+            if targets is not None and v not in targets:
+                raise where.error(field, f"reference '{k}' names '{v}', which is not a variable of {owner} "
+                                  f"(it has {targets})")
+
+    def name(self, name: Any, where: _Where, field: str, what: str) -> None:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise where.error(field, f"must be an identifier (letters, digits, '_'), got {name!r}")
+        if name in self.group_names:
+            raise where.error(field, f"'{name}' is already used by {self.group_names[name]}")
+        self.group_names[name] = what
+
+    def pop_model_name(self, data: dict, where: _Where) -> Any:
+        """The neuron model of a node: ``model``, or for a mixture the cell-type model it names (by default
+        IzhikevichCell)."""
+        if data.get("mixture") is None:
+            if "model" not in data:
+                raise where.error("model", "is missing")
+            return data["model"]
+        from ..models import cell_types
+
+        name = data.get("model") or "IzhikevichCell"
+        return getattr(cell_types, "_ALIASES", {}).get(name, name)
+
+    # -- graph -------------------------------------------------------------
+    def run(self) -> None:
+        g = self.graph
+        if not isinstance(g, nx.Graph) or not g.is_directed():
+            raise ModelError(f"circuit '{self.circuit}': a circuit must be a directed networkx graph "
+                             f"(MultiDiGraph), got {type(g).__name__}")
+        where = _Where(self.circuit, "graph")
+        dt = g.graph.get("dt", GRAPH_DEFAULTS["dt"])
+        if not _is_number(dt) or dt <= 0:
+            raise where.error("dt", f"must be a positive number, got {dt!r}")
+        precision = g.graph.get("precision", GRAPH_DEFAULTS["precision"])
+        if precision not in ("float", "double"):
+            raise where.error("precision", f"must be 'float' or 'double', got {precision!r}")
+        seed = g.graph.get("seed", GRAPH_DEFAULTS["seed"])
+        if not _is_int(seed) or seed < 0:
+            raise where.error("seed", f"must be a non-negative integer, got {seed!r}")
+        if not self.circuit.isidentifier():
+            raise where.error("name", f"must be an identifier (letters, digits, '_'), got {self.circuit!r}")
+        for u, v, _k, data in _edges(g):
+            for end, node in (("source", u), ("target", v)):
+                if not g.nodes[node]:
+                    raise _Where(self.circuit, _edge_label(u, v, data)).error(
+                        end, f"names '{node}', which is not a population of the circuit")
+        pop_vars: dict[Any, list[str]] = {}
+        for node, data in g.nodes(data=True):
+            pop_vars[node] = self.node(node, data)
+        for u, v, _k, data in _edges(g):
+            self.edge(u, v, data, pop_vars)
+
+    def node(self, node: Any, data: dict) -> list[str]:
+        where = _Where(self.circuit, f"node '{node}'")
+        extra = sorted(set(data) - NODE_FIELDS)
+        if extra:
+            raise where.error(extra[0], f"is not a node field; node fields are {sorted(NODE_FIELDS)}")
+        self.name(node, _Where(self.circuit, f"node '{node}'"), "id", f"node '{node}'")
+        if "size" not in data:
+            raise where.error("size", "is missing")
+        size = data["size"]
+        if not _is_int(size) or size <= 0:
+            raise where.error("size", f"must be a positive integer, got {size!r}")
+        mixture = data.get("mixture")
+        model = self.model("neuron", self.pop_model_name(data, where), where, "model")
+        var_names = [v.name for v in model.vars]
+        if mixture is not None:
+            mixture = self.mapping(mixture, where, "mixture")
+            if not mixture or any(not _is_number(p) or p < 0 for p in mixture.values()) or \
+                    abs(sum(mixture.values()) - 1.0) > 1e-6:
+                raise where.error("mixture", f"must map cell types to proportions >= 0 summing to 1, got {mixture!r}")
+            self.mapping(data.get("distributions"), where, "distributions")
+            seed = data.get("mixture_seed", 0)
+            if not _is_int(seed) or seed < 0:
+                raise where.error("mixture_seed", f"must be a non-negative integer, got {seed!r}")
+            self.mapping(data.get("params"), where, "params")  # per-type values: checked by the cell-type builder
+        else:
+            self.params(model, "neuron", data.get("params"), where, "params")
+        self.vars(model.vars, data.get("vars"), where, "vars", model.class_name, size)
+        self.mapping(data.get("receptors"), where, "receptors")
+        for item in _list(data.get("record"), where, "record"):
+            if item != "spikes" and item not in var_names:
+                raise where.error("record", f"lists {item!r}; record 'spikes' or variables of the model "
+                                  f"({var_names})")
+        for i, cs in enumerate(_list(data.get("current_sources"), where, "current_sources")):
+            f = f"current_sources[{i}]"
+            cs = self.mapping(cs, where, f)
+            extra = sorted(set(cs) - CS_FIELDS)
+            if extra:
+                raise where.error(f"{f}.{extra[0]}", f"is not a current source field ({sorted(CS_FIELDS)})")
+            self.name(cs.get("name"), where, f"{f}.name", f"a current source of node '{node}'")
+            model = self.model("current_source", cs.get("model"), where, f"{f}.model")
+            self.params(model, "current_source", cs.get("params"), where, f"{f}.params")
+            self.vars(model.vars, cs.get("vars"), where, f"{f}.vars", model.class_name, size)
+            self.refs(model.neuron_var_refs, cs.get("var_refs"), var_names, where, f"{f}.var_refs",
+                      f"population '{node}'")
+        return var_names
+
+    def edge(self, u: Any, v: Any, data: dict, pop_vars: dict) -> None:
+        where = _Where(self.circuit, _edge_label(u, v, data))
+        extra = sorted(set(data) - EDGE_FIELDS)
+        if extra:
+            raise where.error(extra[0], f"is not an edge field; edge fields are {sorted(EDGE_FIELDS)}")
+        if "name" not in data:
+            raise where.error("name", "is missing")
+        self.name(data["name"], where, "name", f"edge '{data['name']}'")
+        n_pre, n_post = self.graph.nodes[u]["size"], self.graph.nodes[v]["size"]
+        conn = data.get("connectivity")
+        matrix = data.get("matrix", "SPARSE" if conn is not None else "DENSE")
+        if matrix not in ("DENSE", "SPARSE"):
+            raise where.error("matrix", f"must be 'DENSE' or 'SPARSE', got {matrix!r}")
+        n_syn: int | None = n_pre * n_post if matrix == "DENSE" else None
+        if conn is not None:
+            conn = self.mapping(conn, where, "connectivity")
+            if matrix == "DENSE":
+                raise where.error("connectivity", "is only used with matrix 'SPARSE' (DENSE connects all to all)")
+            if "snippet" in conn:
+                if set(conn) - {"snippet", "params"}:
+                    raise where.error("connectivity", "takes 'snippet' and 'params', or 'pre' and 'post'")
+                snippet = self.model("sparse_connectivity", conn["snippet"], where, "connectivity.snippet")
+                self.params(snippet, "sparse_connectivity", conn.get("params"), where, "connectivity.params")
+            elif set(conn) == {"pre", "post"}:
+                pre, post = np.asarray(conn["pre"]), np.asarray(conn["post"])
+                for f, arr, n in (("pre", pre, n_pre), ("post", post, n_post)):
+                    if arr.ndim != 1 or (arr.size and (not np.issubdtype(arr.dtype, np.integer)
+                                                       or arr.min() < 0 or arr.max() >= n)):
+                        raise where.error(f"connectivity.{f}", f"must be a list of indices in [0, {n})")
+                if pre.size != post.size:
+                    raise where.error("connectivity", f"'pre' ({pre.size}) and 'post' ({post.size}) must have "
+                                      "the same length")
+                n_syn = int(pre.size)
+            else:
+                raise where.error("connectivity", "takes 'snippet' and 'params', or 'pre' and 'post', got keys "
+                                  f"{sorted(conn)}")
+        elif matrix == "SPARSE":
+            raise where.error("connectivity", "is missing (a SPARSE matrix needs a snippet or pre/post lists)")
+        if "weight_update" not in data:
+            raise where.error("weight_update", "is missing")
+        wu = self.mapping(data["weight_update"], where, "weight_update")
+        extra = sorted(set(wu) - WU_FIELDS)
+        if extra:
+            raise where.error(f"weight_update.{extra[0]}", f"is not a weight update field ({sorted(WU_FIELDS)})")
+        wum = self.model("weight_update", wu.get("model"), where, "weight_update.model")
+        self.params(wum, "weight_update", wu.get("params"), where, "weight_update.params")
+        self.vars(wum.vars, wu.get("vars"), where, "weight_update.vars", wum.class_name, n_syn)
+        self.vars(wum.pre_vars, wu.get("pre_vars"), where, "weight_update.pre_vars", wum.class_name, n_pre)
+        self.vars(wum.post_vars, wu.get("post_vars"), where, "weight_update.post_vars", wum.class_name, n_post)
+        self.refs(wum.pre_neuron_var_refs, wu.get("pre_var_refs"), pop_vars[u], where, "weight_update.pre_var_refs",
+                  f"source population '{u}'")
+        self.refs(wum.post_neuron_var_refs, wu.get("post_var_refs"), pop_vars[v], where,
+                  "weight_update.post_var_refs", f"target population '{v}'")
+        ps = self.mapping(data.get("postsynaptic", DEFAULT_POSTSYNAPTIC), where, "postsynaptic")
+        extra = sorted(set(ps) - PS_FIELDS)
+        if extra:
+            raise where.error(f"postsynaptic.{extra[0]}", f"is not a postsynaptic field ({sorted(PS_FIELDS)})")
+        psm = self.model("postsynaptic", ps.get("model"), where, "postsynaptic.model")
+        self.params(psm, "postsynaptic", ps.get("params"), where, "postsynaptic.params")
+        self.vars(psm.vars, ps.get("vars"), where, "postsynaptic.vars", psm.class_name, n_post)
+        self.refs(psm.neuron_var_refs, ps.get("var_refs"), pop_vars[v], where, "postsynaptic.var_refs",
+                  f"target population '{v}'")
+        self.refs(wum.psm_var_refs, wu.get("psm_var_refs"), [x.name for x in psm.vars], where,
+                  "weight_update.psm_var_refs", f"postsynaptic model '{psm.class_name}'")
+        for f, low in (("axonal_delay_steps", 0), ("back_prop_delay_steps", 0), ("max_dendritic_delay_timesteps", 1)):
+            value = data.get(f, low)
+            if not _is_int(value) or value < low:
+                raise where.error(f, f"must be an integer >= {low}, got {value!r}")
+        for f, node in (("post_target_var", v), ("pre_target_var", u)):
+            target = data.get(f, "Isyn")
+            pop_model = self.model("neuron", self.pop_model_name(self.graph.nodes[node], where), where, "model")
+            inputs = ["Isyn"] + [a.name for a in pop_model.additional_input_vars]
+            if target not in inputs:
+                raise where.error(f, f"must name an input of population '{node}' ({inputs}), got {target!r}")
+        wu_vars = [x.name for x in wum.vars]
+        for item in _list(data.get("record"), where, "record"):
+            if item not in wu_vars:
+                raise where.error("record", f"lists {item!r}, which is not a weight update variable ({wu_vars})")
+
+
+def validate_graph(graph: nx.Graph) -> None:
+    """Check a circuit graph against the schema; raise :class:`ModelError` naming node/edge and field."""
+    _Validator(graph).run()
+
+
+def graph_settings(graph: nx.Graph) -> dict[str, Any]:
+    """The graph attributes with their defaults filled in."""
+    return {k: graph.graph.get(k, d) for k, d in GRAPH_DEFAULTS.items()}
+
+
+def _edges(graph: nx.Graph):
+    if graph.is_multigraph():
+        yield from graph.edges(keys=True, data=True)
+    else:
+        for u, v, data in graph.edges(data=True):
+            yield u, v, None, data
+
+
+def _edge_label(u: Any, v: Any, data: dict) -> str:
+    name = data.get("name")
+    return f"edge '{name}' ({u} -> {v})" if name is not None else f"edge {u} -> {v}"
+
+
+def _list(value: Any, where: _Where, field: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise where.error(field, f"must be a list, got {type(value).__name__}")
+    return list(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
