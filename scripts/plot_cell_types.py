@@ -39,7 +39,7 @@ def main(out_dir: str = ".") -> Path:
     # (panel title, type, amplitude, onset, offset)
     cells = [(t, t, 10.0, ONSET, 1e9) for t in ("RS", "IB", "CH", "FS", "LTS")]
     cells += [("TC (tonic)", "TC", 1.5, ONSET, 1e9), ("TC (rebound)", "TC", -10.0, ONSET, ONSET + 100.0),
-              ("RZ", "RZ", 0.3, ONSET, 1e9), ("AC", "AC", 0.0, ONSET, 1e9)]
+              ("RZ", "RZ", 0.3, ONSET, 1e9), ("AC (fires at I=0, see docs)", "AC", 0.0, ONSET, 1e9)]
     n = len(cells)
     a, b, c, d = np.array([IZHIKEVICH_TYPES[x[1]] for x in cells]).T
     v0 = np.array([_rest(bb) if bb < 0.5 else -65.0 for bb in b])

@@ -21,6 +21,7 @@ from .enums import (
     get_var_access_dim,
 )
 from .init import VarInit
+from .snippets import check_params
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import GeNNModel
@@ -93,6 +94,9 @@ class Variable(ArrayBase):
 
     @property
     def dims(self) -> VarAccessDim:
+        """The dimensions this variable has (custom-update accesses name the ones *removed*, as GeNN)."""
+        if isinstance(self.group, CustomUpdate):
+            return (VarAccessDim.ELEMENT | VarAccessDim.BATCH) & ~get_var_access_dim(self.access)
         return get_var_access_dim(self.access)
 
     @property
@@ -198,19 +202,7 @@ def _prepare_vars(defs, values: dict, group, var_cls=Variable, what: str = "vari
 
 
 def _check_params(model, params: dict, group_name: str, what: str) -> dict:
-    params = dict(params or {})
-    names = [p.name for p in model.params]
-    missing = [n for n in names if n not in params]
-    unknown = [n for n in params if n not in names]
-    if missing or unknown:
-        bits = []
-        if missing:
-            bits.append(f"missing {missing}")
-        if unknown:
-            bits.append(f"unknown {unknown}")
-        raise ModelError(f"'{group_name}' ({what} '{model.class_name}'): parameters " + " and ".join(bits)
-                         + f"; the model takes {names or 'none'}")
-    return params
+    return check_params(model, params, f"'{group_name}'", what)
 
 
 class Group:
@@ -339,7 +331,17 @@ class SynapseGroup(Group):
         self.axonal_delay_steps = 0
         self.back_prop_delay_steps = 0
         self.max_dendritic_delay_timesteps = 1
-        self.max_connections: int | None = None
+        self._max_connections: int | None = None
+        self._min_max_connections = 0
+        if matrix_type & SynapseMatrixConnectivity.SPARSE:
+            # GeNN: the snippet's bound on row lengths, else the target's size
+            snip = connectivity_init.snippet if connectivity_init is not None else None
+            if snip is not None and snip.calc_max_row_len_func is not None:
+                self._min_max_connections = int(snip.calc_max_row_len_func(
+                    source.num_neurons, target.num_neurons, dict(connectivity_init.params)))
+                self._max_connections = self._min_max_connections
+            else:
+                self._max_connections = target.num_neurons
         self.max_source_connections: int | None = None
         self.post_target_var = "Isyn"
         self.pre_target_var = "Isyn"
@@ -355,6 +357,20 @@ class SynapseGroup(Group):
         self._ind: np.ndarray | None = None
 
     # -- connectivity ----------------------------------------------------
+    @property
+    def max_connections(self) -> int | None:
+        """Row capacity of SPARSE connectivity (GeNN's default: the snippet's bound, else the target size)."""
+        return self._max_connections
+
+    @max_connections.setter
+    def max_connections(self, value: int) -> None:
+        self._check_not_built()
+        value = int(value)
+        if value < self._min_max_connections:
+            raise ModelError(f"synapse population '{self.name}': max_connections {value} is below the "
+                             f"{self._min_max_connections} its connectivity snippet can produce per row")
+        self._max_connections = value
+
     @property
     def sparse_connectivity_initialiser(self):
         return self.connectivity_initialiser
@@ -375,7 +391,7 @@ class SynapseGroup(Group):
         self.synapse_order = np.lexsort((post, pre))
         self._manual_connectivity = (pre, post)
         row_lengths = np.bincount(pre, minlength=self.src.num_neurons)
-        self.max_connections = int(row_lengths.max()) if row_lengths.size else 0
+        self._max_connections = int(row_lengths.max()) if row_lengths.size else 0
         self.connections_set = True
 
     def _valid_synapse_mask(self) -> np.ndarray:
@@ -387,7 +403,7 @@ class SynapseGroup(Group):
         self._model._require_loaded()
         if not self.matrix_type & SynapseMatrixConnectivity.SPARSE:
             raise ModelError("get_sparse_pre_inds only supports SPARSE connectivity")
-        return np.repeat(np.arange(self.src.num_neurons, dtype=np.uint32), self._row_length)
+        return np.repeat(np.arange(self.src.num_neurons, dtype=np.int64), self._row_length)  # int64 as PyGeNN
 
     def get_sparse_post_inds(self) -> np.ndarray:
         self._model._require_loaded()
@@ -418,6 +434,16 @@ class SynapseGroup(Group):
         (self.ps_dynamic_params.add if dynamic else self.ps_dynamic_params.discard)(param_name)
 
     set_psm_param_dynamic = set_ps_param_dynamic
+
+    def set_dynamic_param_value(self, param_name: str, value: float) -> None:
+        """Set a dynamic weight-update or postsynaptic parameter (one name table, as GeNN's runtime)."""
+        if param_name in self.dynamic_params:
+            self._model._require_loaded().set_dynamic_param(self, "", param_name, value)
+        elif param_name in self.ps_dynamic_params:
+            self._model._require_loaded().set_dynamic_param(self, "ps", param_name, value)
+        else:
+            raise ModelError(f"parameter '{param_name}' of '{self.name}' is not dynamic; call "
+                             "set_wu_param_dynamic() or set_ps_param_dynamic() before build()")
 
     def set_wu_dynamic_param_value(self, param_name: str, value: float) -> None:
         self.set_dynamic_param_value(param_name, value)

@@ -10,6 +10,7 @@ from .snippets import (
     InitVarSnippetBase,
     PostsynapticModelBase,
     WeightUpdateModelBase,
+    check_params,
     resolve_snippet,
 )
 
@@ -52,15 +53,17 @@ def init_var(snippet, params: dict | None = None) -> VarInit:
     """Initialise a variable with a snippet, e.g. ``init_var("Normal", {"mean": 0, "sd": 1})``."""
     from ..builtins import init_var_snippets
 
-    return VarInit(resolve_snippet(snippet, InitVarSnippetBase, init_var_snippets.REGISTRY), dict(params or {}))
+    snip = resolve_snippet(snippet, InitVarSnippetBase, init_var_snippets.REGISTRY)
+    return VarInit(snip, check_params(snip, params, f"init_var('{snip.class_name}')", "var init snippet"))
 
 
 def init_sparse_connectivity(snippet, params: dict | None = None) -> SparseConnectivityInit:
     """Initialise connectivity, e.g. ``init_sparse_connectivity("FixedProbability", {"prob": 0.1})``."""
     from ..builtins import init_sparse_connectivity_snippets as m
 
-    return SparseConnectivityInit(resolve_snippet(snippet, InitSparseConnectivitySnippetBase, m.REGISTRY),
-                                  dict(params or {}))
+    snip = resolve_snippet(snippet, InitSparseConnectivitySnippetBase, m.REGISTRY)
+    return SparseConnectivityInit(snip, check_params(snip, params, f"init_sparse_connectivity('{snip.class_name}')",
+                                                     "sparse connectivity snippet"))
 
 
 init_connectivity = init_sparse_connectivity

@@ -56,7 +56,6 @@ class GeNNModel:
         self._loaded = False
         self._build_result = None
         self._runtime = None
-        self._timestep = 0
 
     # -- properties ------------------------------------------------------
     @property
@@ -79,7 +78,7 @@ class GeNNModel:
 
     @property
     def timestep(self) -> int:
-        return self._runtime.timestep if self._runtime is not None else self._timestep
+        return self._runtime.timestep if self._runtime is not None else 0
 
     @timestep.setter
     def timestep(self, value: int) -> None:
@@ -197,7 +196,6 @@ class GeNNModel:
     def unload(self) -> None:
         if not self._loaded:
             raise RuntimeError("GeNN model has not been loaded")
-        self._timestep = self._runtime.timestep
         self._runtime.close()
         self._runtime = None
         self._loaded = False

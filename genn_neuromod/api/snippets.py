@@ -388,6 +388,25 @@ class _Registry:
                              + ", ".join(sorted(self.models))) from None
 
 
+def check_params(model: Snippet, params: dict | None, owner: str, what: str) -> dict:
+    """The parameter values of ``model``: every parameter given, none unknown (else a clear error)."""
+    from ..compiler.errors import ModelError
+
+    params = dict(params or {})
+    names = [p.name for p in model.params]
+    missing = [n for n in names if n not in params]
+    unknown = [n for n in params if n not in names]
+    if missing or unknown:
+        bits = []
+        if missing:
+            bits.append(f"missing {missing}")
+        if unknown:
+            bits.append(f"unknown {unknown}")
+        raise ModelError(f"{owner} ({what} '{model.class_name}'): parameters " + " and ".join(bits)
+                         + f"; it takes {names or 'none'}")
+    return params
+
+
 def resolve_snippet(snippet, base: type, registry: _Registry) -> Snippet:
     """Accept a model object or the name of a built-in one."""
     if isinstance(snippet, str):

@@ -59,7 +59,7 @@ class Runtime:
     def __init__(self, built: BuildResult, model, num_recording_timesteps: int | None):
         self.plan = built.plan
         self.model = model
-        self.timestep = model._timestep
+        self.timestep = 0  # as GeNN: a (re)load starts a fresh run at t = 0
         self.num_recording_timesteps = int(num_recording_timesteps or 0)
         self.recording_in_use = any(n.spike_recording_enabled for n in self.plan.neurons)
         self._tmpdir = tempfile.mkdtemp(prefix="gn_rt_")
@@ -212,8 +212,9 @@ class Runtime:
                 for egp in sg.connectivity_extra_global_params.values():
                     self.set_egp(egp, values)
         self.lib.gn_init_connectivity()
-        if ctypes.c_uint32.in_dll(self.lib, "gn_error").value & 1:
-            bad = [sg.name for sg in self.plan.synapses if sg.matrix_type & SynapseMatrixConnectivity.SPARSE]
+        bad = [sg.name for sg in self.plan.synapses if sg.matrix_type & SynapseMatrixConnectivity.SPARSE
+               and ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(sg)}_overflow").value]
+        if bad:
             raise ModelError(f"sparse connectivity of {bad} produced more synapses in a row than "
                              "max_connections allows; set synapse_group.max_connections higher")
         for sg in self.plan.synapses:
@@ -348,17 +349,4 @@ def _row_stride(sg: SynapseGroup) -> int:
     if sg._manual_connectivity is not None:
         pre = sg._manual_connectivity[0]
         return int(np.bincount(pre, minlength=sg.src.num_neurons).max()) if pre.size else 0
-    if sg.max_connections is not None:
-        return int(sg.max_connections)
-    init = sg.connectivity_initialiser
-    if init is not None:
-        snip = init.snippet
-        if snip.calc_max_row_len_func is not None:
-            return int(snip.calc_max_row_len_func(sg.src.num_neurons, sg.trg.num_neurons, dict(init.params)))
-        if snip.col_build_code and snip.calc_max_row_len_func is None:
-            raise ModelError(f"synapse population '{sg.name}': its connectivity snippet cannot bound row "
-                             "lengths; set max_connections")
-    if init is not None and (init.snippet.row_build_code or init.snippet.col_build_code):
-        raise ModelError(f"synapse population '{sg.name}': set max_connections (its connectivity snippet "
-                         "has no calc_max_row_len_func)")
-    return 0
+    return int(sg.max_connections or 0)

@@ -52,6 +52,11 @@ from ..api.snippets import InitSparseConnectivitySnippetBase, _Registry, create_
 from .binomial import binomial_inverse_cdf
 
 
+def _log_recip(x: float) -> float:
+    """1 / log(x) with C's conventions at the edge: x = 0 gives 1 / -inf = -0.0 (prob = 1 is all-to-all)."""
+    return -0.0 if x <= 0.0 else 1.0 / math.log(x)
+
+
 def _row_quantile(num_pre: int) -> float:
     return math.pow(0.9999, 1.0 / float(num_pre))
 
@@ -76,7 +81,7 @@ def _fixed_probability(class_name: str, row_build_code: str) -> InitSparseConnec
     return create_sparse_connect_init_snippet(
         class_name,
         params=["prob"],
-        derived_params=[("probLogRecip", lambda pars, dt: 1.0 / math.log(1.0 - pars["prob"]))],
+        derived_params=[("probLogRecip", lambda pars, dt: _log_recip(1.0 - pars["prob"]))],
         row_build_code=row_build_code,
         calc_max_row_len_func=lambda num_pre, num_post, pars: binomial_inverse_cdf(
             _row_quantile(num_pre), num_post, float(pars["prob"])),

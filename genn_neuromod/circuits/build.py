@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -10,7 +11,7 @@ import networkx as nx
 import numpy as np
 
 from ..compiler.errors import ModelError
-from .schema import DEFAULT_POSTSYNAPTIC, _edges, graph_settings, is_builtin, library_defaults, validate_graph
+from .schema import DEFAULT_POSTSYNAPTIC, Library, _edges, graph_settings, is_builtin, validate_graph
 
 ENGINES = ("embedded", "genn")
 #: PyGeNN's backend names for the aliases this package accepts
@@ -81,9 +82,10 @@ def build_model(graph: nx.Graph, engine: str = "embedded", backend: str = "cpu",
     model = pg.GeNNModel(settings["precision"], settings["name"], backend=backend, **preferences)
     model.dt = float(settings["dt"])
     model.seed = int(settings["seed"])
-    handles = CircuitHandles(engine=engine, graph=graph.copy())
+    b = _Builder(model, pg, settings["name"])
+    handles = CircuitHandles(engine=engine, graph=copy.deepcopy(graph))
     for node, data in graph.nodes(data=True):
-        pop = _add_population(model, pg, node, data, settings["name"])
+        pop = b.population(node, data)
         handles.populations[node] = pop
         record = list(data.get("record") or [])
         if "spikes" in record:
@@ -93,105 +95,105 @@ def build_model(graph: nx.Graph, engine: str = "embedded", backend: str = "cpu",
         if state:
             handles.record.state[node] = state
         for cs in data.get("current_sources") or []:
-            name, model_name = cs["name"], cs["model"]
-            handles.current_sources[name] = model.add_current_source(
-                name, _model(pg, "current_source", model_name), pop,
-                _params("current_source", model_name, cs.get("params")),
-                _vars(pg, "current_source", model_name, cs.get("vars")), dict(cs.get("var_refs") or {}))
+            handles.current_sources[cs["name"]] = b.current_source(pop, cs)
     for u, v, _key, data in _edges(graph):
-        sg = _add_synapses(model, pg, handles.populations[u], handles.populations[v], data)
-        handles.synapses[data["name"]] = sg
+        handles.synapses[data["name"]] = b.synapses(handles.populations[u], handles.populations[v], data)
         if data.get("record"):
             handles.record.weights[data["name"]] = list(data["record"])
     return model, handles
 
 
-def _add_population(model, pg: ModuleType, node: str, data: dict, circuit: str):
-    if data.get("mixture") is not None:
-        from ..models import cell_types
+class _Builder:
+    """Adds a circuit's groups to ``model`` with the API of ``pg`` (genn_neuromod or pygenn)."""
 
-        try:
-            return cell_types.add_heterogeneous_population(
-                model, node, int(data["size"]), dict(data["mixture"]), params=dict(data.get("params") or {}),
-                distributions=dict(data.get("distributions") or {}), seed=int(data.get("mixture_seed", 0)),
-                neuron=data.get("model") or "IzhikevichCell",
-                vars={k: _var_value(pg, v) for k, v in (data.get("vars") or {}).items()})
-        except ModelError as exc:
-            raise ModelError(f"circuit '{circuit}', node '{node}': field 'mixture': {exc}") from None
-    name = data["model"]
-    return model.add_neuron_population(node, int(data["size"]), _model(pg, "neuron", name),
-                                       _params("neuron", name, data.get("params")),
-                                       _vars(pg, "neuron", name, data.get("vars")))
+    def __init__(self, model: Any, pg: ModuleType, circuit: str):
+        self.model, self.pg, self.circuit = model, pg, circuit
+        self.lib = Library()
 
+    def population(self, node: str, data: dict):
+        if data.get("mixture") is not None:
+            from ..models import cell_types
 
-def _add_synapses(model, pg: ModuleType, src, trg, data: dict):
-    conn = data.get("connectivity")
-    matrix = data.get("matrix", "SPARSE" if conn is not None else "DENSE")
-    wu = data["weight_update"]
-    ps = data.get("postsynaptic", DEFAULT_POSTSYNAPTIC)
-    wu_init = pg.init_weight_update(
-        _model(pg, "weight_update", wu["model"]), _params("weight_update", wu["model"], wu.get("params")),
-        _vars(pg, "weight_update", wu["model"], wu.get("vars")), _vars(pg, None, None, wu.get("pre_vars")),
-        _vars(pg, None, None, wu.get("post_vars")), pre_var_refs=dict(wu.get("pre_var_refs") or {}),
-        post_var_refs=dict(wu.get("post_var_refs") or {}), psm_var_refs=dict(wu.get("psm_var_refs") or {}))
-    ps_init = pg.init_postsynaptic(
-        _model(pg, "postsynaptic", ps["model"]), _params("postsynaptic", ps["model"], ps.get("params")),
-        _vars(pg, "postsynaptic", ps["model"], ps.get("vars")), dict(ps.get("var_refs") or {}))
-    conn_init = None
-    if conn is not None and "snippet" in conn:
-        conn_init = pg.init_sparse_connectivity(
-            _model(pg, "sparse_connectivity", conn["snippet"]),
-            _params("sparse_connectivity", conn["snippet"], conn.get("params")))
-    sg = model.add_synapse_population(data["name"], matrix, src, trg, wu_init, ps_init, conn_init)
-    if conn is not None and "pre" in conn:
-        sg.set_sparse_connections(np.asarray(conn["pre"], dtype=np.uint32), np.asarray(conn["post"], dtype=np.uint32))
-    for attr in ("axonal_delay_steps", "back_prop_delay_steps", "max_dendritic_delay_timesteps"):
-        if attr in data:
-            setattr(sg, attr, int(data[attr]))
-    for attr in ("post_target_var", "pre_target_var"):
-        if attr in data:
-            setattr(sg, attr, data[attr])
-    return sg
+            try:
+                return cell_types.add_heterogeneous_population(
+                    self.model, node, int(data["size"]), dict(data["mixture"]),
+                    params=dict(data.get("params") or {}), distributions=dict(data.get("distributions") or {}),
+                    seed=int(data.get("mixture_seed", 0)), neuron=data.get("model") or "IzhikevichCell",
+                    vars={k: self.var_value(v) for k, v in (data.get("vars") or {}).items()})
+            except ModelError as exc:
+                raise ModelError(f"circuit '{self.circuit}', node '{node}': field 'mixture': {exc}") from None
+        name = data["model"]
+        return self.model.add_neuron_population(node, int(data["size"]), self.snippet("neuron", name),
+                                                self.params("neuron", name, data.get("params")),
+                                                self.vars("neuron", name, data.get("vars")))
 
+    def current_source(self, pop, cs: dict):
+        name = cs["model"]
+        return self.model.add_current_source(cs["name"], self.snippet("current_source", name), pop,
+                                             self.params("current_source", name, cs.get("params")),
+                                             self.vars("current_source", name, cs.get("vars")),
+                                             dict(cs.get("var_refs") or {}))
 
-def _model(pg: ModuleType, kind: str, name: str):
-    """A built-in model by name (both engines resolve it), else the library model built with ``pg``."""
-    if is_builtin(kind, name):
-        return name
-    from ..models import load_model
+    def synapses(self, src, trg, data: dict):
+        pg = self.pg
+        conn = data.get("connectivity")
+        matrix = data.get("matrix", "SPARSE" if conn is not None else "DENSE")
+        wu, ps = data["weight_update"], data.get("postsynaptic", DEFAULT_POSTSYNAPTIC)
+        wum, psm = wu["model"], ps["model"]
+        wu_init = pg.init_weight_update(
+            self.snippet("weight_update", wum), self.params("weight_update", wum, wu.get("params")),
+            self.vars("weight_update", wum, wu.get("vars")),
+            self.vars("weight_update", wum, wu.get("pre_vars"), "pre_vars"),
+            self.vars("weight_update", wum, wu.get("post_vars"), "post_vars"),
+            pre_var_refs=dict(wu.get("pre_var_refs") or {}), post_var_refs=dict(wu.get("post_var_refs") or {}),
+            psm_var_refs=dict(wu.get("psm_var_refs") or {}))
+        ps_init = pg.init_postsynaptic(self.snippet("postsynaptic", psm),
+                                       self.params("postsynaptic", psm, ps.get("params")),
+                                       self.vars("postsynaptic", psm, ps.get("vars")), dict(ps.get("var_refs") or {}))
+        conn_init = None
+        if conn is not None and "snippet" in conn:
+            name = conn["snippet"]
+            conn_init = pg.init_sparse_connectivity(self.snippet("sparse_connectivity", name),
+                                                    self.params("sparse_connectivity", name, conn.get("params")))
+        sg = self.model.add_synapse_population(data["name"], matrix, src, trg, wu_init, ps_init, conn_init)
+        if conn is not None and "pre" in conn:
+            sg.set_sparse_connections(np.asarray(conn["pre"], dtype=np.uint32),
+                                      np.asarray(conn["post"], dtype=np.uint32))
+        for attr in ("axonal_delay_steps", "back_prop_delay_steps", "max_dendritic_delay_timesteps"):
+            if attr in data:
+                setattr(sg, attr, int(data[attr]))
+        for attr in ("post_target_var", "pre_target_var"):
+            if attr in data:
+                setattr(sg, attr, data[attr])
+        return sg
 
-    return load_model(name, backend=pg)
+    def snippet(self, kind: str, name: str):
+        """A built-in model by name (both engines resolve it), else the library model built with ``pg``."""
+        if is_builtin(kind, name):
+            return name
+        from ..models import load_model
 
+        return load_model(name, backend=self.pg)
 
-def _params(kind: str, name: str, values: dict | None) -> dict:
-    out = library_defaults(kind, name)
-    if out:
-        from ..models import available_models
+    def defaults(self, kind: str, name: str, key: str) -> dict[str, Any]:
+        """A library model's default values of its ``params``, ``vars``, ``pre_vars`` or ``post_vars``."""
+        spec = self.lib.spec(kind, name)
+        if spec is None:
+            return {}
+        names = {p if isinstance(p, str) else p[0] for p in spec.data.get(key, [])}
+        return {k: v for k, v in spec.defaults.items() if k in names}
 
-        names = {p if isinstance(p, str) else p[0] for p in available_models(kind)[name].data.get("params", [])}
-        out = {k: v for k, v in out.items() if k in names}
-    out.update(values or {})
-    return out
+    def params(self, kind: str, name: str, values: dict | None) -> dict:
+        return {**self.defaults(kind, name, "params"), **(values or {})}
 
+    def vars(self, kind: str, name: str, values: dict | None, key: str = "vars") -> dict:
+        out = {**self.defaults(kind, name, key), **(values or {})}
+        return {k: self.var_value(v) for k, v in out.items()}
 
-def _vars(pg: ModuleType, kind: str | None, name: str | None, values: dict | None) -> dict:
-    out: dict[str, Any] = {}
-    if kind is not None:
-        from ..models import available_models
-
-        spec = None if is_builtin(kind, name) else available_models(kind).get(name)
-        if spec is not None:
-            var_names = {v[0] for v in spec.data.get("vars", [])}
-            out = {k: v for k, v in spec.defaults.items() if k in var_names}
-    out.update(values or {})
-    return {k: _var_value(pg, v) for k, v in out.items()}
-
-
-def _var_value(pg: ModuleType, value: Any):
-    if isinstance(value, dict):
-        return pg.init_var(_model(pg, "var_init", value["init"]),
-                           _params("var_init", value["init"], value.get("params")))
-    if isinstance(value, list | tuple | np.ndarray):
-        return np.asarray(value)
-    return value
-
+    def var_value(self, value: Any):
+        if isinstance(value, dict):
+            name = value["init"]
+            return self.pg.init_var(self.snippet("var_init", name), self.params("var_init", name, value.get("params")))
+        if isinstance(value, list | tuple | np.ndarray):
+            return np.asarray(value)
+        return value

@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 
 from ..compiler.errors import ModelError
-from .schema import _registry, is_builtin, library_models
+from .schema import KIND_LABELS, Library
 
 
 def to_graph(model) -> nx.MultiDiGraph:
@@ -20,9 +20,11 @@ def to_graph(model) -> nx.MultiDiGraph:
     """
     from ..api.init import VarInit
 
+    lib = Library()
+
     def value(v: Any, where: str) -> Any:
         if isinstance(v, VarInit):
-            return {"init": _name(v.snippet, "var_init", where), "params": _plain(v.params)}
+            return {"init": _name(v.snippet, "var_init", where, lib), "params": _plain(v.params)}
         return _plain(v)
 
     def var_values(variables: dict, where: str) -> dict:
@@ -31,14 +33,14 @@ def to_graph(model) -> nx.MultiDiGraph:
     g = nx.MultiDiGraph(name=model.name, dt=float(model.dt), precision=str(model.precision), seed=int(model.seed))
     for name, pop in model.neuron_populations.items():
         where = f"population '{name}'"
-        data: dict[str, Any] = {"model": _name(pop.model, "neuron", where), "size": int(pop.num_neurons),
+        data: dict[str, Any] = {"model": _name(pop.model, "neuron", where, lib), "size": int(pop.num_neurons),
                                 "params": _plain(pop.params), "vars": var_values(pop.vars, where)}
         if pop.spike_recording_enabled:
             data["record"] = ["spikes"]
         sources = []
         for cs in pop.current_sources:
             cs_where = f"current source '{cs.name}'"
-            item = {"name": cs.name, "model": _name(cs.model, "current_source", cs_where),
+            item = {"name": cs.name, "model": _name(cs.model, "current_source", cs_where, lib),
                     "params": _plain(cs.params), "vars": var_values(cs.vars, cs_where)}
             if cs.var_refs:
                 item["var_refs"] = _refs(cs.var_refs)
@@ -49,11 +51,11 @@ def to_graph(model) -> nx.MultiDiGraph:
     for name, sg in model.synapse_populations.items():
         where = f"synapse population '{name}'"
         wu_init, ps_init = sg.wu_initialiser, sg.ps_initialiser
-        wu = {"model": _name(sg.wu_model, "weight_update", where), "params": _plain(sg.params),
+        wu = {"model": _name(sg.wu_model, "weight_update", where, lib), "params": _plain(sg.params),
               "vars": var_values(sg.vars, where), "pre_vars": var_values(sg.pre_vars, where),
               "post_vars": var_values(sg.post_vars, where), "pre_var_refs": _refs(wu_init.pre_var_refs),
               "post_var_refs": _refs(wu_init.post_var_refs), "psm_var_refs": _refs(wu_init.psm_var_refs)}
-        ps = {"model": _name(sg.ps_model, "postsynaptic", where), "params": _plain(sg.ps_params),
+        ps = {"model": _name(sg.ps_model, "postsynaptic", where, lib), "params": _plain(sg.ps_params),
               "vars": var_values(sg.psm_vars, where), "var_refs": _refs(ps_init.var_refs)}
         data = {"name": name, "matrix": sg.matrix_type.name,
                 "weight_update": {k: v for k, v in wu.items() if v or k in ("model", "params")},
@@ -67,28 +69,24 @@ def to_graph(model) -> nx.MultiDiGraph:
             data["connectivity"] = {"pre": _plain(pre), "post": _plain(post)}
         elif sg.connectivity_initialiser is not None:
             ci = sg.connectivity_initialiser
-            data["connectivity"] = {"snippet": _name(ci.snippet, "sparse_connectivity", where),
+            data["connectivity"] = {"snippet": _name(ci.snippet, "sparse_connectivity", where, lib),
                                     "params": _plain(ci.params)}
         g.add_edge(sg.src.name, sg.trg.name, key=name, **data)
     return g
 
 
-def _name(snippet, kind: str, where: str) -> str:
+def _name(snippet, kind: str, where: str, lib: Library) -> str:
     """The name a graph records for ``snippet``: it must be a built-in or a library model of that name."""
     name = snippet.class_name
-    if is_builtin(kind, name):
-        reference = _registry(kind).get(name)
-    elif name in library_models(kind):
-        from ..models import load_model
-
-        reference = load_model(name)
-    else:
-        raise ModelError(f"to_graph: {where} uses {kind.replace('_', ' ')} model '{name}', which is neither a "
+    try:
+        reference = lib.load(kind, name)
+    except KeyError:
+        raise ModelError(f"to_graph: {where} uses {KIND_LABELS[kind]} '{name}', which is neither a "
                          "GeNN built-in nor in the model library; add it to a model folder "
-                         "(genn_neuromod.models.add_model_folder) to describe it in a graph")
+                         "(genn_neuromod.models.add_model_folder) to describe it in a graph") from None
     if reference.code_fields() != snippet.code_fields() or \
             [p.name for p in reference.params] != [p.name for p in snippet.params]:
-        raise ModelError(f"to_graph: {where} uses a {kind.replace('_', ' ')} model named '{name}' whose code "
+        raise ModelError(f"to_graph: {where} uses a {KIND_LABELS[kind]} named '{name}' whose code "
                          f"differs from the built-in or library model '{name}'; give it a name of its own "
                          "and add it to a model folder")
     return name

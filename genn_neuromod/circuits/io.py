@@ -113,6 +113,9 @@ def _encode_graph(graph: nx.Graph) -> nx.Graph:
 
 
 def _decode_graph(graph: nx.Graph) -> nx.Graph:
+    for k in ("node_default", "edge_default"):  # added by networkx's GraphML reader
+        if graph.graph.get(k) == {}:
+            del graph.graph[k]
     for k, v in list(graph.graph.items()):
         graph.graph[k] = _decode(v)
     for _, data in graph.nodes(data=True):

@@ -83,8 +83,10 @@ PS_FIELDS = {"model", "params", "vars", "var_refs"}
 CS_FIELDS = {"name", "model", "params", "vars", "var_refs"}
 DEFAULT_POSTSYNAPTIC = {"model": "DeltaCurr"}
 
-#: kinds of model, as named in the model library, with the registry of built-ins for each
-_KINDS = ("neuron", "weight_update", "postsynaptic", "current_source", "var_init", "sparse_connectivity")
+#: kinds of model (as the model library names them), as errors call them
+KIND_LABELS = {"neuron": "neuron model", "weight_update": "weight update model", "postsynaptic": "postsynaptic model",
+               "current_source": "current source model", "var_init": "var-init snippet",
+               "sparse_connectivity": "sparse connectivity snippet"}
 
 
 def _registry(kind: str):
@@ -107,19 +109,43 @@ def is_builtin(kind: str, name: str) -> bool:
     return name in _registry(kind).models
 
 
-def library_models(kind: str) -> dict[str, Any]:
-    """The model-library models of ``kind``, by name."""
-    from ..models import available_models
+class Library:
+    """A snapshot of the model library, read once per kind (validating or building one circuit)."""
 
-    return available_models(kind)
+    def __init__(self) -> None:
+        self._by_kind: dict[str, dict[str, Any]] = {}
+        self._loaded: dict[tuple[str, str], Any] = {}
 
+    def models(self, kind: str) -> dict[str, Any]:
+        """The model-library models of ``kind``, by name."""
+        if kind not in self._by_kind:
+            from ..models import available_models
 
-def library_defaults(kind: str, name: str) -> dict[str, Any]:
-    """A library model's ``[defaults]`` (empty for built-in models)."""
-    if is_builtin(kind, name):
-        return {}
-    spec = library_models(kind).get(name)
-    return dict(spec.defaults) if spec is not None else {}
+            self._by_kind[kind] = available_models(kind)
+        return self._by_kind[kind]
+
+    def load(self, kind: str, name: str) -> Any:
+        """The embedded-engine model object of a built-in or library model (``KeyError`` if unknown)."""
+        key = (kind, name)
+        if key not in self._loaded:
+            if is_builtin(kind, name):
+                self._loaded[key] = _registry(kind).get(name)
+            elif name in self.models(kind):
+                from ..models import load_model
+
+                self._loaded[key] = load_model(name)
+            else:
+                raise KeyError(name)
+        return self._loaded[key]
+
+    def spec(self, kind: str, name: str) -> Any:
+        """The library model file of a name that is not a built-in (``None`` if there is none)."""
+        return None if is_builtin(kind, name) else self.models(kind).get(name)
+
+    def defaults(self, kind: str, name: str) -> dict[str, Any]:
+        """A library model's ``[defaults]`` (empty for built-in models)."""
+        spec = self.spec(kind, name)
+        return dict(spec.defaults) if spec is not None else {}
 
 
 @dataclass
@@ -137,27 +163,20 @@ class _Validator:
     def __init__(self, graph: nx.Graph):
         self.graph = graph
         self.circuit = str(graph.graph.get("name", GRAPH_DEFAULTS["name"]))
-        self._models: dict[tuple[str, str], Any] = {}
+        self.library = Library()
         self.group_names: dict[str, str] = {}
 
     # -- models ------------------------------------------------------------
     def model(self, kind: str, name: Any, where: _Where, field: str):
         """The embedded-engine model object for ``name`` (for its parameter and variable names)."""
         if not isinstance(name, str) or not name:
-            raise where.error(field, f"must name a {kind.replace('_', ' ')} model, got {name!r}")
-        key = (kind, name)
-        if key not in self._models:
-            if is_builtin(kind, name):
-                self._models[key] = _registry(kind).get(name)
-            elif name in library_models(kind):
-                from ..models import load_model
-
-                self._models[key] = load_model(name)
-            else:
-                known = sorted(_registry(kind).models) + sorted(library_models(kind))
-                raise where.error(field, f"names unknown {kind.replace('_', ' ')} model '{name}'; "
-                                  f"known: {', '.join(known)}")
-        return self._models[key]
+            raise where.error(field, f"must name a {KIND_LABELS[kind]}, got {name!r}")
+        try:
+            return self.library.load(kind, name)
+        except KeyError:
+            known = sorted(_registry(kind).models) + sorted(self.library.models(kind))
+            raise where.error(field, f"names unknown {KIND_LABELS[kind]} '{name}'; known: {', '.join(known)}") \
+                from None
 
     # -- values ------------------------------------------------------------
     @staticmethod
@@ -175,7 +194,7 @@ class _Validator:
         if unknown:
             raise where.error(field, f"has unknown parameter(s) {unknown}; model '{model.class_name}' takes "
                               f"{names or 'none'}")
-        defaults = library_defaults(kind, model.class_name)
+        defaults = self.library.defaults(kind, model.class_name)
         missing = [n for n in names if n not in values and n not in defaults]
         if missing:
             raise where.error(field, f"misses parameter(s) {missing} of model '{model.class_name}'")
@@ -183,13 +202,20 @@ class _Validator:
             if not _is_number(v):
                 raise where.error(field, f"parameter '{k}' must be a number, got {v!r}")
 
-    def vars(self, defs, values: Any, where: _Where, field: str, model_name: str, size: int | None) -> None:
+    def vars(self, defs, values: Any, where: _Where, field: str, model_name: str, size: int | None,
+             kind: str = "", require: bool = True) -> None:
+        """Variable values: known names, every variable given (as GeNN requires) unless ``require`` is off."""
         values = self.mapping(values, where, field)
         names = [v.name for v in defs]
         unknown = [k for k in values if k not in names]
         if unknown:
             raise where.error(field, f"has unknown variable(s) {unknown}; model '{model_name}' has "
                               f"{names or 'none'}")
+        if require:
+            defaults = self.library.defaults(kind, model_name)
+            missing = [n for n in names if n not in values and n not in defaults]
+            if missing:
+                raise where.error(field, f"misses initial value(s) of {missing} (model '{model_name}')")
         for k, v in values.items():
             self.var_value(v, where, f"{field}.{k}", size)
 
@@ -208,7 +234,10 @@ class _Validator:
             arr = np.asarray(value)
             if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
                 raise where.error(field, "must be a flat list of numbers")
-            if size is not None and arr.size != size:
+            if size is None:
+                raise where.error(field, "cannot be a list here: the number of synapses is only known for DENSE "
+                                  "matrices or explicit pre/post lists (use a number or a var-init snippet)")
+            if arr.size != size:
                 raise where.error(field, f"must have {size} values, got {arr.size}")
             return
         raise where.error(field, f"must be a number, a list or {{'init': snippet, 'params': {{...}}}}, got {value!r}")
@@ -304,7 +333,8 @@ class _Validator:
             self.mapping(data.get("params"), where, "params")  # per-type values: checked by the cell-type builder
         else:
             self.params(model, "neuron", data.get("params"), where, "params")
-        self.vars(model.vars, data.get("vars"), where, "vars", model.class_name, size)
+        self.vars(model.vars, data.get("vars"), where, "vars", model.class_name, size, "neuron",
+                  require=mixture is None)
         self.mapping(data.get("receptors"), where, "receptors")
         for item in _list(data.get("record"), where, "record"):
             if item != "spikes" and item not in var_names:
@@ -319,7 +349,7 @@ class _Validator:
             self.name(cs.get("name"), where, f"{f}.name", f"a current source of node '{node}'")
             model = self.model("current_source", cs.get("model"), where, f"{f}.model")
             self.params(model, "current_source", cs.get("params"), where, f"{f}.params")
-            self.vars(model.vars, cs.get("vars"), where, f"{f}.vars", model.class_name, size)
+            self.vars(model.vars, cs.get("vars"), where, f"{f}.vars", model.class_name, size, "current_source")
             self.refs(model.neuron_var_refs, cs.get("var_refs"), var_names, where, f"{f}.var_refs",
                       f"population '{node}'")
         return var_names
@@ -331,7 +361,7 @@ class _Validator:
             raise where.error(extra[0], f"is not an edge field; edge fields are {sorted(EDGE_FIELDS)}")
         if "name" not in data:
             raise where.error("name", "is missing")
-        self.name(data["name"], where, "name", f"edge '{data['name']}'")
+        self.name(data["name"], where, "name", _edge_label(u, v, data))
         n_pre, n_post = self.graph.nodes[u]["size"], self.graph.nodes[v]["size"]
         conn = data.get("connectivity")
         matrix = data.get("matrix", "SPARSE" if conn is not None else "DENSE")
@@ -370,9 +400,11 @@ class _Validator:
             raise where.error(f"weight_update.{extra[0]}", f"is not a weight update field ({sorted(WU_FIELDS)})")
         wum = self.model("weight_update", wu.get("model"), where, "weight_update.model")
         self.params(wum, "weight_update", wu.get("params"), where, "weight_update.params")
-        self.vars(wum.vars, wu.get("vars"), where, "weight_update.vars", wum.class_name, n_syn)
-        self.vars(wum.pre_vars, wu.get("pre_vars"), where, "weight_update.pre_vars", wum.class_name, n_pre)
-        self.vars(wum.post_vars, wu.get("post_vars"), where, "weight_update.post_vars", wum.class_name, n_post)
+        self.vars(wum.vars, wu.get("vars"), where, "weight_update.vars", wum.class_name, n_syn, "weight_update")
+        self.vars(wum.pre_vars, wu.get("pre_vars"), where, "weight_update.pre_vars", wum.class_name, n_pre,
+                  "weight_update")
+        self.vars(wum.post_vars, wu.get("post_vars"), where, "weight_update.post_vars", wum.class_name, n_post,
+                  "weight_update")
         self.refs(wum.pre_neuron_var_refs, wu.get("pre_var_refs"), pop_vars[u], where, "weight_update.pre_var_refs",
                   f"source population '{u}'")
         self.refs(wum.post_neuron_var_refs, wu.get("post_var_refs"), pop_vars[v], where,
@@ -383,7 +415,7 @@ class _Validator:
             raise where.error(f"postsynaptic.{extra[0]}", f"is not a postsynaptic field ({sorted(PS_FIELDS)})")
         psm = self.model("postsynaptic", ps.get("model"), where, "postsynaptic.model")
         self.params(psm, "postsynaptic", ps.get("params"), where, "postsynaptic.params")
-        self.vars(psm.vars, ps.get("vars"), where, "postsynaptic.vars", psm.class_name, n_post)
+        self.vars(psm.vars, ps.get("vars"), where, "postsynaptic.vars", psm.class_name, n_post, "postsynaptic")
         self.refs(psm.neuron_var_refs, ps.get("var_refs"), pop_vars[v], where, "postsynaptic.var_refs",
                   f"target population '{v}'")
         self.refs(wum.psm_var_refs, wu.get("psm_var_refs"), [x.name for x in psm.vars], where,

@@ -174,10 +174,11 @@ class _Generator:
         stores = [f"{p}_outPost[id] = linSyn;"]
         for v in sg.psm_vars.values():
             loc = f"lps_{c_ident(v.name)}"
-            lines.append(f"{self.t(v.type)} {loc} = {p}_psm_{c_ident(v.name)}[id];")
+            i = "id" if is_element(v.access) else "0"
+            lines.append(f"{self.t(v.type)} {loc} = {p}_psm_{c_ident(v.name)}[{i}];")
             ns.add(v.name, var_symbol(v.name, loc, v.type, v.access))
             if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY:
-                stores.append(f"{p}_psm_{c_ident(v.name)}[id] = {loc};")
+                stores.append(f"{p}_psm_{c_ident(v.name)}[{i}] = {loc};")
         self._add_neuron_refs(ns, psm.neuron_var_refs, sg.ps_initialiser.var_refs, sg.trg, neuron_ns,
                               f"synapse population '{sg.name}' postsynaptic model")
         target = f"_in_{c_ident(sg.post_target_var)}"
@@ -195,10 +196,11 @@ class _Generator:
         lines, stores = [], []
         for v in cs.vars.values():
             loc = f"lcs_{c_ident(v.name)}"
-            lines.append(f"{self.t(v.type)} {loc} = {p}_{c_ident(v.name)}[id];")
+            i = "id" if is_element(v.access) else "0"
+            lines.append(f"{self.t(v.type)} {loc} = {p}_{c_ident(v.name)}[{i}];")
             ns.add(v.name, var_symbol(v.name, loc, v.type, v.access))
             if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY:
-                stores.append(f"{p}_{c_ident(v.name)}[id] = {loc};")
+                stores.append(f"{p}_{c_ident(v.name)}[{i}] = {loc};")
         self._add_neuron_refs(ns, m.neuron_var_refs, cs.var_refs, cs.pop, neuron_ns, f"current source '{cs.name}'")
         target = f"_in_{c_ident(cs.target_var)}"
         ns.add_function("injectCurrent", Function(lambda a: f"{target} += {a[0]}", (1,)))
@@ -244,11 +246,13 @@ class _Generator:
         for v in variables.values():
             loc = f"l{side}{p}_{c_ident(v.name)}"
             arr = f"{p}_{side}_{c_ident(v.name)}"
-            r_off = "readOff + " if v.delayed else ""
-            w_off = "writeOff + " if v.delayed else ""
-            decls.append(f"{self.t(v.type)} {loc} = {arr}[{r_off}id];")
+            i = "id" if is_element(v.access) else "0"
+            n_el = pop.num_neurons if is_element(v.access) else 1
+            r_off = f"readSlot * {n_el}u + " if v.delayed else ""
+            w_off = f"writeSlot * {n_el}u + " if v.delayed else ""
+            decls.append(f"{self.t(v.type)} {loc} = {arr}[{r_off}{i}];")
             if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY or v.delayed:
-                stores.append(f"{arr}[{w_off}id] = {loc};")
+                stores.append(f"{arr}[{w_off}{i}] = {loc};")
             ns.add(v.name, var_symbol(v.name, loc, v.type, v.access, f"{side}synaptic variable"))
         refs = wu.pre_neuron_var_refs if side == "pre" else wu.post_neuron_var_refs
         targets = sg.wu_initialiser.pre_var_refs if side == "pre" else sg.wu_initialiser.post_var_refs
@@ -305,14 +309,20 @@ class _Generator:
             ns.add(v.name, var_symbol(v.name, f"{p}_{c_ident(v.name)}[{idx}]", v.type, v.access))
         for v in sg.pre_vars.values():
             off = pre_off if v.delayed else ""
-            ns.add(v.name, Symbol(f"{p}_pre_{c_ident(v.name)}[{off}id_pre]", v.type,
+            i = "id_pre" if is_element(v.access) else "0"
+            if not is_element(v.access) and v.delayed:
+                off = "preSlot + "
+            ns.add(v.name, Symbol(f"{p}_pre_{c_ident(v.name)}[{off}{i}]", v.type,
                                   readonly_reason=f"presynaptic variable '{v.name}' is read-only in synaptic code"))
         nt = trg.num_neurons
         slots_t = trg._num_delay_slots
         for v in sg.post_vars.values():
             arr = f"{p}_post_{c_ident(v.name)}"
             off = post_off if v.delayed else ""
-            ns.add(v.name, Symbol(f"{arr}[{off}id_post]", v.type,
+            i = "id_post" if is_element(v.access) else "0"
+            if not is_element(v.access) and v.delayed:
+                off = "postSlot + "
+            ns.add(v.name, Symbol(f"{arr}[{off}{i}]", v.type,
                                   readonly_reason=f"postsynaptic variable '{v.name}' is read-only in synaptic code",
                                   index=self._het_index(arr, v.delayed, tp, slots_t, nt)))
         for r in wu.pre_neuron_var_refs:
@@ -571,7 +581,12 @@ class _Generator:
                 ns.add(r.name, Symbol(loc, r.type, writable=True))
             else:
                 pre_loads.append(f"{ct} {loc} = {target_arr}[{target_idx}];")
-                if mode != VarAccessMode.READ_ONLY:
+                slots, n_el = self._ref_delay(ref)
+                if mode == VarAccessMode.BROADCAST and slots > 1:  # write every delay slot
+                    i = idx if element else "0"
+                    post_stores.append(f"for (uint32_t d = 0; d < {slots}u; d++) "
+                                       f"{target_arr}[d * {n_el}u + {i}] = {loc};")
+                elif mode != VarAccessMode.READ_ONLY:
                     post_stores.append(f"{target_arr}[{target_idx}] = {loc};")
                 ns.add(r.name, Symbol(loc, r.type, writable=mode != VarAccessMode.READ_ONLY,
                                       readonly_reason=f"variable reference '{r.name}' is read-only"))
@@ -589,6 +604,18 @@ class _Generator:
             out.update(sparse=bool(sg.matrix_type & SynapseMatrixConnectivity.SPARSE), sg=self.p(sg),
                        npre=sg.src.num_neurons, npost=sg.trg.num_neurons)
         return out
+
+    def _ref_delay(self, ref: VarReference) -> tuple[int, int]:
+        """Delay slots and elements per slot of a referenced variable (1 slot if not delayed)."""
+        g = ref.group
+        if ref.kind == "neuron":
+            v = g.vars[ref.var_name]
+            return (g._num_delay_slots if v.delayed else 1), (g.num_neurons if is_element(v.access) else 1)
+        if ref.kind in ("wu_pre", "wu_post"):
+            v = (g.pre_vars if ref.kind == "wu_pre" else g.post_vars)[ref.var_name]
+            pop = g.src if ref.kind == "wu_pre" else g.trg
+            return (pop._num_delay_slots if v.delayed else 1), (pop.num_neurons if is_element(v.access) else 1)
+        return 1, 1
 
     def _cu_ref_target(self, ref: VarReference, idx: str, cu: CustomUpdate) -> tuple[str, str, bool]:
         """Array, index and whether the target has one value per element."""
@@ -608,15 +635,17 @@ class _Generator:
             v = g.vars[ref.var_name]
             return f"{gp}_{c_ident(v.name)}", idx if is_element(v.access) else "0", is_element(v.access)
         if k == "psm":
-            return f"{gp}_psm_{c_ident(ref.var_name)}", idx, True
+            v = g.psm_vars[ref.var_name]
+            return f"{gp}_psm_{c_ident(v.name)}", idx if is_element(v.access) else "0", is_element(v.access)
         if k == "out_post":
             return f"{gp}_outPost", idx, True
         if k in ("wu_pre", "wu_post"):
             side = k[3:]
             v = (g.pre_vars if side == "pre" else g.post_vars)[ref.var_name]
             pop = g.src if side == "pre" else g.trg
-            off = f"{self.p(pop)}_spkQuePtr[0] * {pop.num_neurons}u + " if v.delayed else ""
-            return f"{gp}_{side}_{c_ident(v.name)}", off + idx, True
+            elem = is_element(v.access)
+            off = f"{self.p(pop)}_spkQuePtr[0] * {pop.num_neurons if elem else 1}u + " if v.delayed else ""
+            return f"{gp}_{side}_{c_ident(v.name)}", off + (idx if elem else "0"), elem
         if k == "wu":
             v = g.vars[ref.var_name]
             return f"{gp}_{c_ident(v.name)}", idx if is_element(v.access) else "0", is_element(v.access)

@@ -86,8 +86,8 @@ def add_egps(plan: ModelPlan, ns: Namespace, egps: dict) -> None:
         pointer = "*" in egp.type
         ctype = plan.resolve(egp.type.replace("*", "").strip())
         if pointer:
-            ns.add(name, Symbol(egp._cname, ctype + "*", writable=False,
-                                readonly_reason=f"'{name}' is an extra global parameter array; index it",
+            ns.add(name, Symbol(egp._cname, ctype + "*", writable=True,
+                                readonly_reason=f"'{name}' is an extra global parameter array",
                                 index=lambda i, c=egp._cname: f"{c}[{i}]"))
         else:
             ns.add(name, Symbol(f"{egp._cname}[0]", ctype,

@@ -206,20 +206,20 @@ def _plan_arrays(plan: ModelPlan) -> None:
             size = count if get_var_access_dim(v.access) & VarAccessDim.ELEMENT else _const(1)
             plan.add_array(ArraySpec(f"{p}_{c_ident(v.name)}", plan.resolve(v.type), size, sg, "wu_var", v.name))
         for v in sg.pre_vars.values():
+            m = _elements(v, npre)
             v.delayed = pre_vars_delayed(sg) and ssrc > 1
-            k = npre * (ssrc if v.delayed else 1)
-            plan.add_array(ArraySpec(f"{p}_pre_{c_ident(v.name)}", plan.resolve(v.type), _const(k), sg,
-                                     "pre_var", v.name,
-                                     _const_shape((ssrc, npre) if v.delayed else (npre,))))
+            plan.add_array(ArraySpec(f"{p}_pre_{c_ident(v.name)}", plan.resolve(v.type),
+                                     _const(m * (ssrc if v.delayed else 1)), sg, "pre_var", v.name,
+                                     _const_shape((ssrc, m) if v.delayed else (m,))))
         for v in sg.post_vars.values():
+            m = _elements(v, npost)
             v.delayed = post_vars_delayed(sg)
-            k = npost * (strg if v.delayed else 1)
-            plan.add_array(ArraySpec(f"{p}_post_{c_ident(v.name)}", plan.resolve(v.type), _const(k), sg,
-                                     "post_var", v.name,
-                                     _const_shape((strg, npost) if v.delayed else (npost,))))
+            plan.add_array(ArraySpec(f"{p}_post_{c_ident(v.name)}", plan.resolve(v.type),
+                                     _const(m * (strg if v.delayed else 1)), sg, "post_var", v.name,
+                                     _const_shape((strg, m) if v.delayed else (m,))))
         for v in sg.psm_vars.values():
-            plan.add_array(ArraySpec(f"{p}_psm_{c_ident(v.name)}", plan.resolve(v.type), _const(npost), sg,
-                                     "psm_var", v.name))
+            plan.add_array(ArraySpec(f"{p}_psm_{c_ident(v.name)}", plan.resolve(v.type),
+                                     _const(_elements(v, npost)), sg, "psm_var", v.name))
         plan.add_array(ArraySpec(f"{p}_outPost", plan.precision, _const(npost), sg, "out_post", "outPost"))
         plan.add_array(ArraySpec(f"{p}_outPre", plan.precision, _const(npre), sg, "out_pre", "outPre"))
         dd = sg.max_dendritic_delay_timesteps
@@ -247,8 +247,8 @@ def _plan_arrays(plan: ModelPlan) -> None:
     for cs in plan.current_sources:
         p = plan.prefix(cs)
         for v in cs.vars.values():
-            plan.add_array(ArraySpec(f"{p}_{c_ident(v.name)}", plan.resolve(v.type), _const(cs.pop.num_neurons), cs,
-                                     "var", v.name))
+            plan.add_array(ArraySpec(f"{p}_{c_ident(v.name)}", plan.resolve(v.type),
+                                     _const(_elements(v, cs.pop.num_neurons)), cs, "var", v.name))
         _plan_egps(plan, cs, cs.extra_global_params, f"{p}_egp_")
         _plan_var_init_egps(plan, cs, cs.vars.values(), p)
     for cu in plan.custom_updates:
@@ -309,6 +309,11 @@ def _plan_var_init_egps(plan: ModelPlan, group, variables, prefix: str) -> None:
             cname = f"{prefix}_vi_{c_ident(v.name)}_{c_ident(e.name)}"
             plan.add_array(ArraySpec(cname, plan.resolve(base), lambda info: 0, group, "egp", e.name))
             e._cname = cname
+
+
+def _elements(var, n: int) -> int:
+    """One value per neuron, or one shared by all neurons (``READ_ONLY_SHARED_NEURON``)."""
+    return n if get_var_access_dim(var.access) & VarAccessDim.ELEMENT else 1
 
 
 def _const(k: int) -> Callable[[LoadInfo], int]:

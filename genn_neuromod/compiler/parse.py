@@ -41,6 +41,16 @@ def _preprocess(code: str) -> str:
     return _DOUBLE_SUFFIX.sub(r"\1L", _strip_comments(code))
 
 
+def _unmatched_brace_line(source: str) -> int | None:
+    depth = 0
+    for lineno, line in enumerate(_strip_comments(source).splitlines(), 1):
+        for ch in line:
+            depth += (ch == "{") - (ch == "}")
+            if depth < 0:
+                return lineno
+    return None
+
+
 class _Parser(c_parser.CParser):
     """pycparser's parser, made to report the position of every syntax error."""
 
@@ -57,6 +67,9 @@ def _parse(text: str, context: str, source: str, line_offset: int) -> c_ast.File
     parser = _Parser()
     try:
         return parser.parse(text, filename="<snippet>")
+    except AssertionError:  # pycparser's lexer asserts on a '}' that closes nothing
+        raise SnippetError(context, "syntax error: unmatched '}'", line=_unmatched_brace_line(source),
+                           source=source) from None
     except c_parser.ParseError as exc:
         msg = str(exc)
         m = re.match(r"<snippet>:(\d+):(\d+): (.*)", msg)

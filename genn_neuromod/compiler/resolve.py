@@ -86,6 +86,9 @@ class Resolver(c_ast.NodeVisitor):
                 return  # reported as undefined when the ID itself is visited
             if not sym.writable:
                 raise self._error(target, f"cannot assign to '{name}': {sym.readonly_reason}", name)
+            if sym.ctype.endswith("*"):
+                raise self._error(target, f"cannot assign to '{name}': it is an array; assign to its elements "
+                                          f"({name}[i] = ...)", name)
             self.result.names_written.add(name)
         elif isinstance(target, c_ast.ArrayRef):
             base = target.name

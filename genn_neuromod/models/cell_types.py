@@ -13,7 +13,7 @@ Izhikevich cell types
   Netw 15:1063-1070, Fig. 1(R): accommodation **AC** (0.02, 1, -55, 4).
   Caveat: Izhikevich's code for that panel (``figure1.m``) uses a modified recovery equation,
   ``du/dt = a b (V + 65)`` with ``u(0) = -16``.  With the standard ``du/dt = a (b V - u)`` of
-  :data:`IzhikevichCell <genn_neuromod.models>` (and GeNN), ``b = 1`` leaves the model without a
+  ``IzhikevichCell`` (and GeNN), ``b = 1`` leaves the model without a
   resting state (the nullclines do not cross for ``I > -40``): the AC cell fires from rest at
   ``I = 0``, with a high-frequency onset that adapts, and does not accommodate.  The values are
   kept as published so that the catalog matches the paper's table; see ``docs/models.md``.

@@ -1,0 +1,332 @@
+"""Circuits as networkx graphs: schema validation, build, to_graph round trip, JSON/GraphML files."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import genn_neuromod as pygenn
+from genn_neuromod import ModelError
+from genn_neuromod.circuits import build_model, load_graph, save_graph, to_graph, validate_graph
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "example_circuit.json"
+
+
+def small_circuit() -> nx.MultiDiGraph:
+    """A deterministic circuit touching most of the schema (seeded, so its spikes repeat exactly)."""
+    g = nx.MultiDiGraph(name="small", dt=0.5, precision="float", seed=7)
+    g.add_node("P", model="Poisson", size=20, params={"rate": 80.0}, vars={"timeStepToSpike": 0.0}, record=["spikes"])
+    g.add_node("L", model="LIF", size=10,
+               params={"C": 0.25, "TauM": 20.0, "Vrest": -65.0, "Vreset": -70.0, "Vthresh": -52.0,
+                       "Ioffset": 0.0, "TauRefrac": 2.0},
+               vars={"V": {"init": "Uniform", "params": {"min": -70.0, "max": -55.0}}, "RefracTime": 0.0},
+               record=["spikes", "V"],
+               current_sources=[{"name": "L_dc", "model": "DC", "params": {"amp": 0.3}}])
+    g.add_node("Z", model="Izhikevich", size=5, params={"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},
+               vars={"V": [-65.0, -64.0, -63.0, -62.0, -61.0], "U": -13.0}, record=["spikes"],
+               current_sources=[{"name": "Z_noise", "model": "GaussianNoise", "params": {"mean": 4.0, "sd": 2.0}}])
+    g.add_node("A", model="AdaptiveLIF", size=4, params={"Ioffset": 0.9},
+               vars={"V": -70.0, "A": 0.0, "RefracTime": 0.0}, record=["spikes"])
+    g.add_edge("P", "L", key="PL", name="PL", matrix="SPARSE",
+               connectivity={"snippet": "FixedProbability", "params": {"prob": 0.5}},
+               weight_update={"model": "StaticPulse", "vars": {"g": {"init": "Uniform",
+                                                                     "params": {"min": 0.5, "max": 1.5}}}},
+               postsynaptic={"model": "ExpCurr", "params": {"tau": 5.0}}, axonal_delay_steps=2, record=["g"])
+    g.add_edge("L", "Z", key="LZ", name="LZ", matrix="SPARSE",
+               connectivity={"pre": [0, 1, 2, 3, 9], "post": [0, 1, 2, 3, 4]},
+               weight_update={"model": "StaticPulse", "vars": {"g": [5.0, 6.0, 7.0, 8.0, 9.0]}})
+    g.add_edge("P", "Z", key="PZ", name="PZ", matrix="DENSE",
+               weight_update={"model": "StaticPulseDendriticDelay",
+                              "vars": {"g": 1.0, "d": {"init": "Uniform", "params": {"min": 0.0, "max": 3.0}}}},
+               postsynaptic={"model": "ExpCond", "params": {"tau": 2.0, "E": 0.0}, "var_refs": {"V": "V"}},
+               max_dendritic_delay_timesteps=4)
+    g.add_edge("L", "A", key="LA", name="LA", matrix="DENSE",
+               weight_update={"model": "StaticGraded", "params": {"Epre": -60.0, "Vslope": 5.0},
+                              "vars": {"g": 0.01}, "pre_var_refs": {"V": "V"}})
+    return g
+
+
+def run(graph: nx.Graph, tmp_path: Path, steps: int = 400, engine: str = "embedded"):
+    model, handles = build_model(graph, engine=engine)
+    model.build(path_to_model=str(tmp_path))
+    model.load(num_recording_timesteps=steps)
+    for _ in range(steps):
+        model.step_time()
+    model.pull_recording_buffers_from_device()
+    spikes = {name: handles.populations[name].spike_recording_data[0] for name in handles.record.spikes}
+    return model, handles, spikes
+
+
+def same_graph(a: nx.MultiDiGraph, b: nx.MultiDiGraph) -> None:
+    assert a.graph == b.graph
+    assert dict(a.nodes(data=True)) == dict(b.nodes(data=True))
+    assert sorted(a.edges(keys=True, data="name")) == sorted(b.edges(keys=True, data="name"))
+    for u, v, k, data in a.edges(keys=True, data=True):
+        assert b.edges[u, v, k] == data
+
+
+# --------------------------------------------------------------------------- build and round trip
+def test_build_creates_groups_and_record_plan(tmp_path):
+    g = small_circuit()
+    model, handles = build_model(g)
+    assert set(handles.populations) == {"P", "L", "Z", "A"}
+    assert set(handles.synapses) == {"PL", "LZ", "PZ", "LA"}
+    assert set(handles.current_sources) == {"L_dc", "Z_noise"}
+    assert handles.record.spikes == ["P", "L", "Z", "A"]
+    assert handles.record.state == {"L": ["V"]}
+    assert handles.record.weights == {"PL": ["g"]}
+    assert all(p.spike_recording_enabled for p in handles.populations.values())
+    assert model.dt == 0.5 and model.seed == 7
+    assert handles.synapses["PL"].axonal_delay_steps == 2
+    assert handles.synapses["PZ"].max_dendritic_delay_timesteps == 4
+    assert handles.populations["A"].params["TauM"] == 20.0  # library default filled in
+
+
+def test_round_trip_gives_same_spikes(tmp_path):
+    g = small_circuit()
+    model, _, spikes = run(g, tmp_path / "a")
+    assert all(len(t) > 0 for t, _ in spikes.values()), {k: len(t) for k, (t, _) in spikes.items()}
+    g2 = to_graph(model)
+    validate_graph(g2)
+    assert g2.nodes["L"]["vars"]["V"] == {"init": "Uniform", "params": {"min": -70.0, "max": -55.0}}
+    assert g2.edges["L", "Z", "LZ"]["connectivity"] == {"pre": [0, 1, 2, 3, 9], "post": [0, 1, 2, 3, 4]}
+    assert g2.edges["P", "Z", "PZ"]["postsynaptic"]["var_refs"] == {"V": "V"}
+    assert g2.edges["L", "A", "LA"]["weight_update"]["pre_var_refs"] == {"V": "V"}
+    _, _, spikes2 = run(g2, tmp_path / "b")
+    for name, (t, i) in spikes.items():
+        np.testing.assert_array_equal(t, spikes2[name][0])
+        np.testing.assert_array_equal(i, spikes2[name][1])
+
+
+def test_to_graph_of_a_pygenn_script_model():
+    model = pygenn.GeNNModel("double", "script")
+    model.dt = 1.0
+    pre = model.add_neuron_population("Pre", 3, "Izhikevich", {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},
+                                      {"V": np.array([-65.0, -60.0, -55.0]), "U": -13.0})
+    post = model.add_neuron_population("Post", 2, "LIF", {"C": 1.0, "TauM": 10.0, "Vrest": -65.0, "Vreset": -65.0,
+                                                          "Vthresh": -50.0, "Ioffset": 0.0, "TauRefrac": 1.0},
+                                       {"V": -65.0, "RefracTime": 0.0})
+    sg = model.add_synapse_population(
+        "S", "SPARSE", pre, post,
+        pygenn.init_weight_update("StaticGraded", {"Epre": -60.0, "Vslope": 2.0}, {"g": [0.1, 0.2]},
+                                  pre_var_refs={"V": pygenn.create_var_ref(pre, "V")}),
+        pygenn.init_postsynaptic("ExpCond", {"tau": 5.0, "E": 0.0}, var_refs={"V": pygenn.create_var_ref(post, "V")}))
+    sg.set_sparse_connections([0, 2], [1, 0])
+    sg.axonal_delay_steps = 3
+    g = to_graph(model)
+    validate_graph(g)
+    assert g.graph == {"name": "script", "dt": 1.0, "precision": "double", "seed": 0}
+    assert g.nodes["Pre"]["vars"]["V"] == [-65.0, -60.0, -55.0]
+    edge = g.edges["Pre", "Post", "S"]
+    assert edge["weight_update"]["pre_var_refs"] == {"V": "V"}
+    assert edge["postsynaptic"]["var_refs"] == {"V": "V"}
+    assert edge["connectivity"] == {"pre": [0, 2], "post": [1, 0]}
+    assert edge["axonal_delay_steps"] == 3 and edge["matrix"] == "SPARSE"
+    custom = pygenn.create_neuron_model("my_neuron", vars=[("V", "scalar")], sim_code="V += 1.0;")
+    model.add_neuron_population("Custom", 2, custom, {}, {"V": 0.0})
+    with pytest.raises(ModelError, match="population 'Custom'.*'my_neuron'.*neither a GeNN built-in"):
+        to_graph(model)
+
+
+# --------------------------------------------------------------------------- files
+@pytest.mark.parametrize("ext", [".json", ".graphml"])
+def test_save_load_preserves_graph(tmp_path, ext):
+    g = small_circuit()
+    g.nodes["L"]["receptors"] = {"D1": {"gain": 0.5}}
+    g.nodes["L"]["description"] = "json:not really json"  # a string that looks encoded stays a string
+    path = save_graph(g, tmp_path / f"circuit{ext}")
+    loaded = load_graph(path)
+    assert isinstance(loaded, nx.MultiDiGraph)
+    same_graph(g, loaded)
+    validate_graph(loaded)
+
+
+def test_file_errors(tmp_path):
+    with pytest.raises(ModelError, match="unknown extension '.yaml'"):
+        save_graph(small_circuit(), tmp_path / "c.yaml")
+    with pytest.raises(ModelError, match="unknown extension"):
+        load_graph(tmp_path / "c.txt")
+    missing = tmp_path / "missing.json"
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        load_graph(missing)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ModelError, match="not valid JSON"):
+        load_graph(bad)
+
+
+# --------------------------------------------------------------------------- schema errors
+def _drop_size(g):
+    del g.nodes["L"]["size"]
+
+
+def _set(where, key, value):
+    def mutate(g):
+        target = g.nodes[where] if isinstance(where, str) else g.edges[where]
+        target[key] = value
+    return mutate
+
+
+def _unknown_node(g):
+    g.add_edge("L", "Q", key="LQ", name="LQ", weight_update={"model": "StaticPulse", "vars": {"g": 1.0}})
+
+
+def _duplicate_edge(g):
+    g.add_edge("Z", "L", key="dup", name="PL", weight_update={"model": "StaticPulse", "vars": {"g": 1.0}})
+
+
+def _bad_psm_ref(g):
+    g.edges["P", "Z", "PZ"]["postsynaptic"]["var_refs"] = {"V": "Vm"}
+
+
+def _bad_pre_ref(g):
+    g.edges["L", "A", "LA"]["weight_update"]["pre_var_refs"] = {"V": "U"}
+
+
+def _missing_ref(g):
+    g.edges["L", "A", "LA"]["weight_update"].pop("pre_var_refs")
+
+
+def _unknown_param(g):
+    g.nodes["Z"]["params"]["e"] = 1.0
+
+
+def _wrong_var_length(g):
+    g.nodes["Z"]["vars"]["V"] = [-65.0, -64.0]
+
+
+def _unknown_cs_model(g):
+    g.nodes["L"]["current_sources"][0]["model"] = "Laser"
+
+
+def _unknown_var_init(g):
+    g.nodes["L"]["vars"]["V"] = {"init": "Gauss", "params": {}}
+
+
+def _record_unknown_var(g):
+    g.nodes["L"]["record"] = ["spikes", "W"]
+
+
+def _dense_with_snippet(g):
+    g.edges["P", "L", "PL"]["matrix"] = "DENSE"
+
+
+def _drop_var(g):
+    del g.nodes["A"]["vars"]["A"]
+
+
+def _list_weights(g):
+    g.edges["P", "L", "PL"]["weight_update"]["vars"]["g"] = [1.0, 2.0]
+
+
+def _explicit_out_of_range(g):
+    g.edges["L", "Z", "LZ"]["connectivity"] = {"pre": [0, 10], "post": [0, 1]}
+
+
+SCHEMA_ERRORS = [
+    ("missing size", _drop_size, ["node 'L'", "field 'size' is missing"]),
+    ("negative size", _set("L", "size", -3), ["circuit 'small', node 'L': field 'size' must be a positive integer, "
+                                              "got -3"]),
+    ("unknown model", _set("L", "model", "Hodgkin"), ["node 'L'", "field 'model'", "'Hodgkin'"]),
+    ("unknown param", _unknown_param, ["node 'Z'", "field 'params'", "'e'"]),
+    ("bad matrix", _set(("P", "L", "PL"), "matrix", "BITMASK"), ["edge 'PL' (P -> L)", "field 'matrix'", "BITMASK"]),
+    ("edge to unknown node", _unknown_node, ["edge 'LQ' (L -> Q)", "field 'target'", "'Q'"]),
+    ("bad psm var ref", _bad_psm_ref, ["edge 'PZ'", "field 'postsynaptic.var_refs'", "'Vm'"]),
+    ("bad pre var ref", _bad_pre_ref, ["edge 'LA'", "field 'weight_update.pre_var_refs'", "'U'"]),
+    ("missing var ref", _missing_ref, ["edge 'LA'", "field 'weight_update.pre_var_refs'", "misses"]),
+    ("duplicate edge name", _duplicate_edge, ["edge 'PL' (Z -> L)", "field 'name'", "already used"]),
+    ("wrong var length", _wrong_var_length, ["node 'Z'", "field 'vars.V'", "5 values"]),
+    ("unknown cs model", _unknown_cs_model, ["node 'L'", "field 'current_sources[0].model'", "'Laser'"]),
+    ("unknown var init", _unknown_var_init, ["node 'L'", "field 'vars.V.init'", "'Gauss'"]),
+    ("record unknown var", _record_unknown_var, ["node 'L'", "field 'record'", "'W'"]),
+    ("dense with snippet", _dense_with_snippet, ["edge 'PL'", "field 'connectivity'", "SPARSE"]),
+    ("explicit out of range", _explicit_out_of_range, ["edge 'LZ'", "field 'connectivity.pre'"]),
+    ("bad delay", _set(("P", "L", "PL"), "axonal_delay_steps", -1), ["edge 'PL'", "field 'axonal_delay_steps'"]),
+    ("missing var", _drop_var, ["node 'A'", "field 'vars'", "['A']"]),
+    ("list weights, unknown count", _list_weights, ["edge 'PL'", "field 'weight_update.vars.g'", "cannot be a list"]),
+    ("unknown node field", _set("L", "sise", 3), ["node 'L'", "field 'sise'"]),
+    ("bad target var", _set(("L", "Z", "LZ"), "post_target_var", "Iext"), ["edge 'LZ'", "field 'post_target_var'"]),
+]
+
+
+@pytest.mark.parametrize("mutate,expected", [e[1:] for e in SCHEMA_ERRORS], ids=[e[0] for e in SCHEMA_ERRORS])
+def test_schema_errors(mutate, expected):
+    g = copy.deepcopy(small_circuit())
+    mutate(g)
+    with pytest.raises(ModelError) as info:
+        validate_graph(g)
+    for text in expected:
+        assert text in str(info.value)
+    with pytest.raises(ModelError):  # build_model validates first
+        build_model(g)
+
+
+def test_graph_attribute_errors():
+    g = small_circuit()
+    g.graph["precision"] = "half"
+    with pytest.raises(ModelError, match="circuit 'small', graph: field 'precision'"):
+        validate_graph(g)
+    with pytest.raises(ModelError, match="directed"):
+        validate_graph(nx.Graph(small_circuit()))
+
+
+# --------------------------------------------------------------------------- heterogeneous populations
+def _cell_types():
+    module = pytest.importorskip("genn_neuromod.models.cell_types")
+    if not hasattr(module, "add_heterogeneous_population"):
+        pytest.skip("genn_neuromod.models.cell_types.add_heterogeneous_population is not there yet")
+    return module
+
+
+def test_example_circuit_runs_asynchronously(tmp_path):
+    _cell_types()
+    g = load_graph(EXAMPLE)
+    validate_graph(g)
+    model, handles, spikes = run(g, tmp_path, steps=1000)
+    assert handles.record.spikes == ["E", "I"] and handles.record.state == {"I": ["V"]}
+    pops = handles.populations
+    assert list(pops["E"].cell_type_names) == ["RS", "IB"]
+    for name, (t, i) in spikes.items():
+        rate = len(t) / pops[name].num_neurons  # spikes per neuron in 1 s
+        assert 2.0 < rate < 30.0, (name, rate)
+        assert len(np.unique(i)) > 0.9 * pops[name].num_neurons  # most neurons fire
+        counts = np.histogram(t, bins=np.arange(0.0, 1001.0, 5.0))[0]
+        assert counts.std() / counts.mean() < 0.8, name  # no population bursts
+    # the heterogeneous populations come back from to_graph as per-neuron variables and give the same spikes
+    g2 = to_graph(model)
+    assert g2.nodes["E"]["model"] == "IzhikevichCell" and len(g2.nodes["E"]["vars"]["d"]) == 400
+    _, _, spikes2 = run(g2, tmp_path / "again", steps=1000)
+    for name, (t, i) in spikes.items():
+        np.testing.assert_array_equal(t, spikes2[name][0])
+        np.testing.assert_array_equal(i, spikes2[name][1])
+
+
+def test_mixture_errors_name_the_node():
+    _cell_types()
+    g = load_graph(EXAMPLE)
+    g.nodes["E"]["mixture"] = {"RS": 0.5, "XX": 0.5}
+    with pytest.raises(ModelError, match="node 'E': field 'mixture'.*XX"):
+        build_model(g)
+    g.nodes["E"]["mixture"] = {"RS": 0.5, "IB": 0.3}
+    with pytest.raises(ModelError, match="node 'E': field 'mixture'.*sum"):
+        validate_graph(g)
+
+
+# --------------------------------------------------------------------------- real GeNN
+@pytest.mark.skipif(importlib.util.find_spec("pygenn") is not None, reason="pygenn is installed")
+def test_genn_engine_without_pygenn_says_how_to_get_it():
+    with pytest.raises(ImportError, match="engine 'genn' needs PyGeNN"):
+        build_model(small_circuit(), engine="genn")
+
+
+def test_genn_engine_builds_example(tmp_path):
+    pytest.importorskip("pygenn")
+    _cell_types()
+    _, handles, spikes = run(load_graph(EXAMPLE), tmp_path, steps=1000, engine="genn")
+    for name, (t, _) in spikes.items():
+        assert 2.0 < len(t) / handles.populations[name].num_neurons < 30.0

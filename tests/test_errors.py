@@ -1,0 +1,689 @@
+"""Every bad input gives one clear error that names what to fix.
+
+Snippet errors (:class:`genn_neuromod.SnippetError`) must surface at ``build()`` (not at load or
+run), name the group, its model, the code field, the line and the offending name, and leave the
+model object intact.  Model errors (:class:`genn_neuromod.ModelError`, ``ValueError``,
+``TypeError``, ``RuntimeError``) must name the group and the offending item.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import genn_neuromod as pygenn
+from genn_neuromod import (
+    ModelError,
+    SnippetError,
+    SynapseMatrixType,
+    VarAccess,
+    VarAccessMode,
+    create_current_source_model,
+    create_custom_update_model,
+    create_neuron_model,
+    create_postsynaptic_model,
+    create_sparse_connect_init_snippet,
+    create_var_init_snippet,
+    create_var_ref,
+    create_weight_update_model,
+    create_wu_var_ref,
+    init_postsynaptic,
+    init_sparse_connectivity,
+    init_var,
+    init_weight_update,
+)
+
+empty_neuron_model = create_neuron_model("empty")
+v_neuron_model = create_neuron_model("VNeuron", vars=[("V", "scalar")], params=["tau"])
+
+
+def _model(name: str = "ErrorModel") -> pygenn.GeNNModel:
+    model = pygenn.GeNNModel("float", name)
+    model.dt = 1.0
+    return model
+
+
+def _static(g=1.0):
+    return init_weight_update("StaticPulse", {}, {"g": g})
+
+
+# =========================================================================== snippet errors at build()
+def _neuron(sim_code="", threshold="", reset="", var_access=VarAccess.READ_WRITE):
+    return create_neuron_model(
+        "BadNeuron",
+        params=["tau"],
+        derived_params=[("decay", lambda pars, dt: np.exp(-dt / pars["tau"]))],
+        vars=[("V", "scalar", var_access), ("U", "scalar")],
+        sim_code=sim_code,
+        threshold_condition_code=threshold,
+        reset_code=reset,
+    )
+
+
+def _add_neuron(model, neuron_model, name="Pop"):
+    return model.add_neuron_population(name, 3, neuron_model, {"tau": 10.0}, {"V": 0.0, "U": 0.0})
+
+
+def _neuron_case(**kwargs):
+    def make(model):
+        _add_neuron(model, _neuron(**kwargs))
+
+    return make
+
+
+def _psm_case(model):
+    pre = model.add_neuron_population("Pre", 2, empty_neuron_model)
+    post = model.add_neuron_population("Post", 2, empty_neuron_model)
+    psm = create_postsynaptic_model("BadPSM", sim_code="injectCurrent(inSyn);\ninSyn *= decayy;")
+    model.add_synapse_population("Syn", "DENSE", pre, post, _static(), init_postsynaptic(psm))
+
+
+def _wu_case(model):
+    pre = model.add_neuron_population("Pre", 2, empty_neuron_model)
+    post = model.add_neuron_population("Post", 2, empty_neuron_model)
+    wu = create_weight_update_model(
+        "BadWU", vars=[("g", "scalar", VarAccess.READ_ONLY)], pre_spike_syn_code="addToPost(g);\ng += 1.0;"
+    )
+    model.add_synapse_population(
+        "Syn", "DENSE", pre, post, init_weight_update(wu, {}, {"g": 1.0}), init_postsynaptic("DeltaCurr")
+    )
+
+
+def _cu_case(model):
+    pop = model.add_neuron_population("Pop", 3, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
+    cu = create_custom_update_model(
+        "BadCU", var_refs=[("R", "scalar", VarAccessMode.READ_ONLY)], update_code="\nR = 2.0;"
+    )
+    model.add_custom_update("MyCU", "Group", cu, {}, {}, {"R": create_var_ref(pop, "V")})
+
+
+def _cs_case(model):
+    pop = model.add_neuron_population("Pop", 3, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
+    cs = create_current_source_model("BadCS", injection_code="injectCurrent(amp);")
+    model.add_current_source("MyCS", cs, pop)
+
+
+def _var_init_case(model):
+    snippet = create_var_init_snippet("BadInit", params=["mean"], var_init_code="value = mean + sdd;")
+    model.add_neuron_population(
+        "Pop", 3, v_neuron_model, {"tau": 1.0}, {"V": init_var(snippet, {"mean": 1.0})}
+    )
+
+
+def _connectivity_case(model):
+    pop = model.add_neuron_population("Pop", 3, empty_neuron_model)
+    snippet = create_sparse_connect_init_snippet(
+        "BadConn", row_build_code="addSynapse(id_pre + jj);", calc_max_row_len_func=lambda a, b, p: 1
+    )
+    model.add_synapse_population(
+        "Syn",
+        "SPARSE",
+        pop,
+        pop,
+        _static(),
+        init_postsynaptic("DeltaCurr"),
+        init_sparse_connectivity(snippet),
+    )
+
+
+def _second_group_case(model):
+    _add_neuron(model, _neuron(sim_code="V += 1.0;"), "GoodPop")
+    _add_neuron(model, _neuron(sim_code="V += 1.0;\nU = W;"), "BadPop")
+
+
+#: id -> (model factory, substrings the message must contain, line, offending name)
+SNIPPET_CASES = {
+    "syntax_error": (
+        _neuron_case(sim_code="V += 1.0;\nU = V * 2.0;\nV = V * ;\n"),
+        ["Pop", "BadNeuron", "sim_code", "line 3", "V = V * ;"],
+        3,
+        None,
+    ),
+    "unbalanced_paren": (
+        _neuron_case(sim_code="V += 1.0;\nif (V > 1.0 {\n    V = 0.0;\n}\n"),
+        ["Pop", "sim_code", "line 2"],
+        2,
+        None,
+    ),
+    "undefined_name": (
+        _neuron_case(sim_code="V += 1.0;\n\nV = Vx + 2.0;"),
+        ["Pop", "BadNeuron", "sim_code", "line 3", "Vx", "V = Vx + 2.0;"],
+        3,
+        "Vx",
+    ),
+    "write_read_only_var": (
+        _neuron_case(sim_code="U = 1.0;\nV = 1.0;", var_access=VarAccess.READ_ONLY),
+        ["Pop", "sim_code", "line 2", "'V'", "read-only"],
+        2,
+        "V",
+    ),
+    "write_parameter": (
+        _neuron_case(sim_code="tau = 2.0;"),
+        ["Pop", "sim_code", "line 1", "'tau'", "parameter"],
+        1,
+        "tau",
+    ),
+    "write_derived_parameter": (
+        _neuron_case(sim_code="V = 1.0;\ndecay = 0.5;"),
+        ["Pop", "sim_code", "line 2", "'decay'", "derived parameter"],
+        2,
+        "decay",
+    ),
+    "write_time": (_neuron_case(sim_code="t = 1.0;"), ["Pop", "sim_code", "'t'"], 1, "t"),
+    "write_dt": (
+        _neuron_case(sim_code="V = 0.0;\ndt = 1.0;"),
+        ["Pop", "sim_code", "'dt'", "line 2"],
+        2,
+        "dt",
+    ),
+    "write_isyn": (_neuron_case(sim_code="Isyn = 2.0;"), ["Pop", "sim_code", "'Isyn'"], 1, "Isyn"),
+    "unknown_function": (
+        _neuron_case(sim_code="V = 0.0;\nV = foo(1.0);"),
+        ["Pop", "sim_code", "line 2", "foo", "function"],
+        2,
+        "foo",
+    ),
+    "wrong_argument_count": (
+        _neuron_case(sim_code="V = gennrand_uniform(2.0);"),
+        ["Pop", "sim_code", "gennrand_uniform", "argument"],
+        1,
+        "gennrand_uniform",
+    ),
+    "genn4_dollar_syntax": (
+        _neuron_case(sim_code="U = 0.0;\n$(V) += 1.0;"),
+        ["Pop", "sim_code", "line 2", "$(V)", "GeNN 4"],
+        2,
+        None,
+    ),
+    "threshold_condition": (
+        _neuron_case(threshold="V > Vthresh"),
+        ["Pop", "threshold_condition_code", "Vthresh"],
+        1,
+        "Vthresh",
+    ),
+    "reset_code": (
+        _neuron_case(threshold="V > 1.0", reset="V = 0.0;\nRefrac = 2.0;"),
+        ["Pop", "reset_code", "line 2", "Refrac"],
+        2,
+        "Refrac",
+    ),
+    "postsynaptic_sim_code": (_psm_case, ["Syn", "BadPSM", "sim_code", "line 2", "decayy"], 2, "decayy"),
+    "weight_update_read_only": (
+        _wu_case,
+        ["Syn", "BadWU", "pre_spike_syn_code", "line 2", "'g'", "read-only"],
+        2,
+        "g",
+    ),
+    "custom_update_read_only_ref": (
+        _cu_case,
+        ["MyCU", "BadCU", "update_code", "line 2", "'R'", "read-only"],
+        2,
+        "R",
+    ),
+    "current_source": (_cs_case, ["MyCS", "BadCS", "injection_code", "line 1", "amp"], 1, "amp"),
+    "var_init_snippet": (_var_init_case, ["Pop", "'V'", "BadInit", "var_init_code", "sdd"], 1, "sdd"),
+    "connectivity_snippet": (_connectivity_case, ["Syn", "BadConn", "row_build_code", "jj"], 1, "jj"),
+    "names_the_bad_group": (_second_group_case, ["BadPop", "sim_code", "line 2", "'W'"], 2, "W"),
+}
+
+
+@pytest.mark.parametrize("case", list(SNIPPET_CASES))
+def test_snippet_error_at_build(tmp_path, case):
+    make, expected, line, name = SNIPPET_CASES[case]
+    model = _model(f"snippet_{case}")
+    make(model)  # defining the model never compiles a snippet
+    groups = [
+        dict(d)
+        for d in (
+            model.neuron_populations,
+            model.synapse_populations,
+            model.current_sources,
+            model.custom_updates,
+        )
+    ]
+    with pytest.raises(SnippetError) as info:
+        model.build(str(tmp_path))
+    err = info.value
+    message = str(err)
+    for text in expected:
+        assert text in message, f"{text!r} not in error message:\n{message}"
+    assert err.line == line
+    if name is not None:
+        assert err.name == name
+    assert "GoodPop" not in message
+    assert "model.c" not in message and "<snippet>" not in message  # no compiler or parser internals
+    # the model is still a model: inspectable, not built, and it fails the same way again
+    assert groups == [
+        dict(d)
+        for d in (
+            model.neuron_populations,
+            model.synapse_populations,
+            model.current_sources,
+            model.custom_updates,
+        )
+    ]
+    for pop in model.neuron_populations.values():
+        assert pop.num_neurons > 0 and isinstance(pop.vars, dict)
+    with pytest.raises(RuntimeError, match="not been built"):
+        model.load()
+    with pytest.raises(SnippetError):
+        model.build(str(tmp_path))
+
+
+def test_snippet_errors_are_value_errors():
+    assert issubclass(SnippetError, ValueError)
+    assert issubclass(ModelError, ValueError)
+
+
+def test_good_group_builds_after_fixing_the_snippet(tmp_path):
+    """A fresh model with the corrected snippet builds and runs (the error left no stale state)."""
+    bad = _model("fixme")
+    _add_neuron(bad, _neuron(sim_code="V += Vx;"))
+    with pytest.raises(SnippetError):
+        bad.build(str(tmp_path))
+    good = _model("fixme")
+    pop = _add_neuron(good, _neuron(sim_code="V += decay;"))
+    good.build(str(tmp_path))
+    good.load()
+    good.step_time_n(2)
+    assert np.allclose(pop.vars["V"].view, 2.0 * np.exp(-1.0 / 10.0))
+
+
+def test_unmatched_closing_brace_is_a_snippet_error(tmp_path):
+    model = _model("brace")
+    _add_neuron(model, _neuron(sim_code="V += 1.0;\n}\n"))
+    with pytest.raises(SnippetError) as info:
+        model.build(str(tmp_path))
+    assert "Pop" in str(info.value) and "sim_code" in str(info.value)
+
+
+# =========================================================================== initial values
+def test_wrong_number_of_neuron_initial_values(tmp_path):
+    model = _model()
+    model.add_neuron_population("Pop", 5, v_neuron_model, {"tau": 1.0}, {"V": np.arange(4.0)})
+    model.build(str(tmp_path))
+    with pytest.raises(ModelError) as info:
+        model.load()
+    message = str(info.value)
+    assert "'Pop'" in message and "'V'" in message and "4" in message and "5" in message
+
+
+def test_wrong_number_of_dense_synapse_initial_values(tmp_path):
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    b = model.add_neuron_population("B", 3, empty_neuron_model)
+    model.add_synapse_population("Syn", "DENSE", a, b, _static(np.ones(14)), init_postsynaptic("DeltaCurr"))
+    model.build(str(tmp_path))
+    with pytest.raises(ModelError) as info:
+        model.load()
+    message = str(info.value)
+    assert "'Syn'" in message and "'g'" in message and "14" in message and "15" in message
+
+
+def test_wrong_number_of_sparse_synapse_initial_values(tmp_path):
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    b = model.add_neuron_population("B", 3, empty_neuron_model)
+    sg = model.add_synapse_population(
+        "Syn", "SPARSE", a, b, _static(np.ones(4)), init_postsynaptic("DeltaCurr")
+    )
+    sg.set_sparse_connections([0, 1, 2], [0, 1, 2])
+    model.build(str(tmp_path))
+    with pytest.raises(ModelError) as info:
+        model.load()
+    message = str(info.value)
+    assert "'Syn'" in message and "'g'" in message and "4" in message and "3" in message
+
+
+def test_wrong_number_of_presynaptic_initial_values(tmp_path):
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    b = model.add_neuron_population("B", 3, empty_neuron_model)
+    wu = create_weight_update_model("PreWU", pre_vars=[("p", "scalar")])
+    model.add_synapse_population(
+        "Syn",
+        "DENSE",
+        a,
+        b,
+        init_weight_update(wu, {}, {}, {"p": np.ones(4)}),
+        init_postsynaptic("DeltaCurr"),
+    )
+    model.build(str(tmp_path))
+    with pytest.raises(ModelError) as info:
+        model.load()
+    assert "'Syn'" in str(info.value) and "'p'" in str(info.value)
+
+
+def test_unknown_var_names():
+    model = _model()
+    with pytest.raises(ModelError) as info:
+        model.add_neuron_population("Pop", 5, v_neuron_model, {"tau": 1.0}, {"V": 0.0, "W": 1.0})
+    assert "'Pop'" in str(info.value) and "'W'" in str(info.value) and "'V'" in str(info.value)
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    with pytest.raises(ModelError) as info:
+        model.add_synapse_population(
+            "Syn",
+            "DENSE",
+            a,
+            a,
+            init_weight_update("StaticPulse", {}, {"w": 1.0}),
+            init_postsynaptic("DeltaCurr"),
+        )
+    assert "'Syn'" in str(info.value) and "'w'" in str(info.value) and "'g'" in str(info.value)
+    with pytest.raises(ModelError) as info:
+        model.add_synapse_population(
+            "Syn2", "DENSE", a, a, _static(), init_postsynaptic("ExpCurr", {"tau": 5.0}, {"x": 0.0})
+        )
+    assert "'Syn2'" in str(info.value) and "'x'" in str(info.value)
+
+
+def test_unknown_var_in_var_ref():
+    model = _model()
+    pop = model.add_neuron_population("Pop", 5, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
+    with pytest.raises(ModelError) as info:
+        create_var_ref(pop, "W")
+    assert "'Pop'" in str(info.value) and "'W'" in str(info.value)
+    sg = model.add_synapse_population("Syn", "DENSE", pop, pop, _static(), init_postsynaptic("DeltaCurr"))
+    with pytest.raises(ModelError) as info:
+        create_wu_var_ref(sg, "gg")
+    assert "'Syn'" in str(info.value) and "'gg'" in str(info.value)
+    with pytest.raises(TypeError, match="create_wu_var_ref"):
+        create_var_ref(sg, "g")
+
+
+def test_custom_update_var_ref_not_set(tmp_path):
+    model = _model()
+    pop = model.add_neuron_population("Pop", 3, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
+    cu = create_custom_update_model("CU", var_refs=[("R", "scalar")], update_code="R = 2.0;")
+    model.add_custom_update("MyCU", "G", cu, {}, {}, {"Q": create_var_ref(pop, "V")})
+    with pytest.raises(ModelError) as info:
+        model.build(str(tmp_path))
+    assert "'MyCU'" in str(info.value) and "'R'" in str(info.value)
+
+
+# =========================================================================== parameters
+def test_missing_and_unknown_params():
+    model = _model()
+    with pytest.raises(ModelError) as info:
+        model.add_neuron_population("Pop", 5, v_neuron_model, {}, {"V": 0.0})
+    message = str(info.value)
+    assert "'Pop'" in message and "VNeuron" in message and "missing" in message and "'tau'" in message
+    with pytest.raises(ModelError) as info:
+        model.add_neuron_population("Pop", 5, v_neuron_model, {"tau": 1.0, "taux": 2.0}, {"V": 0.0})
+    message = str(info.value)
+    assert "unknown" in message and "'taux'" in message
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    with pytest.raises(ModelError) as info:
+        model.add_synapse_population(
+            "Syn",
+            "DENSE",
+            a,
+            a,
+            init_weight_update("StaticPulseConstantWeight", {}, {}),
+            init_postsynaptic("DeltaCurr"),
+        )
+    assert "'Syn'" in str(info.value) and "StaticPulseConstantWeight" in str(info.value)
+    assert "'g'" in str(info.value)
+    with pytest.raises(ModelError) as info:
+        model.add_synapse_population("Syn", "DENSE", a, a, _static(), init_postsynaptic("ExpCurr", {}))
+    assert "ExpCurr" in str(info.value) and "'tau'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kind,params,offending",
+    [
+        ("var", {"min": 0.0}, "max"),
+        ("var", {"min": 0.0, "max": 1.0, "mx": 2.0}, "mx"),
+        ("connectivity", {"p": 0.1}, "prob"),
+        ("connectivity", {"prob": 0.1, "seed": 3}, "seed"),
+    ],
+)
+def test_init_snippet_params_are_checked(tmp_path, kind, params, offending):
+    model = _model()
+    with pytest.raises((ModelError, ValueError)) as info:
+        if kind == "var":
+            model.add_neuron_population(
+                "Pop", 5, v_neuron_model, {"tau": 1.0}, {"V": init_var("Uniform", params)}
+            )
+        else:
+            pop = model.add_neuron_population("Pop", 5, empty_neuron_model)
+            model.add_synapse_population(
+                "Syn",
+                "SPARSE",
+                pop,
+                pop,
+                _static(),
+                init_postsynaptic("DeltaCurr"),
+                init_sparse_connectivity("FixedProbability", params),
+            )
+        model.build(str(tmp_path))
+    assert offending in str(info.value)
+    assert ("Uniform" if kind == "var" else "FixedProbability") in str(info.value)
+
+
+def test_dynamic_param_errors(tmp_path):
+    model = _model()
+    n_model = create_neuron_model("Dyn", params=["a", "b"])
+    pop = model.add_neuron_population("Pop", 3, n_model, {"a": 1.0, "b": 2.0})
+    with pytest.raises(ModelError) as info:
+        pop.set_param_dynamic("c")
+    assert "'Pop'" in str(info.value) and "'c'" in str(info.value)
+    pop.set_param_dynamic("a")
+    model.build(str(tmp_path))
+    with pytest.raises(RuntimeError, match="built"):
+        pop.set_param_dynamic("b")
+    model.load()
+    pop.set_dynamic_param_value("a", 3.0)
+    with pytest.raises(ModelError) as info:
+        pop.set_dynamic_param_value("b", 3.0)
+    assert "'b'" in str(info.value) and "'Pop'" in str(info.value) and "dynamic" in str(info.value)
+
+
+# =========================================================================== built-in names, backend, order
+@pytest.mark.parametrize(
+    "make,bad,kind",
+    [
+        (lambda: _model().add_neuron_population("Pop", 5, "LIFF", {}, {}), "LIFF", "neuron model"),
+        (lambda: init_weight_update("StaticPuls", {}, {}), "StaticPuls", "weight update model"),
+        (lambda: init_postsynaptic("DeltaCur"), "DeltaCur", "postsynaptic model"),
+        (lambda: init_var("Unifrom", {}), "Unifrom", "var init snippet"),
+        (lambda: init_sparse_connectivity("FixedProb", {}), "FixedProb", "connectivity snippet"),
+        (
+            lambda: _model().add_current_source(
+                "CS", "DCC", _model().add_neuron_population("Pop", 2, empty_neuron_model)
+            ),
+            "DCC",
+            "current source model",
+        ),
+        (
+            lambda: _model().add_custom_update("CU", "G", "Transposer", {}, {}, {}),
+            "Transposer",
+            "custom update model",
+        ),
+    ],
+)
+def test_unknown_builtin_name(make, bad, kind):
+    with pytest.raises(ValueError) as info:
+        make()
+    message = str(info.value)
+    assert f"'{bad}'" in message and kind in message
+
+
+def test_unknown_builtin_lists_the_alternatives():
+    with pytest.raises(ValueError) as info:
+        _model().add_neuron_population("Pop", 5, "LIFF", {}, {})
+    assert "LIF" in str(info.value) and "Izhikevich" in str(info.value)
+
+
+def test_wrong_model_object_type():
+    with pytest.raises(TypeError):
+        _model().add_neuron_population("Pop", 5, create_current_source_model("NotANeuron"))
+    model = _model()
+    pop = model.add_neuron_population("Pop", 5, empty_neuron_model)
+    with pytest.raises(TypeError, match="init_weight_update"):
+        model.add_synapse_population("Syn", "DENSE", pop, pop, "StaticPulse", init_postsynaptic("DeltaCurr"))
+    with pytest.raises(TypeError, match="init_postsynaptic"):
+        model.add_synapse_population("Syn", "DENSE", pop, pop, _static(), "DeltaCurr")
+
+
+def test_unknown_backend_and_precision():
+    with pytest.raises(ValueError) as info:
+        pygenn.GeNNModel("float", "x", backend="opencl")
+    assert "'opencl'" in str(info.value) and "cpu" in str(info.value)
+    with pytest.raises(ValueError) as info:
+        pygenn.GeNNModel("half", "x")
+    assert "'half'" in str(info.value)
+
+
+def test_lifecycle_order_errors(tmp_path):
+    model = _model()
+    pop = model.add_neuron_population("Pop", 5, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
+    with pytest.raises(RuntimeError, match="not been built"):
+        model.load()
+    with pytest.raises(RuntimeError, match="load"):
+        model.step_time()
+    with pytest.raises(RuntimeError, match="load"):
+        model.custom_update("Anything")
+    with pytest.raises(RuntimeError, match="load"):
+        _ = pop.vars["V"].view
+    model.build(str(tmp_path))
+    with pytest.raises(RuntimeError, match="load"):
+        model.step_time_n(3)
+    with pytest.raises(RuntimeError, match="already built"):
+        model.build(str(tmp_path))
+    with pytest.raises(RuntimeError, match="built"):
+        model.add_neuron_population("Late", 5, empty_neuron_model)
+    with pytest.raises(RuntimeError, match="built"):
+        model.dt = 0.5
+    model.load()
+    with pytest.raises(RuntimeError, match="already loaded"):
+        model.load()
+    with pytest.raises(ModelError) as info:
+        model.custom_update("NoSuchGroup")
+    assert "'NoSuchGroup'" in str(info.value)
+    model.unload()
+    with pytest.raises(RuntimeError):
+        model.unload()
+
+
+def test_recording_needs_num_recording_timesteps(tmp_path):
+    model = _model()
+    pop = model.add_neuron_population("Pop", 5, empty_neuron_model)
+    pop.spike_recording_enabled = True
+    model.build(str(tmp_path))
+    with pytest.raises(ValueError, match="recording timesteps"):
+        model.load()
+    model.load(num_recording_timesteps=10)  # the model is still loadable
+
+
+def test_pull_recording_without_recording(tmp_path):
+    model = _model()
+    model.add_neuron_population("Pop", 5, empty_neuron_model)
+    model.build(str(tmp_path))
+    model.load()
+    with pytest.raises(RuntimeError, match="recording"):
+        model.pull_recording_buffers_from_device()
+
+
+def test_duplicate_and_empty_populations():
+    model = _model()
+    model.add_neuron_population("Pop", 5, empty_neuron_model)
+    with pytest.raises(ModelError, match="'Pop'"):
+        model.add_neuron_population("Pop", 5, empty_neuron_model)
+    with pytest.raises(ModelError, match="'Empty'"):
+        model.add_neuron_population("Empty", 0, empty_neuron_model)
+
+
+# =========================================================================== connectivity and inputs
+def test_sparse_without_connectivity(tmp_path):
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    model.add_synapse_population("NoConn", "SPARSE", a, a, _static(), init_postsynaptic("DeltaCurr"))
+    model.build(str(tmp_path))
+    with pytest.raises(ModelError) as info:
+        model.load()
+    message = str(info.value)
+    assert (
+        "'NoConn'" in message
+        and "set_sparse_connections" in message
+        and "init_sparse_connectivity" in message
+    )
+
+
+def test_set_sparse_connections_errors():
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    b = model.add_neuron_population("B", 3, empty_neuron_model)
+    dense = model.add_synapse_population("Dense", "DENSE", a, b, _static(), init_postsynaptic("DeltaCurr"))
+    with pytest.raises(ModelError, match="SPARSE"):
+        dense.set_sparse_connections([0], [0])
+    sparse = model.add_synapse_population("Sparse", "SPARSE", a, b, _static(), init_postsynaptic("DeltaCurr"))
+    with pytest.raises(ModelError, match="post_indices"):
+        sparse.set_sparse_connections([0, 1], [0, 3])
+    with pytest.raises(ModelError, match="pre_indices"):
+        sparse.set_sparse_connections([0, 5], [0, 1])
+    with pytest.raises(ModelError, match="same length"):
+        sparse.set_sparse_connections([0, 1, 2], [0, 1])
+
+
+def test_post_target_var_must_be_an_input(tmp_path):
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    b = model.add_neuron_population("B", 3, empty_neuron_model)
+    sg = model.add_synapse_population("Syn", "DENSE", a, b, _static(), init_postsynaptic("DeltaCurr"))
+    sg.post_target_var = "Isyn2"
+    with pytest.raises(ModelError) as info:
+        model.build(str(tmp_path))
+    message = str(info.value)
+    assert "'Syn'" in message and "'Isyn2'" in message and "'B'" in message and "Isyn" in message
+
+
+def test_current_source_target_var_must_be_an_input(tmp_path):
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    cs = model.add_current_source("CS", "DC", a, {"amp": 1.0})
+    cs.target_var = "Iextra"
+    with pytest.raises(ModelError) as info:
+        model.build(str(tmp_path))
+    assert "'CS'" in str(info.value) and "'Iextra'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "matrix_type", ["BITMASK", "PROCEDURAL", "TOEPLITZ", "DENSE_PROCEDURALG", "PROCEDURAL_KERNELG"]
+)
+@pytest.mark.parametrize("as_enum", [False, True])
+def test_unsupported_matrix_types(matrix_type, as_enum):
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    mt = getattr(SynapseMatrixType, matrix_type) if as_enum else matrix_type
+    with pytest.raises(NotImplementedError) as info:
+        model.add_synapse_population("Syn", mt, a, a, _static(), init_postsynaptic("DeltaCurr"))
+    assert matrix_type in str(info.value) and "'Syn'" in str(info.value)
+
+
+def test_unknown_matrix_type_name():
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    with pytest.raises(ModelError, match="'SPARSEST'"):
+        model.add_synapse_population("Syn", "SPARSEST", a, a, _static(), init_postsynaptic("DeltaCurr"))
+
+
+def test_unsupported_features_raise_not_implemented():
+    with pytest.raises(NotImplementedError, match="TOEPLITZ"):
+        pygenn.init_toeplitz_connectivity("Conv2D", {})
+    with pytest.raises(NotImplementedError, match="TOEPLITZ"):
+        pygenn.create_toeplitz_connect_init_snippet("conv", diagonal_build_code="")
+    with pytest.raises(NotImplementedError, match="custom connectivity"):
+        _model().add_custom_connectivity_update("CCU", "G", None, None)
+
+
+# =========================================================================== model definitions
+def test_model_definition_errors():
+    with pytest.raises(ValueError, match="sim_code"):
+        create_postsynaptic_model("Old", decay_code="inSyn *= 0.5;")
+    with pytest.raises(ValueError, match="pre_event_threshold_condition_code"):
+        create_weight_update_model("Evt", pre_event_syn_code="addToPost(1.0);")
+    with pytest.raises(ValueError, match="row_build_code"):
+        create_sparse_connect_init_snippet(
+            "Both", row_build_code="addSynapse(0);", col_build_code="addSynapse(0);"
+        )
