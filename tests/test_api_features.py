@@ -676,6 +676,44 @@ def test_custom_update_on_delayed_var_writes_current_slot(tmp_path):
     assert changed.sum() == 1  # only the current slot
 
 
+def test_custom_update_on_delayed_wu_pre_var(tmp_path):
+    """GeNN's test_custom_update_delay (WUPreDelaySetTime): a delayed presynaptic variable's current slot."""
+    n_model = create_neuron_model("vt", vars=[("V", "scalar")], sim_code="V = t;")
+    wu = create_weight_update_model(
+        "pre_weight_update",
+        pre_vars=[("pre", "scalar")],
+        vars=[("g", "scalar", VarAccess.READ_ONLY_DUPLICATE)],
+        pre_neuron_var_refs=[("V", "scalar", VarAccessMode.READ_ONLY)],
+        synapse_dynamics_code="addToPost(pre * g);",
+        pre_dynamics_code="pre = V;",
+    )
+    set_model = create_custom_update_model(
+        "set", update_code="R = 100.0 + t;", var_refs=[("R", "scalar", VarAccessMode.READ_WRITE)]
+    )
+    model = _model("test_cu_pre_delay")
+    pre = model.add_neuron_population("Pre", 4, n_model, {}, {"V": 0.0})
+    post = model.add_neuron_population("Post", 3, empty_neuron_model)
+    sg = model.add_synapse_population(
+        "Syn",
+        "DENSE",
+        pre,
+        post,
+        init_weight_update(wu, {}, {"g": 0.0}, {"pre": -1.0}, pre_var_refs={"V": create_var_ref(pre, "V")}),
+        init_postsynaptic("DeltaCurr"),
+    )
+    sg.axonal_delay_steps = 2
+    model.add_custom_update("PreSet", "Set", set_model, {}, {}, {"R": create_wu_pre_var_ref(sg, "pre")})
+    _build_load(model, tmp_path)
+    var = sg.pre_vars["pre"]
+    assert var.view.shape == (3, 4) and np.all(var.view == -1.0)
+    model.step_time_n(4)
+    assert np.all(var.current_view == 3.0)
+    assert sorted(np.unique(var.view)) == [1.0, 2.0, 3.0]
+    model.custom_update("Set")
+    assert np.all(var.current_view == 104.0)
+    assert sorted(np.unique(var.view)) == [1.0, 2.0, 104.0]
+
+
 def test_custom_update_broadcast_to_all_delay_slots(tmp_path):
     """GeNN's test_custom_update_delay (BROADCAST reference): every delay slot gets the value."""
     broadcast_model = create_custom_update_model(

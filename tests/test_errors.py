@@ -401,6 +401,90 @@ def test_custom_update_var_ref_not_set(tmp_path):
     assert "'MyCU'" in str(info.value) and "'R'" in str(info.value)
 
 
+def test_custom_update_reference_errors(tmp_path):
+    model = _model()
+    a = model.add_neuron_population("A", 5, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
+    b = model.add_neuron_population("B", 3, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
+    two_refs = create_custom_update_model(
+        "TwoRefs", var_refs=[("P", "scalar"), ("Q", "scalar")], update_code="P = Q;"
+    )
+    model.add_custom_update(
+        "Mixed", "G", two_refs, {}, {}, {"P": create_var_ref(a, "V"), "Q": create_var_ref(b, "V")}
+    )
+    with pytest.raises(ModelError) as info:
+        model.build(str(tmp_path))
+    assert "'Mixed'" in str(info.value) and "size" in str(info.value)
+
+    model = _model()
+    no_refs = create_custom_update_model("NoRefs", vars=[("X", "scalar")], update_code="X = 1.0;")
+    model.add_custom_update("Lonely", "G", no_refs, {}, {"X": 0.0}, {})
+    with pytest.raises(ModelError) as info:
+        model.build(str(tmp_path))
+    assert "'Lonely'" in str(info.value) and "reference" in str(info.value)
+
+
+def _reduction_into_full_var(model, pop):
+    cu = create_custom_update_model(
+        "BadReduce", var_refs=[("S", "scalar", VarAccessMode.REDUCE_SUM)], update_code="S = 1.0;"
+    )
+    model.add_custom_update("MyCU", "G", cu, {}, {}, {"S": create_var_ref(pop, "V")})
+
+
+def _batch_and_neuron_reduction(model, pop):
+    cu = create_custom_update_model(
+        "BothReduce",
+        vars=[("T", "scalar", pygenn.CustomUpdateVarAccess.REDUCE_NEURON_SUM)],
+        var_refs=[("S", "scalar", VarAccessMode.REDUCE_SUM), ("X", "scalar", VarAccessMode.READ_ONLY)],
+        update_code="S = X;\nT = X;",
+    )
+    model.add_custom_update(
+        "MyCU", "G", cu, {}, {"T": 0.0}, {"S": create_var_ref(pop, "C"), "X": create_var_ref(pop, "V")}
+    )
+
+
+def _ref_type_mismatch(model, pop):
+    cu = create_custom_update_model("IntRef", var_refs=[("S", "int")], update_code="S = 1;")
+    model.add_custom_update("MyCU", "G", cu, {}, {}, {"S": create_var_ref(pop, "V")})
+
+
+def _read_reduction_target(model, pop):
+    cu = create_custom_update_model(
+        "ReadReduce",
+        var_refs=[("S", "scalar", VarAccessMode.REDUCE_SUM), ("X", "scalar", VarAccessMode.READ_ONLY)],
+        update_code="S += X;",
+    )
+    model.add_custom_update(
+        "MyCU", "G", cu, {}, {}, {"S": create_var_ref(pop, "Shared"), "X": create_var_ref(pop, "V")}
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_reduction_into_full_var, _batch_and_neuron_reduction, _ref_type_mismatch, _read_reduction_target],
+    ids=[
+        "reduction_into_full_var",
+        "batch_and_neuron_reduction",
+        "ref_type_mismatch",
+        "read_reduction_target",
+    ],
+)
+def test_invalid_custom_update_definitions(tmp_path, make):
+    model = _model()
+    n_model = create_neuron_model(
+        "Target",
+        vars=[
+            ("V", "scalar"),
+            ("C", "scalar", VarAccess.READ_ONLY),
+            ("Shared", "scalar", VarAccess.READ_ONLY_SHARED_NEURON),
+        ],
+    )
+    pop = model.add_neuron_population("Pop", 5, n_model, {}, {"V": 0.0, "C": 0.0, "Shared": 0.0})
+    with pytest.raises((ModelError, SnippetError)) as info:
+        make(model, pop)
+        model.build(str(tmp_path))
+    assert "MyCU" in str(info.value)
+
+
 # =========================================================================== parameters
 def test_missing_and_unknown_params():
     model = _model()

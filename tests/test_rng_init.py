@@ -168,6 +168,47 @@ def test_init_snippet_statistics(tmp_path, precision, where):
             _check_distribution(var.values, name, f"'{group.name}' {prefix}{name}")
 
 
+def test_normal_clipped_delay_in_timesteps(tmp_path):
+    """NormalClippedDelay: derived parameters turn ms into whole timesteps."""
+    n_model = create_neuron_model("delayed", vars=[("d", "scalar")])
+    model = _model("test_clipped_delay", "double")
+    model.dt = 0.5
+    pop = model.add_neuron_population(
+        "Pop",
+        20000,
+        n_model,
+        {},
+        {"d": init_var("NormalClippedDelay", {"mean": 5.0, "sd": 1.0, "min": 2.0, "max": 8.0})},
+    )
+    _build_load(model, tmp_path)
+    d = pop.vars["d"].values
+    assert np.all(d == np.rint(d))
+    assert d.min() >= 4.0 and d.max() <= 16.0
+    dist = stats.truncnorm(-6.0, 6.0, loc=10.0, scale=2.0)  # in timesteps, before rounding
+    assert abs(d.mean() - dist.mean()) < 5.0 * dist.std() / np.sqrt(d.size)
+    assert abs(d.std() - np.sqrt(dist.var() + 1.0 / 12.0)) < 0.05
+
+
+@pytest.mark.parametrize("n,p", [(5000, 0.3), (100000, 0.01), (8000, 0.8)])
+def test_binomial_with_many_trials(tmp_path, n, p):
+    n_model = create_neuron_model(
+        "binom",
+        vars=[("k", "unsigned int"), ("j", "unsigned int")],
+        sim_code=f"j = gennrand_binomial({n}, {p});",
+    )
+    model = _model("test_big_binomial", "double")
+    pop = model.add_neuron_population(
+        "Pop", 2000, n_model, {}, {"k": init_var("Binomial", {"n": n, "p": p}), "j": 0}
+    )
+    _build_load(model, tmp_path)
+    model.step_time()
+    dist = stats.binom(n, p)
+    for name in ("k", "j"):
+        values = pop.vars[name].values.astype(np.float64)
+        assert abs(values.mean() - dist.mean()) < 5.0 * dist.std() / np.sqrt(values.size), name
+        assert abs(values.std() - dist.std()) < 0.15 * dist.std(), name
+
+
 def test_init_values_are_independent_across_variables_and_elements(tmp_path):
     """Two variables with the same snippet, and neighbouring neurons, draw different numbers."""
     n_model = create_neuron_model("two", vars=[("a", "scalar"), ("b", "scalar")])

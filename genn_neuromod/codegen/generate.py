@@ -526,6 +526,7 @@ class _Generator:
             add_egps(plan, ns, {r.name: table[ref.egp_name]})
         syn = cu._attached_to_synapses()
         pre_loads, post_stores, reductions = [], [], []
+        kinds: set[str] = set()  # reductions over "batch" and/or "neuron"
         if syn:
             sg = cu.synapse_group
             for name in ("id_pre", "id_post", "id_syn"):
@@ -553,9 +554,11 @@ class _Generator:
                 pre_loads.append(f"{ct} {loc} = {ident};")
                 if shared:
                     reductions.append((arr + "[0]", loc, ct, mode == VarAccessMode.REDUCE_SUM))
+                    kinds.add("neuron")
                 else:
                     post_stores.append(f"{arr}[{idx}] = {loc};")
-                ns.add(v.name, Symbol(loc, v.type, writable=True))
+                    kinds.add("batch")
+                ns.add(v.name, Symbol(loc, v.type, writable=True, write_only=True))
             else:
                 pre_loads.append(f"{ct} {loc} = {arr}[{'0' if shared else idx}];")
                 if mode != VarAccessMode.READ_ONLY and not shared:
@@ -571,14 +574,24 @@ class _Generator:
             loc = f"lref_{c_ident(r.name)}"
             ct = self.t(r.type)
             mode = VarAccessMode(int(r.access))
+            target_type, target_dims = self._ref_type_dims(ref)
+            if target_type is not None and self.plan.resolve(r.type) != self.plan.resolve(target_type):
+                raise ModelError(f"custom update '{cu.name}': variable reference '{r.name}' has type "
+                                 f"'{r.type}' but its target '{ref.var_name}' of '{ref.group.name}' has type "
+                                 f"'{target_type}'")
             if mode in (VarAccessMode.REDUCE_SUM, VarAccessMode.REDUCE_MAX):
+                if (target_dims & VarAccessDim.ELEMENT) and (target_dims & VarAccessDim.BATCH):
+                    raise ModelError(f"custom update '{cu.name}': reduction reference '{r.name}' targets "
+                                     f"'{ref.var_name}' of '{ref.group.name}', which has one value per neuron "
+                                     "and batch; a reduction target must be shared across batches or neurons")
+                kinds.add("batch" if element else "neuron")
                 ident = "0" if mode == VarAccessMode.REDUCE_SUM else "-INFINITY"
                 pre_loads.append(f"{ct} {loc} = {ident};")
                 if element:
                     post_stores.append(f"{target_arr}[{target_idx}] = {loc};")
                 else:
                     reductions.append((f"{target_arr}[0]", loc, ct, mode == VarAccessMode.REDUCE_SUM))
-                ns.add(r.name, Symbol(loc, r.type, writable=True))
+                ns.add(r.name, Symbol(loc, r.type, writable=True, write_only=True))
             else:
                 pre_loads.append(f"{ct} {loc} = {target_arr}[{target_idx}];")
                 slots, n_el = self._ref_delay(ref)
@@ -596,6 +609,8 @@ class _Generator:
                     raise NotImplementedError(f"custom update '{cu.name}': transpose needs DENSE connectivity")
                 transposes.append(f"{self.p(tsg)}_{c_ident(ref.transpose_var_name)}"
                                   f"[id_post * {sg.src.num_neurons}u + id_pre] = {loc};")
+        if len(kinds) > 1:
+            raise ModelError(f"custom update '{cu.name}' cannot perform batch and neuron reductions at once")
         code = self.stmts(m.update_code, ns, _ctx("Custom update", cu, m, "update_code"))
         out = dict(prefix=p, name=cu.name, group=cu.update_group_name, syn=syn, n=n, loads=pre_loads,
                    stores=post_stores + transposes, reductions=reductions, code=code.c, rng=code.uses_rng,
@@ -604,6 +619,19 @@ class _Generator:
             out.update(sparse=bool(sg.matrix_type & SynapseMatrixConnectivity.SPARSE), sg=self.p(sg),
                        npre=sg.src.num_neurons, npost=sg.trg.num_neurons)
         return out
+
+    def _ref_type_dims(self, ref: VarReference) -> tuple[str | None, VarAccessDim]:
+        """Type and (additive) dimensions of a referenced variable."""
+        g, k = ref.group, ref.kind
+        full = VarAccessDim.ELEMENT | VarAccessDim.BATCH
+        table = {"neuron": "vars", "current_source": "vars", "wu": "vars", "psm": "psm_vars",
+                 "wu_pre": "pre_vars", "wu_post": "post_vars", "custom_update": "vars"}.get(k)
+        if table is None:
+            return None, full
+        v = getattr(g, table)[ref.var_name]
+        if k == "custom_update":
+            return v.type, full & ~VarAccessDim(int(v.access) & 0xC0)
+        return v.type, VarAccessDim(int(v.access) & 0xC0)
 
     def _ref_delay(self, ref: VarReference) -> tuple[int, int]:
         """Delay slots and elements per slot of a referenced variable (1 slot if not delayed)."""

@@ -21,6 +21,7 @@ class Symbol:
     writable: bool = False
     readonly_reason: str = "it is read-only here"
     index: Callable[[str], str] | None = None
+    write_only: bool = False  # reduction targets: assign with '=', never read
 
 
 @dataclass

@@ -145,6 +145,9 @@ class Resolver(c_ast.NodeVisitor):
             return
         sym = self.ns.symbols.get(name)
         if sym is not None:
+            if sym.write_only:
+                raise self._error(node, f"'{name}' is a reduction target: it can only be assigned "
+                                        f"({name} = ...), not read", name)
             self.result.notes[id(node)] = sym.c_expr
             self.result.names_used.add(name)
             return
@@ -206,7 +209,16 @@ class Resolver(c_ast.NodeVisitor):
     # -- writes ----------------------------------------------------------
     def visit_Assignment(self, node: c_ast.Assignment) -> None:
         self._check_writable(node.lvalue)
-        self.visit(node.lvalue)
+        target = node.lvalue
+        sym = self.ns.symbols.get(target.name) if isinstance(target, c_ast.ID) else None
+        if sym is not None and sym.write_only and self._lookup_local(target.name) is None:
+            if node.op != "=":
+                raise self._error(target, f"'{target.name}' is a reduction target: assign it with '=', "
+                                          f"not '{node.op}'", target.name)
+            self.result.notes[id(target)] = sym.c_expr
+            self.result.names_written.add(target.name)
+        else:
+            self.visit(target)
         self.visit(node.rvalue)
 
     def visit_UnaryOp(self, node: c_ast.UnaryOp) -> None:

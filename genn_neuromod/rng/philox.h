@@ -82,17 +82,48 @@ GN_DEVICE double gn_gamma_d(gn_rng *r, double a)
 }
 GN_DEVICE float gn_gamma_f(gn_rng *r, float a) { return (float)gn_gamma_d(r, (double)a); }
 
-/* binomial by inversion (as GeNN's device code) */
+/* binomial by inversion: from 0 for small n*p, else by an alternating search outwards from the
+   mode (exact for any n; O(sqrt(npq)) steps, no underflow of q^n) */
 GN_DEVICE uint32_t gn_binomial_d(gn_rng *r, uint32_t n, double p)
 {
     if (p <= 0.0 || n == 0) return 0;
     if (p >= 1.0) return n;
     const int flip = p > 0.5;
     if (flip) p = 1.0 - p;
-    const double q = 1.0 - p, s = p / q, a = (n + 1) * s;
-    double prob = pow(q, (double)n), u = gn_uniform_d(r);
-    uint32_t x = 0;
-    while (u > prob && x < n) { u -= prob; x++; prob *= (a / x - s); }
+    const double q = 1.0 - p, s = p / q;
+    double u = gn_uniform_d(r);
+    uint32_t x;
+    if ((double)n * p < 30.0) {
+        const double a = (n + 1) * s;
+        double prob = pow(q, (double)n);
+        x = 0;
+        while (u > prob && x < n) { u -= prob; x++; prob *= (a / x - s); }
+    }
+    else {
+        uint32_t m = (uint32_t)floor((n + 1.0) * p);
+        if (m > n) m = n;
+        const double pm = exp(lgamma(n + 1.0) - lgamma(m + 1.0) - lgamma((double)(n - m) + 1.0)
+                              + m * log(p) + (double)(n - m) * log(q));
+        uint32_t lo = m, hi = m;
+        double plo = pm, phi = pm;
+        x = m;
+        u -= pm;
+        while (u > 0.0) {
+            if (lo > 0) {
+                plo *= (double)lo / (double)(n - lo + 1) / s;
+                lo--;
+                u -= plo;
+                if (u <= 0.0) { x = lo; break; }
+            }
+            if (hi < n) {
+                phi *= (double)(n - hi) / (double)(hi + 1) * s;
+                hi++;
+                u -= phi;
+                if (u <= 0.0) { x = hi; break; }
+            }
+            if (lo == 0 && hi == n) break;  /* rounding left a sliver of probability: keep the mode */
+        }
+    }
     return flip ? n - x : x;
 }
 #endif
