@@ -570,6 +570,11 @@ class _Generator:
             if not isinstance(ref, VarReference):
                 raise ModelError(f"custom update '{cu.name}': variable reference '{r.name}' is not set "
                                  "(create it with create_var_ref / create_wu_var_ref)")
+            per_synapse = ref.kind == "wu" or (ref.kind == "custom_update" and ref.group._attached_to_synapses())
+            if syn and not per_synapse:
+                raise ModelError(f"custom update '{cu.name}': variable reference '{r.name}' points to a per-neuron "
+                                 f"variable ('{ref.var_name}' of '{ref.group.name}') but the update runs over the "
+                                 "synapses of a weight-update variable reference; GeNN does not allow mixing them")
             target_arr, target_idx, element = self._cu_ref_target(ref, idx, cu)
             loc = f"lref_{c_ident(r.name)}"
             ct = self.t(r.type)
