@@ -85,7 +85,8 @@ def population_rate(times: Array, n_neurons: int, t_start: float, t_stop: float,
 _IsiStats = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # first, last, n, mean, m2
 
 
-def _merge_moments(n1, m1, q1, n2, m2, q2):
+def _merge_moments(n1: np.ndarray, m1: np.ndarray, q1: np.ndarray, n2: np.ndarray, m2: np.ndarray,
+                   q2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chan et al.'s pairwise merge of (count, mean, sum of squared deviations)."""
     n = n1 + n2
     safe = np.maximum(n, 1)

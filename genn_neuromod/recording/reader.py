@@ -112,12 +112,16 @@ class Recording:
 
     @property
     def duration(self) -> float:
-        """Recorded time (ms); for an incomplete store, the time covered by the flushed chunks."""
+        """Recorded time (ms); for an incomplete store, the time covered by the chunks indexed in every
+        spike population (state samples may reach one chunk further)."""
         if self.complete:
             return float(self.attrs["duration"])
-        ends = [(int(ci[-1, 1]) + 1) * self.dt for ci in map(self.chunk_index, self.spike_populations) if len(ci)]
-        ends += [float(t[-1]) for _, t in (self._valid_times(self.root["state"][p]) for p in self._members("state"))
-                 if len(t)]
+        if self.spike_populations:  # the spike chunk index is the commit point of a chunk
+            ends = [(int(ci[-1, 1]) + 1) * self.dt if len(ci) else self.t_start
+                    for ci in map(self.chunk_index, self.spike_populations)]
+            return min(ends) - self.t_start
+        ends = [float(t[-1]) for _, t in (self._valid_times(self.root["state"][p]) for p in self._members("state"))
+                if len(t)]
         return max(ends, default=self.t_start) - self.t_start
 
     @property
@@ -135,6 +139,8 @@ class Recording:
     def chunk_index(self, pop: str) -> np.ndarray:
         """Flushed chunks of ``pop``'s spikes: rows of (first step, last step, start offset, end offset)."""
         g = self._group("spikes", pop)
+        if "chunk_index" not in g:  # killed while the arrays were being created
+            return np.empty((0, 4), dtype=np.int64)
         ci = np.asarray(g["chunk_index"][:])
         ci = ci[:_leading(np.all(ci >= 0, axis=1))]
         out = np.empty((len(ci), 4), dtype=np.int64)
@@ -163,6 +169,8 @@ class Recording:
                 c = int(ci[sel[-1], 2])
                 hi = c + int(np.searchsorted(np.asarray(g["times"][c:b]), t1, side="left"))
                 hi = max(hi, lo)
+        if not len(ci):
+            return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.int32)
         if lazy or (hi - lo) * 12 > self.memory_limit:
             return _dask(g["times"])[lo:hi], _dask(g["ids"])[lo:hi]
         return np.asarray(g["times"][lo:hi]), np.asarray(g["ids"][lo:hi])
@@ -170,6 +178,8 @@ class Recording:
     # -- sampled arrays --------------------------------------------------------
     @staticmethod
     def _valid_times(g: zarr.Group) -> tuple[int, np.ndarray]:
+        if "times" not in g:
+            return 0, np.empty(0)
         times = np.asarray(g["times"][:])
         n = _leading(np.isfinite(times))
         return n, times[:n]
