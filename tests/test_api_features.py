@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import PRECISIONS, always_spike_model, build_load, empty_neuron_model, make_model
 
-import genn_neuromod as pygenn
 from genn_neuromod import (
     CustomUpdateVarAccess,
     VarAccess,
@@ -34,25 +34,6 @@ from genn_neuromod import (
     init_var,
     init_weight_update,
 )
-
-PRECISIONS = ["float", "double"]
-
-empty_neuron_model = create_neuron_model("empty")
-always_spike_model = create_neuron_model("always_spike", threshold_condition_code="true")
-
-
-def _model(name: str, precision: str = "float", dt: float = 1.0, seed: int | None = 1234) -> pygenn.GeNNModel:
-    model = pygenn.GeNNModel(precision, name)
-    model.dt = dt
-    if seed is not None:
-        model.seed = seed
-    return model
-
-
-def _build_load(model, tmp_path, **load_kwargs) -> None:
-    model.build(str(tmp_path))
-    model.load(**load_kwargs)
-
 
 # =========================================================================== custom updates
 set_time_model = create_custom_update_model(
@@ -119,14 +100,8 @@ def _wu_init():
     )
 
 
-@pytest.mark.parametrize("precision", PRECISIONS)
-def test_custom_update_set_time_everywhere(tmp_path, precision):
-    """GeNN's test_custom_update: a custom update writes ``t`` into every kind of variable."""
-    custom_update_model = create_custom_update_model(
-        "custom_update", vars=[("X", "scalar", CustomUpdateVarAccess.READ_ONLY)], var_refs=[("R", "scalar")]
-    )
-
-    model = _model("test_custom_update", precision)
+def _add_dup_shared_groups(model):
+    """SpikeSource (10) -> Neurons (100) with a current source and DENSE synapses, all with X / XShared vars."""
     ss_pop = model.add_neuron_population("SpikeSource", 10, empty_neuron_model)
     n_pop = model.add_neuron_population(
         "Neurons", 100, dup_shared_neuron_model, {}, {"X": 0.0, "XShared": 0.0}
@@ -140,6 +115,18 @@ def test_custom_update_set_time_everywhere(tmp_path, precision):
         _wu_init(),
         init_postsynaptic(dup_shared_psm_model, {}, {"psmX": 0.0, "psmXShared": 0.0}),
     )
+    return ss_pop, n_pop, cs, dense_s_pop
+
+
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_custom_update_set_time_everywhere(tmp_path, precision):
+    """GeNN's test_custom_update: a custom update writes ``t`` into every kind of variable."""
+    custom_update_model = create_custom_update_model(
+        "custom_update", vars=[("X", "scalar", CustomUpdateVarAccess.READ_ONLY)], var_refs=[("R", "scalar")]
+    )
+
+    model = make_model("test_custom_update", precision)
+    ss_pop, n_pop, cs, dense_s_pop = _add_dup_shared_groups(model)
     sparse_s_pop = model.add_synapse_population(
         "SparseSynapses",
         "SPARSE",
@@ -187,7 +174,7 @@ def test_custom_update_set_time_everywhere(tmp_path, precision):
     set_time_cu_dense = set_time("CUDenseSetTime", create_wu_var_ref(dense_cu, "X"))
     set_time_cu_sparse = set_time("CUSparseSetTime", create_wu_var_ref(sparse_cu, "X"))
 
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     sparse_s_pop.pull_connectivity_from_device()
     assert len(sparse_s_pop.get_sparse_pre_inds()) == 100
 
@@ -229,20 +216,8 @@ def test_custom_update_set_time_everywhere(tmp_path, precision):
 @pytest.mark.parametrize("kind", ["current_source", "psm", "wu_pre", "wu_post"])
 def test_shared_neuron_vars_have_one_value(tmp_path, kind):
     """GeNN's test_custom_update: *Shared vars (READ_ONLY_SHARED_NEURON) have shape (1,)."""
-    model = _model("test_shared_shape")
-    ss_pop = model.add_neuron_population("SpikeSource", 10, empty_neuron_model)
-    n_pop = model.add_neuron_population(
-        "Neurons", 100, dup_shared_neuron_model, {}, {"X": 0.0, "XShared": 0.0}
-    )
-    cs = model.add_current_source("CurrentSource", dup_shared_cs_model, n_pop, {}, {"X": 0.0, "XShared": 0.0})
-    sg = model.add_synapse_population(
-        "DenseSynapses",
-        "DENSE",
-        ss_pop,
-        n_pop,
-        _wu_init(),
-        init_postsynaptic(dup_shared_psm_model, {}, {"psmX": 0.0, "psmXShared": 0.0}),
-    )
+    model = make_model("test_shared_shape")
+    _, _, cs, sg = _add_dup_shared_groups(model)
     group, var, ref = {
         "current_source": (cs, cs.vars["XShared"], create_var_ref(cs, "XShared")),
         "psm": (sg, sg.psm_vars["psmXShared"], create_psm_var_ref(sg, "psmXShared")),
@@ -250,7 +225,7 @@ def test_shared_neuron_vars_have_one_value(tmp_path, kind):
         "wu_post": (sg, sg.post_vars["postXShared"], create_wu_post_var_ref(sg, "postXShared")),
     }[kind]
     model.add_custom_update("SharedSetTime", "Test", set_time_shared_model, {}, {}, {"R": ref})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.step_time_n(3)
     model.custom_update("Test")
     assert var.values.shape == (1,), f"{group.name} var {var.name} has shape {var.values.shape}"
@@ -263,7 +238,7 @@ def test_custom_update_wu_indices(tmp_path, precision):
     cu_model = create_custom_update_model(
         "ids", update_code="R = (id_pre * 100.0) + id_post;", var_refs=[("R", "scalar")]
     )
-    model = _model("test_cu_wu_ids", precision)
+    model = make_model("test_cu_wu_ids", precision)
     pre = model.add_neuron_population("Pre", 7, empty_neuron_model)
     post = model.add_neuron_population("Post", 11, empty_neuron_model)
     dense = model.add_synapse_population(
@@ -285,7 +260,7 @@ def test_custom_update_wu_indices(tmp_path, precision):
     )
     model.add_custom_update("D", "Ids", cu_model, {}, {}, {"R": create_wu_var_ref(dense, "g")})
     model.add_custom_update("S", "Ids", cu_model, {}, {}, {"R": create_wu_var_ref(sparse, "g")})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.custom_update("Ids")
     i, j = np.meshgrid(np.arange(7), np.arange(11), indexing="ij")
     assert np.array_equal(dense.vars["g"].view.reshape(7, 11), i * 100.0 + j)
@@ -303,7 +278,7 @@ def test_custom_update_transpose(tmp_path, precision):
         pre_spike_syn_code="addToPost(g);",
     )
     rng = np.random.default_rng(7)
-    model = _model("test_custom_update_transpose", precision)
+    model = make_model("test_custom_update_transpose", precision)
     pre = model.add_neuron_population("PreNeurons", 20, empty_neuron_model)
     post = model.add_neuron_population("PostNeurons", 30, empty_neuron_model)
     g = rng.normal(size=20 * 30)
@@ -331,7 +306,7 @@ def test_custom_update_transpose(tmp_path, precision):
         {},
         {"variable": create_wu_var_ref(forward, "g", transpose, "g")},
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     assert np.all(transpose.vars["g"].view == 0.0)
     model.custom_update("Transpose")
     forward.vars["g"].pull_from_device()
@@ -374,7 +349,7 @@ def test_custom_update_neuron_reduce_softmax(tmp_path, precision):
 
     rng = np.random.default_rng(11)
     x = rng.uniform(high=10.0, size=50)
-    model = _model("test_custom_update_neuron_reduce", precision)
+    model = make_model("test_custom_update_neuron_reduce", precision)
     n_pop = model.add_neuron_population("Neurons", 50, reduction_neuron_model, {}, {"X": x, "Y": 0.0})
     cu1 = model.add_custom_update(
         "Softmax1", "Softmax1", softmax_1, {}, {"MaxX": 0.0}, {"X": create_var_ref(n_pop, "X")}
@@ -400,7 +375,7 @@ def test_custom_update_neuron_reduce_softmax(tmp_path, precision):
             "Y": create_var_ref(n_pop, "Y"),
         },
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.custom_update("Softmax1")
     model.custom_update("Softmax2")
     model.custom_update("Softmax3")
@@ -436,7 +411,7 @@ def test_var_ref_neuron_reductions(tmp_path, precision):
     )
     rng = np.random.default_rng(5)
     x = rng.uniform(-100.0, -1.0, size=37)  # all negative: a 0 start value for the max would show
-    model = _model("test_var_ref_reduce", precision)
+    model = make_model("test_var_ref_reduce", precision)
     pop = model.add_neuron_population("Pop", 37, neuron_model, {}, {"X": x, "SumX": 123.0, "MaxX": 123.0})
     model.add_custom_update(
         "Reduce",
@@ -446,7 +421,7 @@ def test_var_ref_neuron_reductions(tmp_path, precision):
         {},
         {"X": create_var_ref(pop, "X"), "S": create_var_ref(pop, "SumX"), "M": create_var_ref(pop, "MaxX")},
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     assert pop.vars["SumX"].values.shape == (1,)
     model.custom_update("Reduce")
     assert np.isclose(pop.vars["SumX"].values[0], x.sum(), rtol=1e-5)
@@ -468,14 +443,14 @@ def test_custom_update_var_neuron_reductions(tmp_path):
         var_refs=[("X", "scalar", VarAccessMode.READ_ONLY)],
     )
     x = -np.linspace(1.0, 5.0, 9)
-    model = _model("test_cu_var_reduce", "double")
+    model = make_model("test_cu_var_reduce", "double")
     pop = model.add_neuron_population(
         "Pop", 9, create_neuron_model("nx", vars=[("X", "scalar")]), {}, {"X": x}
     )
     cu = model.add_custom_update(
         "Stats", "Stats", model_def, {}, {"Total": 0.0, "Biggest": 0.0}, {"X": create_var_ref(pop, "X")}
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.custom_update("Stats")
     assert cu.vars["Total"].values.shape == (1,)
     assert np.isclose(cu.vars["Total"].values[0], np.sum(x * x))
@@ -500,7 +475,7 @@ def test_batch_reduction_with_one_batch(tmp_path, precision):
         var_refs=[("X", "scalar", VarAccessMode.READ_ONLY), ("SumX", "scalar", VarAccessMode.REDUCE_SUM)],
     )
     rng = np.random.default_rng(3)
-    model = _model("test_custom_update_batch_reduction", precision)
+    model = make_model("test_custom_update_batch_reduction", precision)
     ss_pop = model.add_neuron_population("SpikeSource", 10, empty_neuron_model)
     x_n = rng.uniform(high=100.0, size=100)
     n_pop = model.add_neuron_population("Neurons", 100, neuron_model, {}, {"X": x_n, "SumX": 0.0})
@@ -549,7 +524,7 @@ def test_batch_reduction_with_one_batch(tmp_path, precision):
         {"MaxX": 0.0},
         {"X": create_wu_var_ref(sparse, "X"), "SumX": create_wu_var_ref(sparse, "SumX")},
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.custom_update("Test")
 
     order = np.lexsort((post_ind, pre_ind))  # synapses are stored row by row
@@ -568,7 +543,7 @@ def test_sparse_custom_update_double_and_restore(tmp_path, use_snippet):
     )
     weight_init = create_var_init_snippet("weight_init", var_init_code="value = (scalar)id_pre / id_post;")
     rng = np.random.default_rng(2)
-    model = _model("test_sparsity", "double")
+    model = make_model("test_sparsity", "double")
     pre = model.add_neuron_population("Pre", 10, empty_neuron_model)
     post = model.add_neuron_population("Post", 10, empty_neuron_model)
     if use_snippet:
@@ -594,7 +569,7 @@ def test_sparse_custom_update_double_and_restore(tmp_path, use_snippet):
         )
         sg.set_sparse_connections(pre_ind, post_ind)
     model.add_custom_update("DoubleG", "Double", double_model, {}, {}, {"X": create_wu_var_ref(sg, "g")})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     sg.pull_connectivity_from_device()
     pre_inds, post_inds = sg.get_sparse_pre_inds(), sg.get_sparse_post_inds()
     assert len(pre_inds) == 20
@@ -617,7 +592,7 @@ def test_sparse_custom_update_double_and_restore(tmp_path, use_snippet):
 
 def _delayed_model(name):
     """Pop 'Post' whose V (= t) is read with an axonal delay of 3, so V has 4 delay slots."""
-    model = _model(name)
+    model = make_model(name)
     n_model = create_neuron_model("vt", vars=[("V", "scalar"), ("U", "scalar")], sim_code="V = t;\nU = t;")
     pop = model.add_neuron_population("Post", 4, n_model, {}, {"V": -1.0, "U": -1.0})
     other = model.add_neuron_population("Other", 2, empty_neuron_model)
@@ -640,7 +615,7 @@ def _delayed_model(name):
 
 def test_current_view_of_delayed_var(tmp_path):
     model, pop = _delayed_model("test_current_view")
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     v = pop.vars["V"]
     assert v.view.shape == (4, 4)
     assert np.all(v.view == -1.0)  # every delay slot is initialised
@@ -666,7 +641,7 @@ def test_custom_update_on_delayed_var_writes_current_slot(tmp_path):
     model, pop = _delayed_model("test_cu_delay")
     model.add_custom_update("SetV", "Set", set_model, {}, {}, {"R": create_var_ref(pop, "V")})
     model.add_custom_update("SetU", "Set", set_model, {}, {}, {"R": create_var_ref(pop, "U")})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.step_time_n(5)
     before = pop.vars["V"].values
     model.custom_update("Set")
@@ -690,7 +665,7 @@ def test_custom_update_on_delayed_wu_pre_var(tmp_path):
     set_model = create_custom_update_model(
         "set", update_code="R = 100.0 + t;", var_refs=[("R", "scalar", VarAccessMode.READ_WRITE)]
     )
-    model = _model("test_cu_pre_delay")
+    model = make_model("test_cu_pre_delay")
     pre = model.add_neuron_population("Pre", 4, n_model, {}, {"V": 0.0})
     post = model.add_neuron_population("Post", 3, empty_neuron_model)
     sg = model.add_synapse_population(
@@ -703,7 +678,7 @@ def test_custom_update_on_delayed_wu_pre_var(tmp_path):
     )
     sg.axonal_delay_steps = 2
     model.add_custom_update("PreSet", "Set", set_model, {}, {}, {"R": create_wu_pre_var_ref(sg, "pre")})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     var = sg.pre_vars["pre"]
     assert var.view.shape == (3, 4) and np.all(var.view == -1.0)
     model.step_time_n(4)
@@ -723,7 +698,7 @@ def test_custom_update_broadcast_to_all_delay_slots(tmp_path):
     model.add_custom_update(
         "Broadcast", "Broadcast", broadcast_model, {}, {}, {"R": create_var_ref(pop, "V")}
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.step_time_n(5)
     model.custom_update("Broadcast")
     assert np.all(pop.vars["V"].view == 205.0)
@@ -735,7 +710,7 @@ def test_spike_source_array(tmp_path):
     counts = np.array([len(s) for s in spike_times])
     end = np.cumsum(counts)
     start = end - counts
-    model = _model("test_ssa")
+    model = make_model("test_ssa")
     ssa = model.add_neuron_population(
         "SSA", len(spike_times), "SpikeSourceArray", {}, {"startSpike": start, "endSpike": end}
     )
@@ -744,7 +719,7 @@ def test_spike_source_array(tmp_path):
     )
     ssa.spike_recording_enabled = True
     num_steps = 12
-    _build_load(model, tmp_path, num_recording_timesteps=num_steps)
+    build_load(model, tmp_path, num_recording_timesteps=num_steps)
     assert np.array_equal(ssa.vars["startSpike"].view, start)
     model.step_time_n(num_steps)
     model.pull_recording_buffers_from_device()
@@ -772,11 +747,11 @@ def test_egp_pointer_read_and_update_after_load(tmp_path):
         sim_code="x = scale[id] * 2.0;",
         extra_global_params=[("scale", "scalar*")],
     )
-    model = _model("test_egp")
+    model = make_model("test_egp")
     pop = model.add_neuron_population("Pop", 4, n_model, {}, {"x": 0.0})
     egp = pop.extra_global_params["scale"]
     egp.set_init_values(np.arange(4.0))
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     assert np.array_equal(egp.values, np.arange(4.0))
     model.step_time()
     assert np.array_equal(pop.vars["x"].view, 2.0 * np.arange(4.0))
@@ -814,7 +789,7 @@ def test_egp_var_init(tmp_path):
     )
 
     correct = np.arange(10.0)
-    model = _model("test_egp_var_init")
+    model = make_model("test_egp_var_init")
     ss_pop = model.add_neuron_population("SpikeSource", 20, empty_neuron_model)
     n_pop = model.add_neuron_population("Neurons", 20, nop_neuron, {}, {"repeat": init_var(repeat)})
     cs = model.add_current_source("CurrentSource", nop_cs, n_pop, {}, {"repeat": init_var(repeat)})
@@ -860,7 +835,7 @@ def test_egp_var_init(tmp_path):
     ]
     for _, var_dict, name in var_dicts:
         var_dict[name].extra_global_params["values"].set_init_values(correct)
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
 
     tiled = np.tile(correct, 2)
     for pop, var_dict, name in var_dicts:
@@ -882,13 +857,13 @@ def test_custom_update_reads_egp_ref(tmp_path):
         var_refs=[("v", "scalar")],
         extra_global_param_refs=[("e", "scalar*")],
     )
-    model = _model("test_egp_ref_read")
+    model = make_model("test_egp_ref_read")
     pop = model.add_neuron_population("Neurons", 6, n_model, {}, {"x": 0.0})
     pop.extra_global_params["e"].set_init_values(np.arange(6.0) * 3.0)
     model.add_custom_update(
         "CU", "Copy", cu_model, {}, {}, {"v": create_var_ref(pop, "x")}, {"e": create_egp_ref(pop, "e")}
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.step_time_n(2)
     model.custom_update("Copy")
     assert np.array_equal(pop.vars["x"].view, np.arange(6.0) * 3.0 + 2.0)
@@ -912,7 +887,7 @@ def test_custom_update_writes_egp_ref(tmp_path):
         var_refs=[("v", "scalar")],
         extra_global_param_refs=[("e", "scalar*")],
     )
-    model = _model("test_egp_ref")
+    model = make_model("test_egp_ref")
     n_pop = model.add_neuron_population("Neurons", 10, neuron_model, {}, {"x": 10.0})
     n_pop.extra_global_params["e"].set_init_values(np.empty(10))
     model.add_custom_update(
@@ -924,7 +899,7 @@ def test_custom_update_writes_egp_ref(tmp_path):
         {"v": create_var_ref(n_pop, "x")},
         {"e": create_egp_ref(n_pop, "e")},
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     while model.timestep < 10:
         model.custom_update("CustomUpdate")
         model.step_time()
@@ -935,12 +910,8 @@ def test_custom_update_writes_egp_ref(tmp_path):
 
 # =========================================================================== dynamic parameters
 def _dynamic_param_models():
-    neuron_model = create_neuron_model(
-        "neuron",
-        sim_code="x = t + shift + input;",
-        params=["input"],
-        vars=[("x", "scalar"), ("shift", "scalar")],
-    )
+    input_and_shift = {"params": ["input"], "vars": [("x", "scalar"), ("shift", "scalar")]}
+    neuron_model = create_neuron_model("neuron", sim_code="x = t + shift + input;", **input_and_shift)
     postsynaptic_model = create_postsynaptic_model(
         "postsynaptic",
         sim_code="injectCurrent(inSyn);\npsmX = t + psmShift + psmInput;\ninSyn = 0;",
@@ -948,30 +919,20 @@ def _dynamic_param_models():
         vars=[("psmX", "scalar"), ("psmShift", "scalar")],
     )
     weight_update_model = create_weight_update_model(
-        "weight_update",
-        synapse_dynamics_code="x = t + shift + input;",
-        params=["input"],
-        vars=[("x", "scalar"), ("shift", "scalar")],
+        "weight_update", synapse_dynamics_code="x = t + shift + input;", **input_and_shift
     )
     current_source_model = create_current_source_model(
-        "current_source",
-        injection_code="x = t + shift + input;\ninjectCurrent(0.0);",
-        params=["input"],
-        vars=[("x", "scalar"), ("shift", "scalar")],
+        "current_source", injection_code="x = t + shift + input;\ninjectCurrent(0.0);", **input_and_shift
     )
     custom_update_model = create_custom_update_model(
-        "custom_update",
-        update_code="x = t + shift + input;",
-        params=["input"],
-        var_refs=[("y", "scalar")],
-        vars=[("x", "scalar"), ("shift", "scalar")],
+        "custom_update", update_code="x = t + shift + input;", var_refs=[("y", "scalar")], **input_and_shift
     )
     return neuron_model, postsynaptic_model, weight_update_model, current_source_model, custom_update_model
 
 
 def _dynamic_param_network(precision):
     neuron_model, psm_model, wu_model, cs_model, cu_model = _dynamic_param_models()
-    model = _model("test_dynamic_param", precision)
+    model = make_model("test_dynamic_param", precision)
     shift = np.arange(0.0, 100.0, 10.0)
     pre = model.add_neuron_population(
         "PreNeurons", 10, neuron_model, {"input": 0.0}, {"x": 0.0, "shift": shift}
@@ -1009,7 +970,7 @@ def _dynamic_param_network(precision):
 def test_dynamic_param(tmp_path, precision):
     """GeNN's test_dynamic_param (without custom connectivity updates): values set after load take effect."""
     model, shift, pre, post, cs, cu, sg = _dynamic_param_network(precision)
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     variables = [pre.vars["x"], cs.vars["x"], cu.vars["x"], sg.vars["x"]]
     while model.timestep < 10:
         correct = model.t + shift + model.t**2
@@ -1026,7 +987,7 @@ def test_dynamic_param(tmp_path, precision):
 def test_psm_dynamic_param_engine_api(tmp_path):
     """The postsynaptic model's dynamic parameter through set_ps_dynamic_param_value."""
     model, shift, pre, post, cs, cu, sg = _dynamic_param_network("double")
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     while model.timestep < 5:
         correct = model.t + shift + 3.0 * model.t
         model.step_time()
@@ -1036,7 +997,7 @@ def test_psm_dynamic_param_engine_api(tmp_path):
 
 def test_psm_dynamic_param_via_set_dynamic_param_value(tmp_path):
     model, shift, pre, post, cs, cu, sg = _dynamic_param_network("double")
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     while model.timestep < 5:
         correct = model.t + shift + model.t**2
         model.step_time()
@@ -1049,11 +1010,11 @@ def test_dynamic_param_changes_spiking(tmp_path):
     n_model = create_neuron_model(
         "thresh", params=["theta"], vars=[("V", "scalar")], threshold_condition_code="V > theta"
     )
-    model = _model("test_dynamic_threshold")
+    model = make_model("test_dynamic_threshold")
     pop = model.add_neuron_population("Pop", 10, n_model, {"theta": 100.0}, {"V": np.arange(10.0)})
     pop.set_param_dynamic("theta")
     pop.spike_recording_enabled = True
-    _build_load(model, tmp_path, num_recording_timesteps=3)
+    build_load(model, tmp_path, num_recording_timesteps=3)
     model.step_time()
     pop.set_dynamic_param_value("theta", 6.5)
     model.step_time()
@@ -1077,7 +1038,7 @@ def test_dense_wu_pre_post_vars_from_arrays(tmp_path, precision):
     rng = np.random.default_rng(4)
     g = rng.normal(size=5 * 6)
     a, b, c = rng.normal(size=5), rng.normal(size=6), rng.normal(size=6)
-    model = _model("test_dense_arrays", precision)
+    model = make_model("test_dense_arrays", precision)
     pre = model.add_neuron_population("Pre", 5, empty_neuron_model)
     post = model.add_neuron_population("Post", 6, empty_neuron_model)
     sg = model.add_synapse_population(
@@ -1088,7 +1049,7 @@ def test_dense_wu_pre_post_vars_from_arrays(tmp_path, precision):
         init_weight_update(wu_model, {}, {"g": g, "h": 0.25}, {"a": a}, {"b": b}),
         init_postsynaptic(psm_model, {}, {"c": c}),
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     dtype = np.float32 if precision == "float" else np.float64
     assert sg.vars["g"].view.dtype == dtype
     assert sg.weight_update_var_size == 30
@@ -1112,7 +1073,7 @@ def test_sparse_vars_follow_set_sparse_connections_order(tmp_path):
     pre_ind, post_ind = pairs[:, 0], pairs[:, 1]
     g = pre_ind * 100.0 + post_ind
     h = rng.normal(size=len(pre_ind))
-    model = _model("test_sparse_order", "double")
+    model = make_model("test_sparse_order", "double")
     pre = model.add_neuron_population("Pre", 7, empty_neuron_model)
     post = model.add_neuron_population("Post", 9, empty_neuron_model)
     sg = model.add_synapse_population(
@@ -1126,7 +1087,7 @@ def test_sparse_vars_follow_set_sparse_connections_order(tmp_path):
         init_postsynaptic("DeltaCurr"),
     )
     sg.set_sparse_connections(pre_ind, post_ind)
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
 
     got_pre, got_post = sg.get_sparse_pre_inds(), sg.get_sparse_post_inds()
     order = np.lexsort((post_ind, pre_ind))
@@ -1150,7 +1111,7 @@ def test_sparse_vars_follow_set_sparse_connections_order(tmp_path):
 
 
 def test_sparse_custom_update_vars_are_per_synapse(tmp_path):
-    model = _model("test_sparse_cu_vars", "double")
+    model = make_model("test_sparse_cu_vars", "double")
     pre = model.add_neuron_population("Pre", 3, empty_neuron_model)
     post = model.add_neuron_population("Post", 4, empty_neuron_model)
     sg = model.add_synapse_population(
@@ -1168,7 +1129,7 @@ def test_sparse_custom_update_vars_are_per_synapse(tmp_path):
     )
     y = np.array([10.0, 20.0, 30.0, 40.0])
     cu = model.add_custom_update("Copy", "Copy", copy_model, {}, {"Y": y}, {"R": create_wu_var_ref(sg, "g")})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     order = np.lexsort((post_ind, pre_ind))
     assert cu.vars["Y"].values.shape == (4,)
     assert np.array_equal(cu.vars["Y"].values, y[order])
@@ -1178,7 +1139,7 @@ def test_sparse_custom_update_vars_are_per_synapse(tmp_path):
 
 def test_sparse_vars_from_array_with_connectivity_snippet(tmp_path):
     """With an init snippet, array initial values are in storage (row-major) order."""
-    model = _model("test_sparse_snippet_array", "double")
+    model = make_model("test_sparse_snippet_array", "double")
     pre = model.add_neuron_population("Pre", 12, empty_neuron_model)
     post = model.add_neuron_population("Post", 12, empty_neuron_model)
     g = np.linspace(-1.0, 1.0, 12)
@@ -1191,14 +1152,14 @@ def test_sparse_vars_from_array_with_connectivity_snippet(tmp_path):
         init_postsynaptic("DeltaCurr"),
         init_sparse_connectivity("OneToOne"),
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     assert np.array_equal(sg.get_sparse_pre_inds(), np.arange(12))
     assert np.array_equal(sg.get_sparse_post_inds(), np.arange(12))
     assert np.array_equal(sg.vars["g"].values, g)
 
 
 def test_sparse_index_arithmetic_is_signed(tmp_path):
-    model = _model("test_sparse_signed")
+    model = make_model("test_sparse_signed")
     pop = model.add_neuron_population("Pop", 4, empty_neuron_model)
     sg = model.add_synapse_population(
         "Syn",
@@ -1209,13 +1170,13 @@ def test_sparse_index_arithmetic_is_signed(tmp_path):
         init_postsynaptic("DeltaCurr"),
     )
     sg.set_sparse_connections([0, 3, 2], [1, 0, 2])
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     distance = sg.get_sparse_post_inds() - sg.get_sparse_pre_inds()
     assert np.array_equal(distance, [1, 0, -3])
 
 
 def test_sparse_synapse_var_view_is_refused(tmp_path):
-    model = _model("test_sparse_view")
+    model = make_model("test_sparse_view")
     pre = model.add_neuron_population("Pre", 3, empty_neuron_model)
     post = model.add_neuron_population("Post", 3, empty_neuron_model)
     sg = model.add_synapse_population(
@@ -1227,14 +1188,14 @@ def test_sparse_synapse_var_view_is_refused(tmp_path):
         init_postsynaptic("DeltaCurr"),
         init_sparse_connectivity("OneToOne"),
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     with pytest.raises(Exception, match="values"):
         _ = sg.vars["g"].view
     assert np.array_equal(sg.vars["g"].values, np.ones(3))
 
 
 def test_sparse_index_getters_need_sparse(tmp_path):
-    model = _model("test_sparse_getters_dense")
+    model = make_model("test_sparse_getters_dense")
     pre = model.add_neuron_population("Pre", 3, empty_neuron_model)
     sg = model.add_synapse_population(
         "Syn",
@@ -1244,7 +1205,7 @@ def test_sparse_index_getters_need_sparse(tmp_path):
         init_weight_update("StaticPulse", {}, {"g": 1.0}),
         init_postsynaptic("DeltaCurr"),
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     with pytest.raises(Exception, match="SPARSE"):
         sg.get_sparse_pre_inds()
     with pytest.raises(Exception, match="SPARSE"):
@@ -1254,9 +1215,9 @@ def test_sparse_index_getters_need_sparse(tmp_path):
 # =========================================================================== views, inputs, clock, lifecycle
 def test_view_is_live_and_values_is_a_copy(tmp_path):
     counter = create_neuron_model("counter", vars=[("x", "scalar")], sim_code="x += 1.0;")
-    model = _model("test_views")
+    model = make_model("test_views")
     pop = model.add_neuron_population("Pop", 5, counter, {}, {"x": np.arange(5.0)})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     view = pop.vars["x"].view
     copy = pop.vars["x"].values
     model.step_time()
@@ -1280,7 +1241,7 @@ def test_post_target_var_into_additional_input(tmp_path):
         sim_code="x = Isyn2;\ny = Isyn;",
         additional_input_vars=[("Isyn2", "scalar", 0.0)],
     )
-    model = _model("test_post_target_var")
+    model = make_model("test_post_target_var")
     pre = model.add_neuron_population("Pre", 3, always_spike_model)
     post = model.add_neuron_population("Post", 4, n_model, {}, {"x": -1.0, "y": -1.0})
     to_second = model.add_synapse_population(
@@ -1300,7 +1261,7 @@ def test_post_target_var_into_additional_input(tmp_path):
         init_weight_update("StaticPulse", {}, {"g": 0.25}),
         init_postsynaptic("DeltaCurr"),
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.step_time()  # the first spikes are delivered in the next step
     assert np.all(post.vars["x"].view == 0.0)
     assert np.all(post.vars["y"].view == 0.0)
@@ -1317,9 +1278,9 @@ def test_additional_input_initial_value(tmp_path):
         sim_code="x = Ibias;",
         additional_input_vars=[("Ibias", "scalar", 2.5)],
     )
-    model = _model("test_additional_input")
+    model = make_model("test_additional_input")
     pop = model.add_neuron_population("Pop", 3, n_model, {}, {"x": 0.0})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.step_time_n(2)
     assert np.all(pop.vars["x"].view == 2.5)
 
@@ -1328,9 +1289,9 @@ def test_timestep_and_t(tmp_path):
     clock = create_neuron_model(
         "clock", vars=[("T", "timepoint"), ("S", "scalar")], sim_code="T = t;\nS = dt;"
     )
-    model = _model("test_clock", "double", dt=0.25)
+    model = make_model("test_clock", "double", dt=0.25)
     pop = model.add_neuron_population("Pop", 2, clock, {}, {"T": -1.0, "S": 0.0})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     assert model.timestep == 0 and model.t == 0.0
     model.step_time()
     assert model.timestep == 1 and model.t == 0.25
@@ -1353,7 +1314,7 @@ def _lifecycle_model():
         sim_code="x += scale[id];",
         extra_global_params=[("scale", "scalar*")],
     )
-    model = _model("test_lifecycle")
+    model = make_model("test_lifecycle")
     pop = model.add_neuron_population(
         "Pop", 4, counter, {}, {"x": 5.0, "y": init_var("Uniform", {"min": 0.0, "max": 1.0})}
     )
@@ -1372,7 +1333,7 @@ def _lifecycle_model():
 
 def test_unload_then_load_again(tmp_path):
     model, pop, sg = _lifecycle_model()
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     y0 = pop.vars["y"].values
     model.step_time_n(3)
     assert np.array_equal(pop.vars["x"].view, 5.0 + 3 * np.array([1.0, 2.0, 3.0, 4.0]))
@@ -1397,7 +1358,7 @@ def test_unload_then_load_again(tmp_path):
 
 def test_reload_restarts_the_clock(tmp_path):
     model, pop, sg = _lifecycle_model()
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.step_time_n(3)
     model.unload()
     model.load()

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import build_load, izhikevich_step, make_model, run_recorded
 
 import genn_neuromod as pygenn
 from genn_neuromod.models import available_models, load_model
@@ -59,14 +60,8 @@ def _izhikevich_numpy(a, b, c, d, v0, u0, amp, onset, offset, dt, steps, record_
     for k in range(steps):
         t = k * dt
         isyn = np.where((t >= onset) & (t < offset), 0.0 + amp, 0.0)
-        reset = v >= 30.0
-        v[reset] = c[reset]
-        u[reset] += d[reset]
-        v = v + 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + isyn) * dt
-        v = v + 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + isyn) * dt
-        u = u + a * (b * v - u) * dt
-        v[v > 30.0] = 30.0
-        for i in np.nonzero(v >= 29.99)[0]:
+        v, u, spiking = izhikevich_step(v, u, isyn, a, b, c, d, dt)
+        for i in spiking:
             spikes[i].append(t)
         if record_v:
             trace.append(v.copy())
@@ -126,10 +121,7 @@ def test_izhikevich_cell_dc_steps_match_numpy_spike_for_spike(tmp_path, dt):
     for pop in (cell, builtin):
         pop.spike_recording_enabled = True
         _step_source(model, pop, amp, onset, offset)
-    model.build(str(tmp_path))
-    model.load(num_recording_timesteps=steps)
-    model.step_time_n(steps)
-    model.pull_recording_buffers_from_device()
+    run_recorded(model, tmp_path, steps)
 
     ref, v, u, _ = _izhikevich_numpy(a, b, c, d, v0, u0, amp, onset, offset, dt, steps)
     assert sum(len(r) for r in ref) > 500
@@ -177,8 +169,7 @@ def features(tmp_path_factory):
     _step_source(model, pop, np.array([x[2] for x in FEATURE_CELLS]), np.array([x[3] for x in FEATURE_CELLS]),
                  np.array([x[4] for x in FEATURE_CELLS]))
     steps = int(round(FEATURE_MS / FEATURE_DT))
-    model.build(str(tmp_path_factory.mktemp("features")))
-    model.load(num_recording_timesteps=steps)
+    build_load(model, tmp_path_factory.mktemp("features"), num_recording_timesteps=steps)
     trace = np.empty((steps, n))
     v = pop.vars["V"]
     for k in range(steps):
@@ -309,10 +300,7 @@ def test_adaptive_lif_adapts_and_matches_numpy(tmp_path):
         model.add_current_source(f"DC{j}", "DC", pop, {"amp": float(amp)})
         pop.spike_recording_enabled = True
         pops.append(pop)
-    model.build(str(tmp_path))
-    model.load(num_recording_timesteps=steps)
-    model.step_time_n(steps)
-    model.pull_recording_buffers_from_device()
+    run_recorded(model, tmp_path, steps)
     n = amps.size
     ref, v, adapt = _alif_numpy(ALIF, np.full(n, 20.0), np.full(n, -50.0), np.full(n, 0.05), np.full(n, 100.0),
                                 np.full(n, -70.0), amps, dt, steps)
@@ -346,10 +334,7 @@ def test_adaptive_lif_variable_heterogeneous_matches_numpy_and_alif(tmp_path):
     _step_source(model, pop, amp, 0.0, 1e9)
     for p in (same, plain):
         model.add_current_source(f"DC{p.name}", "DC", p, {"amp": 1.5})
-    model.build(str(tmp_path))
-    model.load(num_recording_timesteps=steps)
-    model.step_time_n(steps)
-    model.pull_recording_buffers_from_device()
+    run_recorded(model, tmp_path, steps)
 
     cp = pop.cell_params
     assert pop.model is not None and sorted(cp) == ["TauA", "TauM", "Vthresh", "b"]
@@ -368,9 +353,7 @@ def test_adaptive_lif_variable_heterogeneous_matches_numpy_and_alif(tmp_path):
 
 
 def _model(name="het"):
-    model = pygenn.GeNNModel("double", name)
-    model.dt = 1.0
-    return model
+    return make_model(name, "double", seed=None)
 
 
 def test_exact_counts_by_largest_remainder():
@@ -392,8 +375,7 @@ def test_labels_and_parameters_travel_with_the_state(tmp_path):
     assert pop.cell_types.shape == (200,) and pop.num_neurons == 200
     # neurons of a type are spread over the population (shuffled), not in blocks
     assert len(set(pop.cell_types[:20])) > 1
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     labels = pop.vars["cell_type"]
     labels.pull_from_device()
     np.testing.assert_array_equal(np.asarray(pop.cell_type_names)[labels.values], pop.cell_types)
@@ -469,8 +451,7 @@ def test_population_wide_parameters(tmp_path):
     assert pop.params["C"] == 0.5 and pop.params["Vrest"] == -70.0
     assert pop.cell_type_params == {"A": {"TauM": 15.0, "Vthresh": -50.0, "b": 0.05, "TauA": 100.0},
                                     "B": {"TauM": 20.0, "Vthresh": -50.0, "b": 0.0, "TauA": 100.0}}
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     pop.vars["V"].pull_from_device()
     assert np.all(pop.vars["V"].values == -60.0)
 
@@ -536,8 +517,7 @@ def test_custom_update_may_switch_parameters_through_a_read_write_reference(tmp_
         update_code="if (cell_type == 0) {\n    c = -50.0;\n    d = 2.0;\n}\n")
     model.add_custom_update("NA", "NA", switch, {}, {},
                             {k: pygenn.create_var_ref(pop, k) for k in ("c", "d", "cell_type")})
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     model.custom_update("NA")
     for k in ("c", "d"):
         pop.vars[k].pull_from_device()

@@ -14,6 +14,15 @@ import math
 
 import numpy as np
 import pytest
+from helpers import (
+    always_spike_model,
+    build_load,
+    empty_neuron_model,
+    make_model,
+    run_polling,
+    spike_raster,
+    spike_source_array,
+)
 
 import genn_neuromod as pygenn
 from genn_neuromod import VarAccess
@@ -30,34 +39,8 @@ integrator_model = pygenn.create_neuron_model(
     """)
 
 
-def _spike_source_array(model, name: str, spike_steps: list, dt: float):
-    """A SpikeSourceArray whose neuron i spikes exactly in the timesteps ``spike_steps[i]``."""
-    counts = np.array([len(s) for s in spike_steps])
-    end = np.cumsum(counts)
-    start = end - counts
-    steps = np.concatenate([np.sort(np.asarray(s, dtype=float)) for s in spike_steps])
-    pop = model.add_neuron_population(name, len(spike_steps), "SpikeSourceArray", {},
-                                      {"startSpike": start, "endSpike": end})
-    # GeNN's threshold is t >= spikeTimes[startSpike]: half a step early is robust to rounding
-    pop.extra_global_params["spikeTimes"].set_init_values((steps - 0.5) * dt)
-    return pop
-
-
-def _run_polling(model, steps: int, arrays) -> list[np.ndarray]:
-    """Step ``steps`` times; after each step, copy the values of each (var) array."""
-    out = [[] for _ in arrays]
-    for _ in range(steps):
-        model.step_time()
-        for k, a in enumerate(arrays):
-            a.pull_from_device()
-            out[k].append(np.copy(a.values))
-    return [np.array(o) for o in out]
-
-
 def _model(name: str, dt: float = 1.0, precision: str = "double"):
-    model = pygenn.GeNNModel(precision, name)
-    model.dt = dt
-    return model
+    return make_model(name, precision, dt, seed=None)
 
 
 # --------------------------------------------------------------------------- axonal delays
@@ -70,7 +53,7 @@ def test_axonal_delay_arrival_step(tmp_path, delay, matrix):
     pre_steps = [[3], [6, 7, 20]]
     g = np.array([[1.0, 2.0, 0.0], [4.0, 0.0, 8.0]])
     model = _model(f"axonal_{matrix}")
-    src = _spike_source_array(model, "Pre", pre_steps, model.dt)
+    src = spike_source_array(model, "Pre", pre_steps, model.dt)
     post = model.add_neuron_population("Post", 3, integrator_model, {}, {"V": 0.0, "I": 0.0})
     if matrix == "DENSE":
         sg = model.add_synapse_population("Syn", "DENSE", src, post,
@@ -83,10 +66,9 @@ def test_axonal_delay_arrival_step(tmp_path, delay, matrix):
             pygenn.init_postsynaptic("DeltaCurr"))
         sg.set_sparse_connections(pre_i, post_i)
     sg.axonal_delay_steps = delay
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     steps = 35
-    (inputs,) = _run_polling(model, steps, [post.vars["I"]])
+    (inputs,) = run_polling(model, steps, [post.vars["I"]])
 
     expected = np.zeros((steps, 3))
     for i, s in enumerate(pre_steps):
@@ -106,7 +88,7 @@ def test_dendritic_delay_arrival_step(tmp_path, axonal, matrix):
     # powers of two: each synapse's contribution can be told apart in a sum
     g = 2.0 ** np.arange(n_pre * n_post).reshape(n_pre, n_post)
     model = _model(f"dendritic_{matrix}")
-    src = _spike_source_array(model, "Pre", pre_steps, model.dt)
+    src = spike_source_array(model, "Pre", pre_steps, model.dt)
     post = model.add_neuron_population("Post", n_post, integrator_model, {}, {"V": 0.0, "I": 0.0})
     if matrix == "DENSE":
         sg = model.add_synapse_population(
@@ -126,10 +108,9 @@ def test_dendritic_delay_arrival_step(tmp_path, axonal, matrix):
         sg.set_sparse_connections(pre_i, post_i)
     sg.max_dendritic_delay_timesteps = max_delay
     sg.axonal_delay_steps = axonal
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     steps = 40
-    (inputs,) = _run_polling(model, steps, [post.vars["I"]])
+    (inputs,) = run_polling(model, steps, [post.vars["I"]])
 
     expected = np.zeros((steps, n_post))
     for i, s in enumerate(pre_steps):
@@ -182,15 +163,14 @@ def test_stdp_single_pairings_closed_form(tmp_path, axonal, back_prop):
     g0 = np.linspace(0.15, 0.85, n)
     g0[[0, -1]] = [0.12, 0.88]  # close to the bounds: clipped
     model = _model("stdp_pairs", dt)
-    pre = _spike_source_array(model, "Pre", [[s] for s in pre_steps], dt)
-    post = _spike_source_array(model, "Post", [[post_step]], dt)
+    pre = spike_source_array(model, "Pre", [[s] for s in pre_steps], dt)
+    post = spike_source_array(model, "Post", [[post_step]], dt)
     sg = model.add_synapse_population("Syn", "DENSE", pre, post,
                                       pygenn.init_weight_update("STDP", STDP_PARAMS, {"g": g0}),
                                       pygenn.init_postsynaptic("DeltaCurr"))
     sg.axonal_delay_steps = axonal
     sg.back_prop_delay_steps = back_prop
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     model.step_time_n(int(pre_steps.max()) + axonal + back_prop + 5)
     sg.vars["g"].pull_from_device()
     g = sg.vars["g"].values.ravel()
@@ -212,13 +192,12 @@ def test_stdp_simultaneous_spikes_do_not_change_weights(tmp_path):
     """Spikes of the same step see each other with t - st == 0: no change; one step apart: a change."""
     model = _model("stdp_simultaneous", 1.0)
     post_train = [5, 21, 40]
-    pre = _spike_source_array(model, "Pre", [[5, 20, 40], [5, 22, 40], post_train, [7], [30, 31]], 1.0)
-    post = _spike_source_array(model, "Post", [post_train], 1.0)
+    pre = spike_source_array(model, "Pre", [[5, 20, 40], [5, 22, 40], post_train, [7], [30, 31]], 1.0)
+    post = spike_source_array(model, "Post", [post_train], 1.0)
     sg = model.add_synapse_population("Syn", "DENSE", pre, post,
                                       pygenn.init_weight_update("STDP", STDP_PARAMS, {"g": 0.5}),
                                       pygenn.init_postsynaptic("DeltaCurr"))
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     model.step_time_n(50)
     sg.vars["g"].pull_from_device()
     ap, am, tp, tm = (STDP_PARAMS[k] for k in ("Aplus", "Aminus", "tauPlus", "tauMinus"))
@@ -285,8 +264,8 @@ def test_stdp_spike_trains_match_numpy(tmp_path, axonal, back_prop):
     post_trains = [set(np.nonzero(rng.random(steps - 20) < 0.05)[0].tolist()) for _ in range(n_post)]
     g0 = rng.uniform(0.3, 0.7, (n_pre, n_post))
     model = _model("stdp_trains", dt)
-    pre = _spike_source_array(model, "Pre", [sorted(s) for s in pre_trains], dt)
-    post = _spike_source_array(model, "Post", [sorted(s) for s in post_trains], dt)
+    pre = spike_source_array(model, "Pre", [sorted(s) for s in pre_trains], dt)
+    post = spike_source_array(model, "Post", [sorted(s) for s in post_trains], dt)
     sg = model.add_synapse_population("Syn", "SPARSE", pre, post,
                                       pygenn.init_weight_update("STDP", STDP_PARAMS, {"g": g0.ravel()}),
                                       pygenn.init_postsynaptic("DeltaCurr"))
@@ -294,8 +273,7 @@ def test_stdp_spike_trains_match_numpy(tmp_path, axonal, back_prop):
     sg.set_sparse_connections(pre_i, post_i)
     sg.axonal_delay_steps = axonal
     sg.back_prop_delay_steps = back_prop
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     model.step_time_n(steps)
     sg.vars["g"].pull_from_device()
     expected = _stdp_train_reference(pre_trains, post_trains, g0, axonal, back_prop, steps, STDP_PARAMS, dt)
@@ -344,8 +322,8 @@ def test_trace_stdp_with_pre_post_vars_matches_numpy(tmp_path, axonal, back_prop
     g0 = rng.uniform(0.0, 1.0, (n_pre, n_post))
 
     model = _model("trace_stdp", dt)
-    pre = _spike_source_array(model, "Pre", pre_trains, dt)
-    post = _spike_source_array(model, "Post", post_trains, dt)
+    pre = spike_source_array(model, "Pre", pre_trains, dt)
+    post = spike_source_array(model, "Post", post_trains, dt)
     sg = model.add_synapse_population(
         "Syn", "DENSE", pre, post,
         pygenn.init_weight_update(trace_stdp_model, params, {"g": g0.ravel()}, {"preTrace": 0.0},
@@ -353,8 +331,7 @@ def test_trace_stdp_with_pre_post_vars_matches_numpy(tmp_path, axonal, back_prop
         pygenn.init_postsynaptic("DeltaCurr"))
     sg.axonal_delay_steps = axonal
     sg.back_prop_delay_steps = back_prop
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     pre_tr, post_tr = [], []
     for _ in range(steps):
         model.step_time()
@@ -364,12 +341,7 @@ def test_trace_stdp_with_pre_post_vars_matches_numpy(tmp_path, axonal, back_prop
 
     # reference: traces updated in the neuron update (decay, then +1 on a spike) ...
     decay_pre, decay_post = math.exp(-dt / params["tauPre"]), math.exp(-dt / params["tauPost"])
-    pre_spk = np.zeros((steps, n_pre), dtype=bool)
-    post_spk = np.zeros((steps, n_post), dtype=bool)
-    for i, s in enumerate(pre_trains):
-        pre_spk[s, i] = True
-    for j, s in enumerate(post_trains):
-        post_spk[s, j] = True
+    pre_spk, post_spk = spike_raster(pre_trains, steps), spike_raster(post_trains, steps)
     hist_pre = np.zeros((steps, n_pre))
     hist_post = np.zeros((steps, n_post))
     x_pre, x_post = np.zeros(n_pre), np.zeros(n_post)
@@ -417,8 +389,8 @@ def test_back_prop_delay_shifts_st_post(tmp_path, axonal, back_prop):
     dt = 0.5
     pre_steps, post_steps = [2, 9, 12, 13, 14, 15, 16, 17, 30], [10, 25]
     model = _model("st_probe", dt)
-    pre = _spike_source_array(model, "Pre", [pre_steps], dt)
-    post = _spike_source_array(model, "Post", [post_steps], dt)
+    pre = spike_source_array(model, "Pre", [pre_steps], dt)
+    post = spike_source_array(model, "Post", [post_steps], dt)
     lowest = -np.finfo(np.float64).max
     sg = model.add_synapse_population(
         "Syn", "DENSE", pre, post,
@@ -427,10 +399,9 @@ def test_back_prop_delay_shifts_st_post(tmp_path, axonal, back_prop):
         pygenn.init_postsynaptic("DeltaCurr"))
     sg.axonal_delay_steps = axonal
     sg.back_prop_delay_steps = back_prop
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     steps = 40
-    seen_post, pre_t, seen_pre, post_t = _run_polling(
+    seen_post, pre_t, seen_pre, post_t = run_polling(
         model, steps, [sg.vars["seenStPost"], sg.vars["preT"], sg.vars["seenStPre"], sg.vars["postT"]])
 
     exp_seen_post, exp_pre_t = 0.0, lowest
@@ -481,16 +452,15 @@ def test_add_to_pre_reaches_pre_target_var(tmp_path, target, back_prop):
     g = (2.0 ** np.arange(n_pre * n_post)).reshape(n_pre, n_post)
     model = _model("add_to_pre")
     pre = model.add_neuron_population("Pre", n_pre, two_input_integrator, {}, {"I": 0.0, "I2": 0.0})
-    post = _spike_source_array(model, "Post", post_steps, model.dt)
+    post = spike_source_array(model, "Post", post_steps, model.dt)
     sg = model.add_synapse_population("Syn", "DENSE", pre, post,
                                       pygenn.init_weight_update(retro_model, {}, {"g": g.ravel()}),
                                       pygenn.init_postsynaptic("DeltaCurr"))
     sg.pre_target_var = target
     sg.back_prop_delay_steps = back_prop
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     steps = 30
-    i_syn, i_syn2 = _run_polling(model, steps, [pre.vars["I"], pre.vars["I2"]])
+    i_syn, i_syn2 = run_polling(model, steps, [pre.vars["I"], pre.vars["I2"]])
 
     expected = np.zeros((steps, n_pre))
     for j, s in enumerate(post_steps):
@@ -502,9 +472,6 @@ def test_add_to_pre_reaches_pre_target_var(tmp_path, target, back_prop):
 
 
 # --------------------------------------------------------------------------- GeNN's test_event_times
-
-always_spike_neuron_model = pygenn.create_neuron_model("always_spike_neuron", threshold_condition_code="true")
-
 
 def _gen_st_syn(t, float_min):
     # GeNN tests/features/test_event_times.py: delay 20, read one step after emission, t after the step
@@ -577,7 +544,7 @@ def test_genn_feature_spike_times_with_delays(tmp_path, precision, which):
     float_min = np.finfo(np.float32 if precision == "float" else np.float64).min
     pre_n_pop = model.add_neuron_population("PreNeurons", 10, pattern_spike_neuron_model, {},
                                             {"a": float_min})
-    post_n_pop = model.add_neuron_population("PostNeurons", 10, always_spike_neuron_model, {}, {})
+    post_n_pop = model.add_neuron_population("PostNeurons", 10, always_spike_model, {}, {})
     s_pre_pop = model.add_synapse_population(
         "PreSynapses", "SPARSE", pre_n_pop, post_n_pop,
         pygenn.init_weight_update(pre_weight_update_model, {}, {"a": float_min, "b": float_min},
@@ -589,8 +556,7 @@ def test_genn_feature_spike_times_with_delays(tmp_path, precision, which):
         pygenn.init_weight_update(post_weight_update_model, {}, {"a": float_min, "b": float_min}),
         pygenn.init_postsynaptic("DeltaCurr"), pygenn.init_sparse_connectivity("OneToOne"))
     s_post_pop.back_prop_delay_steps = 20
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
 
     if which == "st":  # b = st_pre, a = st_post, a = st (neuron), c = st_pre (pre_spike_code)
         samples = [(s_pre_pop.vars["b"], _gen_prev_st_syn), (s_post_pop.vars["a"], _gen_prev_st_syn),
@@ -608,7 +574,6 @@ def test_genn_feature_spike_times_with_delays(tmp_path, precision, which):
 
 def test_genn_feature_spike_event_times_pre(tmp_path):
     """Presynaptic half of GeNN 5.4's tests/features/test_event_times.py::test_spike_event_times."""
-    empty_neuron_model = pygenn.create_neuron_model("empty_neuron")
     pre_weight_update_model = pygenn.create_weight_update_model(
         "pre_weight_update",
         vars=[("a", "scalar"), ("b", "scalar")],
@@ -624,14 +589,13 @@ def test_genn_feature_spike_event_times_pre(tmp_path):
     model = _model("test_spike_event_times", 1.0)
     float_min = np.finfo(np.float64).min
     pre_n_pop = model.add_neuron_population("PreNeurons", 10, empty_neuron_model, {}, {})
-    post_n_pop = model.add_neuron_population("PostNeurons", 10, always_spike_neuron_model, {}, {})
+    post_n_pop = model.add_neuron_population("PostNeurons", 10, always_spike_model, {}, {})
     s_pre_pop = model.add_synapse_population(
         "PreSynapses", "SPARSE", pre_n_pop, post_n_pop,
         pygenn.init_weight_update(pre_weight_update_model, {}, {"a": float_min, "b": float_min}),
         pygenn.init_postsynaptic("DeltaCurr"), pygenn.init_sparse_connectivity("OneToOne"))
     s_pre_pop.axonal_delay_steps = 20
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     while model.timestep < 100:
         model.step_time()
         for var, gen_fn in ((s_pre_pop.vars["a"], _gen_st_syn), (s_pre_pop.vars["b"], _gen_prev_st_syn)):

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import build_load, izhikevich_step, run_recorded, spike_source_array
 
 import genn_neuromod as pygenn
 from genn_neuromod import VarAccess
@@ -43,24 +44,17 @@ def _rows(pre: np.ndarray, post: np.ndarray, num_pre: int):
     return order, starts, ends
 
 
-def _spike_source_array(model, name: str, spike_steps: list[np.ndarray], dt: float):
-    """A SpikeSourceArray whose neuron i spikes exactly in the timesteps ``spike_steps[i]``.
-
-    GeNN's threshold is ``t >= spikeTimes[startSpike]``; a time half a step before the
-    wanted step makes the comparison robust to the rounding of ``timestep * dt``.
-    """
-    counts = np.array([len(s) for s in spike_steps])
-    end = np.cumsum(counts)
-    start = end - counts
-    times = np.concatenate([np.sort(np.asarray(s, dtype=float)) for s in spike_steps]) if counts.sum() else []
-    pop = model.add_neuron_population(name, len(spike_steps), "SpikeSourceArray", {},
-                                      {"startSpike": start, "endSpike": end})
-    pop.extra_global_params["spikeTimes"].set_init_values((np.asarray(times, dtype=float) - 0.5) * dt)
-    return pop
-
-
 def _random_spike_steps(rng, num: int, num_steps: int, p: float) -> list[np.ndarray]:
     return [np.nonzero(rng.random(num_steps) < p)[0] for _ in range(num)]
+
+
+def _ids_by_step(spike_steps: list[np.ndarray], num_steps: int) -> list[list[int]]:
+    """For each timestep, the sources (ascending) that spike in it."""
+    ids_at = [[] for _ in range(num_steps)]
+    for i, s in enumerate(spike_steps):
+        for k in s:
+            ids_at[k].append(i)
+    return ids_at
 
 
 # --------------------------------------------------------------------------- Izhikevich
@@ -100,14 +94,7 @@ def _izhikevich_reference(p: dict, dt: float):
         isyn = 0.0 + in_syn  # DeltaCurr: Isyn += inSyn; inSyn = 0
         in_syn[:] = 0.0
         isyn = isyn + p["i_ext"][k]  # current source
-        reset = v >= 30.0
-        v[reset] = c[reset]
-        u[reset] += d[reset]
-        v = v + 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + isyn) * dt
-        v = v + 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + isyn) * dt
-        u = u + a * (b * v - u) * dt
-        v[v > 30.0] = 30.0
-        spikes = np.nonzero(v >= 29.99)[0]
+        v, u, spikes = izhikevich_step(v, u, isyn, a, b, c, d, dt)
         rec_t.append(np.full(spikes.size, k * dt))
         rec_i.append(spikes)
     times, ids = _as_spike_list(rec_t, rec_i)
@@ -128,8 +115,7 @@ def _run_izhikevich_network(tmp_path, precision: str, p: dict, dt: float):
         "Recurrent", "SPARSE", pop, pop,
         pygenn.init_weight_update("StaticPulse", {}, {"g": p["g"]}), pygenn.init_postsynaptic("DeltaCurr"))
     sg.set_sparse_connections(p["pre"], p["post"])
-    model.build(str(tmp_path))
-    model.load(num_recording_timesteps=IZK_STEPS)
+    build_load(model, tmp_path, num_recording_timesteps=IZK_STEPS)
     amp = cs.vars["amp"]
     for k in range(IZK_STEPS):
         amp.view[:] = p["i_ext"][k]  # per-neuron input, new every step
@@ -195,24 +181,14 @@ def test_builtin_izhikevich_with_dc_matches_numpy(tmp_path, cell):
         model.add_current_source(f"DC{j}", "DC", pop, {"amp": amp})
         pop.spike_recording_enabled = True
         pops.append(pop)
-    model.build(str(tmp_path))
-    model.load(num_recording_timesteps=steps)
-    model.step_time_n(steps)
-    model.pull_recording_buffers_from_device()
+    run_recorded(model, tmp_path, steps)
 
     v = np.full(amps.size, -65.0)
     u = b * v
     ref = [[] for _ in amps]
     for k in range(steps):
-        isyn = 0.0 + amps
-        reset = v >= 30.0
-        v[reset] = c
-        u[reset] += d
-        v = v + 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + isyn) * dt
-        v = v + 0.5 * (0.04 * v * v + 5.0 * v + 140.0 - u + isyn) * dt
-        u = u + a * (b * v - u) * dt
-        v[v > 30.0] = 30.0
-        for j in np.nonzero(v >= 29.99)[0]:
+        v, u, spikes = izhikevich_step(v, u, 0.0 + amps, a, b, c, d, dt)
+        for j in spikes:
             ref[j].append(k * dt)
     assert sum(len(r) for r in ref) > 40
     assert len(ref[-1]) > len(ref[0])
@@ -254,26 +230,20 @@ def test_lif_exp_curr_matches_numpy(tmp_path):
 
     model = pygenn.GeNNModel("double", "lif_expcurr")
     model.dt = dt
-    src = _spike_source_array(model, "Input", in_steps, dt)
+    src = spike_source_array(model, "Input", in_steps, dt)
     lif = model.add_neuron_population("LIF", n_out, "LIF", LIF_PARAMS, {"V": v0, "RefracTime": 0.0})
     lif.spike_recording_enabled = True
     sg = model.add_synapse_population("Syn", "SPARSE", src, lif,
                                       pygenn.init_weight_update("StaticPulse", {}, {"g": g}),
                                       pygenn.init_postsynaptic("ExpCurr", {"tau": tau}))
     sg.set_sparse_connections(pre, post)
-    model.build(str(tmp_path))
-    model.load(num_recording_timesteps=steps)
-    model.step_time_n(steps)
-    model.pull_recording_buffers_from_device()
+    run_recorded(model, tmp_path, steps)
     times, ids = _recorded(lif)
 
     # reference
     exp_decay = math.exp(-dt / tau)
     init = (tau * (1.0 - math.exp(-dt / tau))) * (1.0 / dt)
-    spikes_at = [[] for _ in range(steps)]
-    for i, s in enumerate(in_steps):
-        for k in s:
-            spikes_at[k].append(i)
+    spikes_at = _ids_by_step(in_steps, steps)
     order, starts, ends = _rows(pre, post, n_in)
     post_s, g_s = post[order], g[order]
     v, refrac, in_syn = v0.copy(), np.zeros(n_out), np.zeros(n_out)
@@ -313,8 +283,8 @@ def test_lif_exp_cond_plus_delta_curr_matches_numpy(tmp_path):
 
     model = pygenn.GeNNModel("double", "lif_expcond")
     model.dt = dt
-    exc = _spike_source_array(model, "Exc", exc_steps, dt)
-    inh = _spike_source_array(model, "Inh", inh_steps, dt)
+    exc = spike_source_array(model, "Exc", exc_steps, dt)
+    inh = spike_source_array(model, "Inh", inh_steps, dt)
     lif = model.add_neuron_population("LIF", n_out, "LIF", LIF_PARAMS, {"V": v0, "RefracTime": 0.0})
     lif.spike_recording_enabled = True
     s_exc = model.add_synapse_population(
@@ -326,21 +296,11 @@ def test_lif_exp_cond_plus_delta_curr_matches_numpy(tmp_path):
         "InhSyn", "DENSE", inh, lif,
         pygenn.init_weight_update("StaticPulse", {}, {"g": _dense(inh_pre, inh_post, g_inh, n_inh, n_out)}),
         pygenn.init_postsynaptic("DeltaCurr"))
-    model.build(str(tmp_path))
-    model.load(num_recording_timesteps=steps)
-    model.step_time_n(steps)
-    model.pull_recording_buffers_from_device()
+    run_recorded(model, tmp_path, steps)
     times, ids = _recorded(lif)
 
     exp_decay = math.exp(-dt / tau)
-    exc_at = [[] for _ in range(steps)]
-    inh_at = [[] for _ in range(steps)]
-    for i, s in enumerate(exc_steps):
-        for k in s:
-            exc_at[k].append(i)
-    for i, s in enumerate(inh_steps):
-        for k in s:
-            inh_at[k].append(i)
+    exc_at, inh_at = _ids_by_step(exc_steps, steps), _ids_by_step(inh_steps, steps)
     e_order, e_starts, e_ends = _rows(exc_pre, exc_post, n_exc)
     e_post, e_g = exc_post[e_order], g_exc[e_order]
     w_inh = _dense(inh_pre, inh_post, g_inh, n_inh, n_out)
@@ -386,10 +346,7 @@ def test_lif_float_close_to_double(tmp_path):
                                           {"V": -65.0, "RefracTime": 0.0})
         model.add_current_source("Noise", "GaussianNoise", lif, {"mean": 0.5, "sd": 1.0})
         lif.spike_recording_enabled = True
-        model.build(str(tmp_path / precision))
-        model.load(num_recording_timesteps=2000)
-        model.step_time_n(2000)
-        model.pull_recording_buffers_from_device()
+        run_recorded(model, tmp_path / precision, 2000)
         counts[precision] = _recorded(lif)[0].size
     assert counts["double"] > 500
     assert abs(counts["float"] - counts["double"]) <= 0.03 * counts["double"], counts
@@ -406,8 +363,7 @@ def test_recording_matches_polled_spike_times_over_several_pulls(tmp_path):
     lif = model.add_neuron_population("LIF", n, "LIF", LIF_PARAMS, {"V": -55.0, "RefracTime": 0.0})
     model.add_current_source("Noise", "GaussianNoise", lif, {"mean": 1.0, "sd": 2.0})
     lif.spike_recording_enabled = True
-    model.build(str(tmp_path))
-    model.load(num_recording_timesteps=n_rec)
+    build_load(model, tmp_path, num_recording_timesteps=n_rec)
     all_ids = []
     for block in range(blocks):
         polled_t, polled_i = [], []
@@ -444,10 +400,7 @@ def _poisson_spikes(tmp_path, name: str, seed: int):
     model.seed = seed
     pop = model.add_neuron_population("Poisson", 100, "Poisson", {"rate": 50.0}, {"timeStepToSpike": 0.0})
     pop.spike_recording_enabled = True
-    model.build(str(tmp_path / name))
-    model.load(num_recording_timesteps=400)
-    model.step_time_n(400)
-    model.pull_recording_buffers_from_device()
+    run_recorded(model, tmp_path / name, 400)
     return _recorded(pop)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import build_load, empty_neuron_model, make_model
 
 import genn_neuromod as pygenn
 from genn_neuromod import (
@@ -33,18 +34,30 @@ from genn_neuromod import (
     init_weight_update,
 )
 
-empty_neuron_model = create_neuron_model("empty")
 v_neuron_model = create_neuron_model("VNeuron", vars=[("V", "scalar")], params=["tau"])
 
 
 def _model(name: str = "ErrorModel") -> pygenn.GeNNModel:
-    model = pygenn.GeNNModel("float", name)
-    model.dt = 1.0
-    return model
+    return make_model(name, seed=None)
 
 
 def _static(g=1.0):
     return init_weight_update("StaticPulse", {}, {"g": g})
+
+
+def _build_error_message(model, path) -> str:
+    """The message of the ModelError that building the model raises."""
+    with pytest.raises(ModelError) as info:
+        model.build(str(path))
+    return str(info.value)
+
+
+def _load_error_message(model, path) -> str:
+    """Build the model; the message of the ModelError that loading it raises."""
+    model.build(str(path))
+    with pytest.raises(ModelError) as info:
+        model.load()
+    return str(info.value)
 
 
 # =========================================================================== snippet errors at build()
@@ -283,8 +296,7 @@ def test_good_group_builds_after_fixing_the_snippet(tmp_path):
         bad.build(str(tmp_path))
     good = _model("fixme")
     pop = _add_neuron(good, _neuron(sim_code="V += decay;"))
-    good.build(str(tmp_path))
-    good.load()
+    build_load(good, tmp_path)
     good.step_time_n(2)
     assert np.allclose(pop.vars["V"].view, 2.0 * np.exp(-1.0 / 10.0))
 
@@ -301,10 +313,7 @@ def test_unmatched_closing_brace_is_a_snippet_error(tmp_path):
 def test_wrong_number_of_neuron_initial_values(tmp_path):
     model = _model()
     model.add_neuron_population("Pop", 5, v_neuron_model, {"tau": 1.0}, {"V": np.arange(4.0)})
-    model.build(str(tmp_path))
-    with pytest.raises(ModelError) as info:
-        model.load()
-    message = str(info.value)
+    message = _load_error_message(model, tmp_path)
     assert "'Pop'" in message and "'V'" in message and "4" in message and "5" in message
 
 
@@ -313,10 +322,7 @@ def test_wrong_number_of_dense_synapse_initial_values(tmp_path):
     a = model.add_neuron_population("A", 5, empty_neuron_model)
     b = model.add_neuron_population("B", 3, empty_neuron_model)
     model.add_synapse_population("Syn", "DENSE", a, b, _static(np.ones(14)), init_postsynaptic("DeltaCurr"))
-    model.build(str(tmp_path))
-    with pytest.raises(ModelError) as info:
-        model.load()
-    message = str(info.value)
+    message = _load_error_message(model, tmp_path)
     assert "'Syn'" in message and "'g'" in message and "14" in message and "15" in message
 
 
@@ -328,10 +334,7 @@ def test_wrong_number_of_sparse_synapse_initial_values(tmp_path):
         "Syn", "SPARSE", a, b, _static(np.ones(4)), init_postsynaptic("DeltaCurr")
     )
     sg.set_sparse_connections([0, 1, 2], [0, 1, 2])
-    model.build(str(tmp_path))
-    with pytest.raises(ModelError) as info:
-        model.load()
-    message = str(info.value)
+    message = _load_error_message(model, tmp_path)
     assert "'Syn'" in message and "'g'" in message and "4" in message and "3" in message
 
 
@@ -348,10 +351,8 @@ def test_wrong_number_of_presynaptic_initial_values(tmp_path):
         init_weight_update(wu, {}, {}, {"p": np.ones(4)}),
         init_postsynaptic("DeltaCurr"),
     )
-    model.build(str(tmp_path))
-    with pytest.raises(ModelError) as info:
-        model.load()
-    assert "'Syn'" in str(info.value) and "'p'" in str(info.value)
+    message = _load_error_message(model, tmp_path)
+    assert "'Syn'" in message and "'p'" in message
 
 
 def test_unknown_var_names():
@@ -396,9 +397,8 @@ def test_custom_update_var_ref_not_set(tmp_path):
     pop = model.add_neuron_population("Pop", 3, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
     cu = create_custom_update_model("CU", var_refs=[("R", "scalar")], update_code="R = 2.0;")
     model.add_custom_update("MyCU", "G", cu, {}, {}, {"Q": create_var_ref(pop, "V")})
-    with pytest.raises(ModelError) as info:
-        model.build(str(tmp_path))
-    assert "'MyCU'" in str(info.value) and "'R'" in str(info.value)
+    message = _build_error_message(model, tmp_path)
+    assert "'MyCU'" in message and "'R'" in message
 
 
 def test_custom_update_reference_errors(tmp_path):
@@ -411,16 +411,14 @@ def test_custom_update_reference_errors(tmp_path):
     model.add_custom_update(
         "Mixed", "G", two_refs, {}, {}, {"P": create_var_ref(a, "V"), "Q": create_var_ref(b, "V")}
     )
-    with pytest.raises(ModelError) as info:
-        model.build(str(tmp_path))
-    assert "'Mixed'" in str(info.value) and "size" in str(info.value)
+    message = _build_error_message(model, tmp_path)
+    assert "'Mixed'" in message and "size" in message
 
     model = _model()
     no_refs = create_custom_update_model("NoRefs", vars=[("X", "scalar")], update_code="X = 1.0;")
     model.add_custom_update("Lonely", "G", no_refs, {}, {"X": 0.0}, {})
-    with pytest.raises(ModelError) as info:
-        model.build(str(tmp_path))
-    assert "'Lonely'" in str(info.value) and "reference" in str(info.value)
+    message = _build_error_message(model, tmp_path)
+    assert "'Lonely'" in message and "reference" in message
 
 
 def _reduction_into_full_var(model, pop):
@@ -663,8 +661,7 @@ def test_recording_needs_num_recording_timesteps(tmp_path):
 def test_pull_recording_without_recording(tmp_path):
     model = _model()
     model.add_neuron_population("Pop", 5, empty_neuron_model)
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     with pytest.raises(RuntimeError, match="recording"):
         model.pull_recording_buffers_from_device()
 
@@ -683,10 +680,7 @@ def test_sparse_without_connectivity(tmp_path):
     model = _model()
     a = model.add_neuron_population("A", 5, empty_neuron_model)
     model.add_synapse_population("NoConn", "SPARSE", a, a, _static(), init_postsynaptic("DeltaCurr"))
-    model.build(str(tmp_path))
-    with pytest.raises(ModelError) as info:
-        model.load()
-    message = str(info.value)
+    message = _load_error_message(model, tmp_path)
     assert (
         "'NoConn'" in message
         and "set_sparse_connections" in message
@@ -716,9 +710,7 @@ def test_post_target_var_must_be_an_input(tmp_path):
     b = model.add_neuron_population("B", 3, empty_neuron_model)
     sg = model.add_synapse_population("Syn", "DENSE", a, b, _static(), init_postsynaptic("DeltaCurr"))
     sg.post_target_var = "Isyn2"
-    with pytest.raises(ModelError) as info:
-        model.build(str(tmp_path))
-    message = str(info.value)
+    message = _build_error_message(model, tmp_path)
     assert "'Syn'" in message and "'Isyn2'" in message and "'B'" in message and "Isyn" in message
 
 
@@ -727,9 +719,8 @@ def test_current_source_target_var_must_be_an_input(tmp_path):
     a = model.add_neuron_population("A", 5, empty_neuron_model)
     cs = model.add_current_source("CS", "DC", a, {"amp": 1.0})
     cs.target_var = "Iextra"
-    with pytest.raises(ModelError) as info:
-        model.build(str(tmp_path))
-    assert "'CS'" in str(info.value) and "'Iextra'" in str(info.value)
+    message = _build_error_message(model, tmp_path)
+    assert "'CS'" in message and "'Iextra'" in message
 
 
 @pytest.mark.parametrize(
@@ -771,3 +762,20 @@ def test_model_definition_errors():
         create_sparse_connect_init_snippet(
             "Both", row_build_code="addSynapse(0);", col_build_code="addSynapse(0);"
         )
+
+
+def test_synapse_custom_update_with_neuron_reference_is_refused(tmp_path):
+    """GeNN refuses a weight-update custom update that also references a neuron variable."""
+    m = pygenn.GeNNModel("double", "mixed_refs")
+    pre = m.add_neuron_population("Pre", 3, "SpikeSourceArray", {}, {"startSpike": 0, "endSpike": 0})
+    post = m.add_neuron_population("Post", 2, "LIF", {"C": 1.0, "TauM": 20.0, "Vrest": -70.0, "Vreset": -70.0,
+                                                      "Vthresh": -50.0, "Ioffset": 0.0, "TauRefrac": 2.0},
+                                   {"V": 0.0, "RefracTime": 0.0})
+    sg = m.add_synapse_population("Syn", "DENSE", pre, post, init_weight_update("StaticPulse", {}, {"g": 1.0}),
+                                  init_postsynaptic("DeltaCurr"))
+    cu = create_custom_update_model("S", var_refs=[("g", "scalar"), ("V", "scalar", VarAccessMode.READ_ONLY)],
+                                    update_code="g = V;")
+    m.add_custom_update("CU", "CU", cu, {}, {},
+                        {"g": pygenn.create_wu_var_ref(sg, "g"), "V": pygenn.create_var_ref(post, "V")})
+    with pytest.raises(ModelError, match="'CU'.*per-neuron"):
+        m.build(str(tmp_path))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import PRECISIONS, build_load, empty_neuron_model, make_model
 from scipy import stats
 
-import genn_neuromod as pygenn
 from genn_neuromod import (
     ModelError,
     create_current_source_model,
@@ -28,23 +28,7 @@ from genn_neuromod import (
 )
 from genn_neuromod.rng import philox
 
-PRECISIONS = ["float", "double"]
 P_MIN = 1e-4  # significance level of each (deterministic) goodness-of-fit test
-
-empty_neuron_model = create_neuron_model("empty")
-
-
-def _model(name: str, precision: str = "float", seed: int | None = 1234) -> pygenn.GeNNModel:
-    model = pygenn.GeNNModel(precision, name)
-    model.dt = 1.0
-    if seed is not None:
-        model.seed = seed
-    return model
-
-
-def _build_load(model, path) -> None:
-    model.build(str(path))
-    model.load()
 
 
 # =========================================================================== var-init snippet statistics
@@ -123,7 +107,7 @@ def test_init_snippet_statistics(tmp_path, precision, where):
         "nop_weight_update", vars=_var_defs(), pre_vars=_var_defs("pre_"), post_vars=_var_defs("post_")
     )
 
-    model = _model("test_init", precision)
+    model = make_model("test_init", precision)
     if where == "neurons":
         n_pop = model.add_neuron_population("Neurons", n, nop_neuron, {}, _var_inits())
         cs = model.add_current_source("CurrentSource", nop_cs, n_pop, {}, _var_inits())
@@ -159,7 +143,7 @@ def test_init_snippet_statistics(tmp_path, precision, where):
             init_postsynaptic("DeltaCurr"),
         )
         contexts = [(dense, dense.vars, "")]
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
 
     for group, var_dict, prefix in contexts:
         for name in DISTRIBUTIONS:
@@ -171,7 +155,7 @@ def test_init_snippet_statistics(tmp_path, precision, where):
 def test_normal_clipped_delay_in_timesteps(tmp_path):
     """NormalClippedDelay: derived parameters turn ms into whole timesteps."""
     n_model = create_neuron_model("delayed", vars=[("d", "scalar")])
-    model = _model("test_clipped_delay", "double")
+    model = make_model("test_clipped_delay", "double")
     model.dt = 0.5
     pop = model.add_neuron_population(
         "Pop",
@@ -180,7 +164,7 @@ def test_normal_clipped_delay_in_timesteps(tmp_path):
         {},
         {"d": init_var("NormalClippedDelay", {"mean": 5.0, "sd": 1.0, "min": 2.0, "max": 8.0})},
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     d = pop.vars["d"].values
     assert np.all(d == np.rint(d))
     assert d.min() >= 4.0 and d.max() <= 16.0
@@ -196,11 +180,11 @@ def test_binomial_with_many_trials(tmp_path, n, p):
         vars=[("k", "unsigned int"), ("j", "unsigned int")],
         sim_code=f"j = gennrand_binomial({n}, {p});",
     )
-    model = _model("test_big_binomial", "double")
+    model = make_model("test_big_binomial", "double")
     pop = model.add_neuron_population(
         "Pop", 2000, n_model, {}, {"k": init_var("Binomial", {"n": n, "p": p}), "j": 0}
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.step_time()
     dist = stats.binom(n, p)
     for name in ("k", "j"):
@@ -212,12 +196,12 @@ def test_binomial_with_many_trials(tmp_path, n, p):
 def test_init_values_are_independent_across_variables_and_elements(tmp_path):
     """Two variables with the same snippet, and neighbouring neurons, draw different numbers."""
     n_model = create_neuron_model("two", vars=[("a", "scalar"), ("b", "scalar")])
-    model = _model("test_independent", "double")
+    model = make_model("test_independent", "double")
     uniform = {"min": 0.0, "max": 1.0}
     pop = model.add_neuron_population(
         "Pop", 5000, n_model, {}, {"a": init_var("Uniform", uniform), "b": init_var("Uniform", uniform)}
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     a, b = pop.vars["a"].values, pop.vars["b"].values
     assert len(np.unique(a)) == a.size
     assert abs(stats.pearsonr(a, b)[0]) < 0.06
@@ -237,11 +221,11 @@ def test_gennrand_uniform_matches_philox(tmp_path, precision):
         sim_code="a = gennrand_uniform();\nb = gennrand_uniform();\nc = gennrand_uniform();",
     )
     n = 257
-    model = _model("test_philox", precision, seed=seed)
+    model = make_model("test_philox", precision, seed=seed)
     pop = model.add_neuron_population(
         "Pop", n, n_model, {}, {"u": init_var(init_snippet), "a": 0.0, "b": 0.0, "c": 0.0}
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     ids = np.arange(n)
     expected_init = draw(seed, philox.stream_id("Pop", "init/u"), ids, 0)[:, 0]
     assert np.array_equal(pop.vars["u"].view, expected_init)
@@ -262,9 +246,9 @@ def test_gennrand_raw_and_exponential_match_philox(tmp_path):
         vars=[("r", "unsigned int"), ("e", "scalar")],
         sim_code="r = gennrand();\ne = gennrand_exponential();",
     )
-    model = _model("test_philox_raw", "double", seed=seed)
+    model = make_model("test_philox_raw", "double", seed=seed)
     pop = model.add_neuron_population("Raw", 64, n_model, {}, {"r": 0, "e": 0.0})
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     model.step_time_n(3)
     stream = philox.stream_id("Raw", "neuron")
     raw = philox.raw_u32(seed, stream, np.arange(64), 2, 3)
@@ -281,7 +265,7 @@ def test_synapse_var_init_matches_philox(tmp_path):
     """Per-synapse init streams: element (id_pre << 32) | id_post, DENSE and SPARSE alike."""
     seed = 5
     init_snippet = create_var_init_snippet("draw", var_init_code="value = gennrand_uniform();")
-    model = _model("test_philox_syn", "float", seed=seed)
+    model = make_model("test_philox_syn", "float", seed=seed)
     pre = model.add_neuron_population("Pre", 6, empty_neuron_model)
     post = model.add_neuron_population("Post", 9, empty_neuron_model)
     dense = model.add_synapse_population(
@@ -301,7 +285,7 @@ def test_synapse_var_init_matches_philox(tmp_path):
         init_postsynaptic("DeltaCurr"),
         init_sparse_connectivity("FixedProbability", {"prob": 0.5}),
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     i, j = np.meshgrid(np.arange(6, dtype=np.uint64), np.arange(9, dtype=np.uint64), indexing="ij")
     element = ((i << np.uint64(32)) | j).ravel()
     expected = philox.uniform_float(seed, philox.stream_id("Dense", "init/g"), element, 0)[:, 0]
@@ -320,7 +304,7 @@ def _seeded_network(name: str, seed: int):
     n_model = create_neuron_model(
         "noisy", vars=[("x", "scalar"), ("y", "scalar")], sim_code="y = gennrand_normal();"
     )
-    model = _model(name, "float", seed=seed)
+    model = make_model(name, "float", seed=seed)
     pop = model.add_neuron_population(
         "Pop", 300, n_model, {}, {"x": init_var("Normal", {"mean": 0.0, "sd": 1.0}), "y": 0.0}
     )
@@ -349,11 +333,11 @@ def _snapshot(model, pop, sg):
 
 def test_seeded_init_is_reproducible(tmp_path):
     model_a, pop_a, sg_a = _seeded_network("seeded_a", 77)
-    _build_load(model_a, tmp_path / "a")
+    build_load(model_a, tmp_path / "a")
     model_b, pop_b, sg_b = _seeded_network("seeded_b", 77)
-    _build_load(model_b, tmp_path / "b")
+    build_load(model_b, tmp_path / "b")
     model_c, pop_c, sg_c = _seeded_network("seeded_c", 78)
-    _build_load(model_c, tmp_path / "c")
+    build_load(model_c, tmp_path / "c")
     snap_a, snap_b, snap_c = (
         _snapshot(model_a, pop_a, sg_a),
         _snapshot(model_b, pop_b, sg_b),
@@ -368,8 +352,7 @@ def test_seeded_init_is_reproducible(tmp_path):
 
 def test_seed_zero_draws_a_random_seed(tmp_path):
     model, pop, sg = _seeded_network("unseeded", 0)
-    model.build(str(tmp_path))
-    model.load()
+    build_load(model, tmp_path)
     first = pop.vars["x"].values
     first_post = sg.get_sparse_post_inds()
     model.unload()
@@ -385,7 +368,7 @@ def test_seed_zero_draws_a_random_seed(tmp_path):
 
 # =========================================================================== connectivity snippets
 def _connect(tmp_path, snippet, params, num_pre, num_post, name="conn", precision="float", seed=1234):
-    model = _model(name, precision, seed=seed)
+    model = make_model(name, precision, seed=seed)
     pre = model.add_neuron_population("Pre", num_pre, empty_neuron_model)
     post = model.add_neuron_population("Post", num_post, empty_neuron_model)
     sg = model.add_synapse_population(
@@ -397,7 +380,7 @@ def _connect(tmp_path, snippet, params, num_pre, num_post, name="conn", precisio
         init_postsynaptic("DeltaCurr"),
         init_sparse_connectivity(snippet, params),
     )
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     sg.pull_connectivity_from_device()
     return sg, sg.get_sparse_pre_inds().astype(np.int64), sg.get_sparse_post_inds().astype(np.int64)
 
@@ -519,29 +502,29 @@ def test_user_row_build_snippet(tmp_path):
 
 def test_user_snippet_with_explicit_max_connections(tmp_path):
     snippet = create_sparse_connect_init_snippet("unbounded", row_build_code="addSynapse(id_pre);")
-    model = _model("test_unbounded_ok")
+    model = make_model("test_unbounded_ok")
     pop = model.add_neuron_population("Pop", 10, empty_neuron_model)
     sg = _sparse_to_self(model, "Unbounded", pop, snippet)
     sg.max_connections = 1
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     assert np.array_equal(sg.get_sparse_pre_inds(), np.arange(10))
     assert np.array_equal(sg.get_sparse_post_inds(), np.arange(10))
 
 
 def test_max_connections_defaults_as_genn(tmp_path):
     snippet = create_sparse_connect_init_snippet("unbounded", row_build_code="addSynapse(id_pre);")
-    model = _model("test_unbounded")
+    model = make_model("test_unbounded")
     pop = model.add_neuron_population("Pop", 10, empty_neuron_model)
     ring = _sparse_to_self(model, "Ring", pop, ring_snippet, {"k": 3})
     unbounded = _sparse_to_self(model, "Unbounded", pop, snippet)
     assert ring.max_connections == 3
     assert unbounded.max_connections == 10
-    _build_load(model, tmp_path)
+    build_load(model, tmp_path)
     assert np.array_equal(unbounded.get_sparse_post_inds(), np.arange(10))
 
 
 def test_max_connections_below_snippet_bound_is_refused_at_once():
-    model = _model("test_max_below_bound")
+    model = make_model("test_max_below_bound")
     pop = model.add_neuron_population("Pop", 20, empty_neuron_model)
     sg = _sparse_to_self(model, "Ring", pop, ring_snippet, {"k": 4})
     with pytest.raises((ModelError, ValueError, RuntimeError), match="max"):
@@ -550,7 +533,7 @@ def test_max_connections_below_snippet_bound_is_refused_at_once():
 
 def test_row_overflow_is_a_model_error(tmp_path):
     """A snippet adding more synapses than its max row length gives a clear error at load()."""
-    model = _model("test_overflow")
+    model = make_model("test_overflow")
     pop = model.add_neuron_population("Pop", 20, empty_neuron_model)
     _sparse_to_self(model, "Overflowing", pop, lying_ring_snippet, {"k": 4})
     model.build(str(tmp_path))
@@ -562,7 +545,7 @@ def test_row_overflow_is_a_model_error(tmp_path):
 
 
 def test_row_overflow_error_names_only_the_offending_group(tmp_path):
-    model = _model("test_overflow_two")
+    model = make_model("test_overflow_two")
     pop = model.add_neuron_population("Pop", 20, empty_neuron_model)
     _sparse_to_self(model, "Overflowing", pop, lying_ring_snippet, {"k": 4})
     _sparse_to_self(model, "Fine", pop, "OneToOne")
