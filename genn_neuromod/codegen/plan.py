@@ -187,7 +187,7 @@ def _plan_arrays(plan: ModelPlan) -> None:
         plan.add_array(ArraySpec(f"{p}_spkQuePtr", "unsigned int", _const(1), ng, "internal", "spkQuePtr"))
         plan.add_array(ArraySpec(f"{p}_spkCnt", "unsigned int", _const(s), ng, "internal", "spkCnt"))
         plan.add_array(ArraySpec(f"{p}_spk", "unsigned int", _const(s * n), ng, "internal", "spk"))
-        plan.add_array(ArraySpec(f"{p}_spkFlag", "uint8_t", _const(n), ng, "internal", "spkFlag"))
+        plan.add_array(ArraySpec(f"{p}_spkFlag", "uint8_t", _const(_pad8(n)), ng, "internal", "spkFlag"))
         shape = (s, n) if s > 1 else (n,)
         plan.add_array(ArraySpec(f"{p}_st", time_t, _const(s * n), ng, "st", "st", _const_shape(shape)))
         plan.add_array(ArraySpec(f"{p}_prev_st", time_t, _const(s * n), ng, "prev_st", "prev_st",
@@ -236,7 +236,7 @@ def _plan_arrays(plan: ModelPlan) -> None:
         if sg.wu_model.pre_event_syn_code:
             plan.add_array(ArraySpec(f"{p}_evCnt", "unsigned int", _const(ssrc), sg, "internal", "evCnt"))
             plan.add_array(ArraySpec(f"{p}_ev", "unsigned int", _const(ssrc * npre), sg, "internal", "ev"))
-            plan.add_array(ArraySpec(f"{p}_evFlag", "uint8_t", _const(npre), sg, "internal", "evFlag"))
+            plan.add_array(ArraySpec(f"{p}_evFlag", "uint8_t", _const(_pad8(npre)), sg, "internal", "evFlag"))
             plan.add_array(ArraySpec(f"{p}_set", time_t, _const(ssrc * npre), sg, "event_time", "set"))
             plan.add_array(ArraySpec(f"{p}_prev_set", time_t, _const(ssrc * npre), sg, "event_time", "prev_set"))
         _plan_egps(plan, sg, sg.extra_global_params, f"{p}_egp_")
@@ -314,6 +314,11 @@ def _plan_var_init_egps(plan: ModelPlan, group, variables, prefix: str) -> None:
 def _elements(var, n: int) -> int:
     """One value per neuron, or one shared by all neurons (``READ_ONLY_SHARED_NEURON``)."""
     return n if get_var_access_dim(var.access) & VarAccessDim.ELEMENT else 1
+
+
+def _pad8(n: int) -> int:
+    """Spike-flag arrays are scanned eight bytes at a time: pad them to a multiple of 8 (padding stays 0)."""
+    return (n + 7) // 8 * 8
 
 
 def _const(k: int) -> Callable[[LoadInfo], int]:
