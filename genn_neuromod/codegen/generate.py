@@ -718,5 +718,6 @@ def generate(plan: ModelPlan) -> GeneratedModel:
         synapses=synapses, dense_init=dense_init, conn_init=conn_init, sparse_init=sparse_init,
         custom_updates=cus, cu_groups=groups, sparse_groups=sparse_groups,
         philox=(Path(__file__).parent.parent / "rng" / "philox.h").read_text(),
-        num_threads=gen.num_threads, omp=gen.num_threads > 1)
+        num_threads=gen.num_threads, omp=gen.num_threads > 1,
+        fast_math=bool(plan.model._preferences.get("optimize_code", False)))
     return GeneratedModel(source, groups, gen.needs_column_index)
