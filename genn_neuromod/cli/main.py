@@ -138,6 +138,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from ..experiments.runner import run_distal_reward
+
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    run_distal_reward(args.conditions, seeds, args.duration, args.out, workers=args.workers, scheduler=args.scheduler)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genn-neuromod", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -173,6 +181,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", help="address of a running Dask scheduler (default: a LocalCluster)")
     s.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
     s.set_defaults(func=_cmd_sweep)
+    e = sub.add_parser("experiment", help="reference experiments (distal-reward)")
+    esub = e.add_subparsers(dest="experiment", required=True)
+    dr = esub.add_parser("distal-reward", help="Izhikevich (2007) distal reward x heterogeneity x NA/ACh")
+    from ..experiments.distal_reward import CONDITIONS
+
+    dr.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
+    dr.add_argument("--seeds", type=int, default=20, help="seeds per condition (default 20)")
+    dr.add_argument("--first-seed", type=int, default=1)
+    dr.add_argument("--duration", type=float, default=3600.0, help="simulated seconds per run (default 3600)")
+    dr.add_argument("--out", default="distal_reward_results")
+    dr.add_argument("--workers", type=int, default=1, help="parallel runs on a Dask LocalCluster")
+    dr.add_argument("--scheduler", help="address of a running Dask scheduler")
+    dr.set_defaults(func=_cmd_experiment)
     return p
 
 

@@ -165,6 +165,8 @@ class Recorder:
             "metadata": _jsonable(metadata or {}), "start_time": None, "end_time": None,
             "t_start": None, "duration": 0.0, "steps": 0,
         })
+        self._weight_buf: dict[tuple[str, str], list[np.ndarray]] = {}
+        self._weight_times: dict[str, list[float]] = {}
         self._origin: int | None = None  # timestep of the first run's start (sampling schedules count from it)
         self._steps = 0
         self._last_snapshot: int | None = None
@@ -257,19 +259,29 @@ class Recorder:
                 self.model.step_time()
 
     def _snapshot(self) -> None:
-        """Append one weight snapshot of every recorded synapse group."""
+        """Take one weight snapshot of every recorded synapse group (buffered; written by _flush_weights)."""
         m = self.model
         if self._last_snapshot == m.timestep or not self.weights:
             return
         for sg_name, names in self.weights.items():
-            g = self.root["weights"][sg_name]
             sg = m.synapse_populations[sg_name]
             for v in names:
                 var = sg.vars[v]
                 var.pull_from_device()
-                g[v].append(np.asarray(var.values).reshape(1, -1), axis=0)
-            g["times"].append(np.array([m.t]))
+                self._weight_buf.setdefault((sg_name, v), []).append(np.array(var.values).reshape(1, -1))
+            self._weight_times.setdefault(sg_name, []).append(m.t)
         self._last_snapshot = m.timestep
+
+    def _flush_weights(self) -> None:
+        """Append the buffered snapshots: one zarr write per array and chunk, not one per snapshot."""
+        for (sg_name, v), snaps in self._weight_buf.items():
+            if snaps:
+                self.root["weights"][sg_name][v].append(np.concatenate(snaps, axis=0), axis=0)
+        for sg_name, times in self._weight_times.items():
+            if times:
+                self.root["weights"][sg_name]["times"].append(np.asarray(times, dtype=np.float64))
+        self._weight_buf = {}
+        self._weight_times = {}
 
     def run(self, duration_ms: float, progress: bool = False) -> None:
         """Simulate ``duration_ms`` more milliseconds, writing each chunk as it completes."""
@@ -296,6 +308,7 @@ class Recorder:
         finally:
             bar.close()
         self._snapshot()
+        self._flush_weights()
         self.root.attrs.update({"duration": self._steps * m.dt, "steps": self._steps})
 
     def _run_chunk(self, n: int) -> None:
@@ -320,6 +333,7 @@ class Recorder:
             if self.weights and self.weight_every and rel % self.weight_every == 0:
                 self._snapshot()
         self._steps += n
+        self._flush_weights()
         self._flush(first, end - 1, rows)
 
     def _flush(self, first: int, last: int, rows: int) -> None:

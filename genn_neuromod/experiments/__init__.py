@@ -1,0 +1,1 @@
+"""Reference experiments built from the model library (DESIGN §7)."""

@@ -1,0 +1,288 @@
+"""The distal-reward experiment (Izhikevich 2007) and its heterogeneity / neuromodulation variants.
+
+Network (DESIGN §7): 1000 Izhikevich neurons (800 excitatory, 200 inhibitory), 100 synapses per
+neuron (excitatory onto any neuron, inhibitory onto excitatory ones), conduction delays 1..D ms
+(each excitatory neuron's synapses split evenly over the D delays; inhibitory ones 1 ms),
+thalamic input ``13*(rand - 0.5)`` per neuron and ms, DA-modulated STDP in Izhikevich's
+time-driven form (library model ``DASTDPTimeDriven``: traces x0.95/ms, A+ = 0.1, A- = 0.15,
+eligibility x0.99 and ``w += (0.002 + DA) c`` every 10 ms, clipped to [0, 4]). One excitatory
+synapse n1 -> n2 starts at weight 0; whenever n1's spike is followed by n2's within 20 ms a reward
+``DA += 0.5`` is delivered 1-3 s later (library model ``PairingReward`` -> ``VolumeTransmission``).
+Everything is an ordinary model built with the PyGeNN API; cell types come from
+:mod:`genn_neuromod.models.cell_types` and neuromodulation from ``IzhikevichNeuromod``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from ..models import load_model, model_defaults
+from ..models.cell_types import IZHIKEVICH_TYPES
+
+N_EXC, N_INH, SYN_PER_NEURON = 800, 200, 100
+W_MAX, W_INIT = 4.0, 1.0
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One experimental condition."""
+
+    name: str
+    description: str
+    max_delay: int = 1            # D: conduction delays 1..D ms
+    exc_type: str = "RS"
+    inh_type: str = "FS"
+    da_decay: float = 0.995       # dopamine factor per ms
+    plastic_inhibitory: bool = False  # DA-STDP on the magnitudes of inhibitory synapses too
+    neuromodulated: bool = False  # NA: bursting until the synapse is learned, then ACh -> RS and DA cleared
+    da_gated: bool = True         # False: plain STDP control (plasticity ignores dopamine)
+
+
+CONDITIONS: dict[str, Condition] = {c.name: c for c in (
+    Condition("izhikevich2007", "Izhikevich (2007): D = 1, E:RS / I:FS, DA x0.995/ms, excitatory plasticity only"),
+    Condition("rs_rs", "D = 5, E:RS / I:RS, DA x0.99/ms, all synapses plastic", 5, "RS", "RS", 0.99, True),
+    Condition("rs_fs", "D = 5, E:RS / I:FS, DA x0.99/ms, all synapses plastic", 5, "RS", "FS", 0.99, True),
+    Condition("bu_fs", "D = 5, E:BU (CH-like bursting) / I:FS, DA x0.99/ms, all plastic", 5, "BU", "FS", 0.99,
+              True),
+    Condition("na_ach", "D = 5, E:RS / I:FS, DA x0.99/ms, all plastic; NA holds E cells bursting until the "
+              "rewarded synapse is learned, then ACh returns them to RS and dopamine is cleared",
+              5, "RS", "FS", 0.99, True, True),
+    Condition("stdp_control", "as izhikevich2007 but plasticity is not gated by dopamine (plain STDP at the mean "
+              "dopamine level of rewarded runs)", da_gated=False),
+)}
+
+#: learning-rate baseline of the plain-STDP control: the time-averaged DA of a run rewarded every ~2 s
+CONTROL_BASELINE = 0.05
+
+
+def _inhibitory_psm(pg):
+    return pg.create_postsynaptic_model("InhibitoryDelta", sim_code="injectCurrent(-inSyn);\ninSyn = 0.0;")
+
+
+def _connectivity(rng: np.random.Generator, max_delay: int) -> dict[str, Any]:
+    """Izhikevich's wiring: 100 random targets per neuron, excitatory ones split over the delays."""
+    n = N_EXC + N_INH
+    exc_post = rng.integers(0, n, size=(N_EXC, SYN_PER_NEURON))
+    inh_post = rng.integers(0, N_EXC, size=(N_INH, SYN_PER_NEURON))
+    per_delay = SYN_PER_NEURON // max_delay
+    return {"exc_post": exc_post, "inh_post": inh_post, "per_delay": per_delay}
+
+
+def build_network(condition: Condition | str, seed: int, pg=None, precision: str = "float"):
+    """Build (not compile) the network; return the model and a dict of its groups and of the chosen synapse."""
+    if pg is None:
+        import genn_neuromod as pg
+    cond = CONDITIONS[condition] if isinstance(condition, str) else condition
+    if SYN_PER_NEURON % cond.max_delay:
+        raise ValueError(f"the maximum delay D = {cond.max_delay} must divide {SYN_PER_NEURON}")
+    rng = np.random.default_rng(seed)
+    model = pg.GeNNModel(precision, f"distal_reward_{cond.name}", backend="single_threaded_cpu",
+                         time_precision="double")
+    model.dt = 1.0
+    model.seed = seed + 1
+
+    n = N_EXC + N_INH
+    types = [cond.exc_type] * N_EXC + [cond.inh_type] * N_INH
+    abcd = np.array([IZHIKEVICH_TYPES[t] for t in types], dtype=float)
+    neuron = load_model("IzhikevichNeuromod", backend=pg)
+    nm_params = model_defaults("IzhikevichNeuromod")
+    nm_params.update(tau_DA=-1.0 / math.log(cond.da_decay), tau_NA=1.0e9, tau_ACh=1000.0, theta_NA=0.5,
+                     theta_ACh=0.5, c_burst=-50.0, d_burst=2.0)
+    gain_mod = np.r_[np.ones(N_EXC), np.zeros(N_INH)] if cond.neuromodulated else np.zeros(n)
+    v0 = -65.0
+    nm_vars = {"V": v0, "U": abcd[:, 1] * v0, "a": abcd[:, 0], "b": abcd[:, 1], "c": abcd[:, 2], "d": abcd[:, 3],
+               "gain_D1": 1.0 if cond.da_gated else 0.0, "gain_D2": 0.0, "gain_NA": gain_mod, "gain_ACh": gain_mod,
+               "DA": 0.0, "NA": 1.0 if cond.neuromodulated else 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
+               "Dmod_in": 0.0, "mode": gain_mod.astype(np.int32)}  # bursting only where NA acts
+    net = model.add_neuron_population("N", n, neuron, nm_params, nm_vars)
+    net.spike_recording_enabled = True
+    probe_vars = dict(nm_vars, V=v0, U=0.2 * v0, a=0.02, b=0.2, c=-65.0, d=8.0, gain_D1=1.0, gain_NA=0.0,
+                      gain_ACh=0.0, NA=0.0, mode=0)
+    probe = model.add_neuron_population("Probe", 1, neuron, nm_params, probe_vars)  # a silent DA read-out
+    thalamus = pg.create_current_source_model("Thalamus",
+                                              injection_code="injectCurrent(13.0 * (gennrand_uniform() - 0.5));")
+    model.add_current_source("ThalamicInput", thalamus, net)
+
+    stdp_params = model_defaults("DASTDPTimeDriven")
+    stdp_params.update(A_plus=0.1, A_minus=0.15, tau_plus=-1.0 / math.log(0.95), tau_minus=-1.0 / math.log(0.95),
+                       tau_c=-10.0 / math.log(0.99), T_update=10.0, eta=1.0,
+                       baseline=0.002 if cond.da_gated else CONTROL_BASELINE, Wmin=0.0, Wmax=W_MAX, nearest=1.0)
+    stdp = load_model("DASTDPTimeDriven", backend=pg)
+
+    def plastic(g):
+        return pg.init_weight_update(stdp, stdp_params, {"g": g, "c": 0.0}, {"x": 0.0}, {"y": 0.0},
+                                     post_var_refs={"D": "Dmod"})
+
+    wiring = _connectivity(rng, cond.max_delay)
+    exc_post, per_delay = wiring["exc_post"], wiring["per_delay"]
+    n1 = int(rng.integers(0, N_EXC))
+    n2 = int(exc_post[n1, 0])  # the chosen synapse: n1's first synapse (delay 1 ms), as in Izhikevich's code
+    groups = {}
+    for d in range(cond.max_delay):
+        cols = slice(d * per_delay, (d + 1) * per_delay)
+        pre = np.repeat(np.arange(N_EXC), per_delay)
+        post = exc_post[:, cols].ravel()
+        if d == 0:  # leave the chosen synapse out of its bulk group
+            keep = ~((pre == n1) & (np.arange(pre.size) % per_delay == 0))
+            pre, post = pre[keep], post[keep]
+        sg = model.add_synapse_population(f"Exc_d{d + 1}", "SPARSE", net, net, plastic(W_INIT),
+                                          pg.init_postsynaptic("DeltaCurr"))
+        sg.set_sparse_connections(pre, post)
+        sg.axonal_delay_steps = d
+        groups[f"Exc_d{d + 1}"] = sg
+    chosen = model.add_synapse_population("Chosen", "SPARSE", net, net, plastic(0.0), pg.init_postsynaptic("DeltaCurr"))
+    chosen.set_sparse_connections([n1], [n2])
+    inh_pre = np.repeat(np.arange(N_EXC, n), SYN_PER_NEURON)
+    inh_post = wiring["inh_post"].ravel()
+    if cond.plastic_inhibitory:
+        inh = model.add_synapse_population("Inh", "SPARSE", net, net, plastic(W_INIT),
+                                           pg.init_postsynaptic(_inhibitory_psm(pg)))
+    else:
+        inh = model.add_synapse_population("Inh", "SPARSE", net, net,
+                                           pg.init_weight_update("StaticPulse", {}, {"g": -W_INIT}),
+                                           pg.init_postsynaptic("DeltaCurr"))
+    inh.set_sparse_connections(inh_pre, inh_post)
+
+    reward = model.add_neuron_population("Reward", 1, load_model("PairingReward", backend=pg),
+                                         {k: v for k, v in model_defaults("PairingReward").items()
+                                          if k in ("window", "delay_min", "delay_max", "max_pending")},
+                                         {k: v for k, v in model_defaults("PairingReward").items()
+                                          if k in ("last_pre", "fire", "n_scheduled", "n_delivered", "n_dropped")})
+    reward.spike_recording_enabled = True
+    slots = int(model_defaults("PairingReward")["max_pending"])
+    reward.extra_global_params["due"].set_init_values(np.full(slots, -1.0))  # -1: free slot
+    for name, src, target in (("PairPre", n1, "inPre"), ("PairPost", n2, "inPost")):
+        sg = model.add_synapse_population(name, "SPARSE", net, reward,
+                                          pg.init_weight_update("StaticPulse", {}, {"g": 1.0}),
+                                          pg.init_postsynaptic("DeltaCurr"))
+        sg.set_sparse_connections([src], [0])
+        sg.post_target_var = target
+    volume = load_model("VolumeTransmission", backend=pg)
+    for name, target in (("DopamineN", net), ("DopamineProbe", probe)):
+        sg = model.add_synapse_population(name, "DENSE", reward, target, pg.init_weight_update(volume, {}, {"g": 0.5}),
+                                          pg.init_postsynaptic("DeltaCurr"))
+        sg.post_target_var = "inDA"
+    return model, {"condition": cond, "net": net, "probe": probe, "reward": reward, "chosen": chosen, "n1": n1,
+                   "n2": n2, "excitatory": groups, "inhibitory": inh}
+
+
+def _values(var) -> np.ndarray:
+    var.pull_from_device()
+    return np.asarray(var.values, dtype=float).ravel()
+
+
+def _set_all(pop, name: str, value: float) -> None:
+    var = pop.vars[name]
+    var.pull_from_device()
+    var.values = np.full_like(np.asarray(var.values), value)
+    var.push_to_device()
+
+
+def switch_to_regular_spiking(h: dict[str, Any]) -> None:
+    """The NA/ACh rule once the synapse is learned: NA withdrawn, ACh released (back to regular spiking),
+    dopamine cleared."""
+    for name, value in (("NA", 0.0), ("ACh", 1.0), ("DA", 0.0), ("Dmod", 0.0)):
+        _set_all(h["net"], name, value)
+    _set_all(h["probe"], "DA", 0.0)
+
+
+def run_one(condition: Condition | str, seed: int, duration_s: float, store: str, histogram_every_s: float = 600.0,
+            progress: bool = False, pg=None) -> dict[str, Any]:
+    """One run of one condition into a zarr store; returns its summary (see :func:`summarise`)."""
+    import tempfile
+    import time
+
+    import zarr
+
+    from ..recording import Recorder
+
+    cond = CONDITIONS[condition] if isinstance(condition, str) else condition
+    model, h = build_network(cond, seed, pg=pg)
+    net, reward, chosen = h["net"], h["reward"], h["chosen"]
+    wall0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="gn_dr_") as code:
+        model.build(code)
+        block_s = 10.0  # one Recorder call (one zarr flush) per 10 simulated seconds
+        rec = Recorder(model, store, spikes=["Reward"], state={"Probe": ["DA"]}, state_every=10,
+                       weights={"Chosen": ["g", "c"]}, weight_every=10, chunk_steps=int(block_s * 1000),
+                       overwrite=True,
+                       metadata={"experiment": "distal_reward", "condition": asdict(cond), "seed": seed,
+                                 "n1": h["n1"], "n2": h["n2"], "duration_s": duration_s})
+        model.load(num_recording_timesteps=int(block_s * 1000))
+        rates, hist, hist_t = [], [], []
+        bins = np.linspace(0.0, W_MAX, 41)
+        t_switch = None
+        next_hist = 0.0
+        elapsed = 0.0
+        while elapsed < duration_s - 1e-9:
+            if elapsed >= next_hist:
+                w = np.concatenate([_values(sg.vars["g"]) for sg in h["excitatory"].values()])
+                hist.append(np.histogram(w, bins)[0])
+                hist_t.append(elapsed)
+                next_hist += histogram_every_s
+            step_s = min(block_s, duration_s - elapsed)
+            rec.run(step_s * 1000.0, progress=False)
+            elapsed += step_s
+            times, ids = net.spike_recording_data[0]
+            keep = times >= (elapsed - step_s) * 1000.0 - 1e-6
+            times, ids = times[keep], ids[keep]
+            rates.append([np.count_nonzero(ids < N_EXC) / N_EXC / step_s,
+                          np.count_nonzero(ids >= N_EXC) / N_INH / step_s,
+                          np.count_nonzero(ids == h["n1"]), np.count_nonzero(ids == h["n2"])])
+            w_chosen = _values(chosen.vars["g"])[0]
+            if cond.neuromodulated and t_switch is None and w_chosen >= W_MAX - 1e-6:
+                switch_to_regular_spiking(h)  # at the end of the block in which the synapse was learned
+                t_switch = elapsed
+            if progress and int(elapsed) % 600 == 0:
+                print(f"  {cond.name} seed {seed}: {elapsed:.0f} s, w = {w_chosen:.3f}", flush=True)
+        w_exc = np.concatenate([_values(sg.vars["g"]) for sg in h["excitatory"].values()])
+        hist.append(np.histogram(w_exc, bins)[0])
+        hist_t.append(float(elapsed))
+        counters = {k: int(_values(reward.vars[k])[0]) for k in ("n_scheduled", "n_delivered", "n_dropped")}
+        modes = _values(net.vars["mode"])
+        rec.close()
+    root = zarr.open_group(store, mode="a")
+    g = root.require_group("experiment")
+    g.create_array("rates", data=np.asarray(rates, dtype=np.float64), overwrite=True)
+    g.create_array("histograms", data=np.asarray(hist, dtype=np.int64), overwrite=True)
+    g.create_array("histogram_times", data=np.asarray(hist_t), overwrite=True)
+    g.create_array("histogram_bins", data=bins, overwrite=True)
+    g.create_array("final_exc_weights", data=w_exc.astype(np.float32), overwrite=True)
+    g.attrs.update({"t_switch_s": t_switch, "final_chosen_weight": float(w_chosen),
+                    "final_modes": int(modes.sum()), "wall_s": time.perf_counter() - wall0, **counters})
+    return summarise(store)
+
+
+def summarise(store: str) -> dict[str, Any]:
+    """Time to learn, stability after learning, rewards, rates and how the rewarded synapse stands out."""
+    import zarr
+
+    from ..recording import open_store
+
+    rec = open_store(store)
+    meta = rec.attrs["metadata"]
+    exp = zarr.open_group(str(store), mode="r")["experiment"]
+    a = dict(exp.attrs)
+    t, w = rec.weights("Chosen", "g")
+    w = np.asarray(w)[:, 0]
+    t = np.asarray(t) / 1000.0
+    reached = np.nonzero(w >= W_MAX - 1e-6)[0]
+    t_learn = float(t[reached[0]]) if reached.size else None  # from the 10-ms trace
+    if t_learn is not None:
+        after = t >= t_learn
+        stability = float(np.mean(w[after] >= 0.9 * W_MAX)) if np.any(after) else float("nan")
+    else:
+        stability = float("nan")
+    rates = np.asarray(exp["rates"])
+    final = np.asarray(exp["final_exc_weights"])
+    return {"condition": meta["condition"]["name"], "seed": meta["seed"], "duration_s": meta["duration_s"],
+            "t_learn_s": float("inf") if t_learn is None else float(t_learn), "stability": stability,
+            "rewards": a["n_delivered"], "rewards_dropped": a["n_dropped"],
+            "rate_exc_hz": float(rates[:, 0].mean()), "rate_inh_hz": float(rates[:, 1].mean()),
+            "final_chosen_weight": a["final_chosen_weight"],
+            "chosen_percentile": float(np.mean(final < a["final_chosen_weight"]) * 100.0),
+            "mean_exc_weight": float(final.mean()), "wall_s": a["wall_s"], "store": str(store)}

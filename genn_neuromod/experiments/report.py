@@ -1,0 +1,102 @@
+"""Across seeds: the results table (median and interquartile range) and the figures of an experiment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+COLUMNS = [("t_learn_s", "time to learn (s)"), ("stability", "time near max after learning"),
+           ("rewards", "rewards"), ("rate_exc_hz", "E rate (Hz)"), ("rate_inh_hz", "I rate (Hz)"),
+           ("chosen_percentile", "rewarded synapse percentile")]
+
+
+def _med_iqr(x: np.ndarray) -> str:
+    x = np.asarray(x, dtype=float)
+    finite = x[np.isfinite(x)]
+    if finite.size == 0:
+        return "n/a"
+    q1, med, q3 = np.percentile(finite, [25, 50, 75])
+    return f"{med:.3g} [{q1:.3g}, {q3:.3g}]"
+
+
+def results_table(summaries: list[dict[str, Any]]) -> str:
+    """Markdown table: per condition, median [IQR] over seeds; learning counted over all seeds."""
+    conds = list(dict.fromkeys(s["condition"] for s in summaries))
+    head = "| condition | seeds | learned | " + " | ".join(label for _, label in COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 3)]
+    for c in conds:
+        rows = [s for s in summaries if s["condition"] == c]
+        learned = sum(np.isfinite(s["t_learn_s"]) for s in rows)
+        cells = [_med_iqr([s[k] for s in rows]) for k, _ in COLUMNS]
+        lines.append(f"| {c} | {len(rows)} | {learned}/{len(rows)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_results(summaries: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
+    """Rewarded weight over time (median and IQR band per condition), time-to-learn distributions and the
+    final excitatory weight distributions with the rewarded synapse marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import zarr
+
+    from ..recording import open_store
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    conds = list(dict.fromkeys(s["condition"] for s in summaries))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for c in conds:
+        traces = []
+        grid = None
+        for s in (s for s in summaries if s["condition"] == c):
+            t, w = open_store(s["store"]).weights("Chosen", "g")
+            t = np.asarray(t) / 1000.0
+            grid = np.linspace(0, t[-1], 400) if grid is None else grid
+            traces.append(np.interp(grid, t, np.asarray(w)[:, 0]))
+        q1, med, q3 = np.percentile(np.asarray(traces), [25, 50, 75], axis=0)
+        ax.plot(grid, med, label=f"{c} (n={len(traces)})")
+        ax.fill_between(grid, q1, q3, alpha=0.2)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("rewarded synapse weight")
+    ax.set_title("Distal reward: rewarded weight, median and IQR across seeds")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths = [out / "rewarded_weight.png"]
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for i, c in enumerate(conds):
+        tl = np.array([s["t_learn_s"] for s in summaries if s["condition"] == c], dtype=float)
+        dur = max(s["duration_s"] for s in summaries if s["condition"] == c)
+        shown = np.where(np.isfinite(tl), tl, dur)
+        jitter = np.random.default_rng(i).uniform(-0.15, 0.15, shown.size)
+        ax.scatter(np.full(shown.size, i) + jitter, shown, c=np.where(np.isfinite(tl), "k", "r"), s=14)
+        if np.any(np.isfinite(tl)):
+            ax.hlines(np.median(tl[np.isfinite(tl)]), i - 0.3, i + 0.3, colors="C1")
+    ax.set_xticks(range(len(conds)), conds, rotation=20)
+    ax.set_ylabel("time to learn (s); red: not learned")
+    fig.tight_layout()
+    paths.append(out / "time_to_learn.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, len(conds), figsize=(3.2 * len(conds), 3), squeeze=False)
+    for ax, c in zip(axes[0], conds, strict=True):
+        s = next(s for s in summaries if s["condition"] == c)
+        w = np.asarray(zarr.open_group(s["store"], mode="r")["experiment"]["final_exc_weights"])
+        ax.hist(w, bins=40, color="grey")
+        ax.axvline(s["final_chosen_weight"], color="r", label="rewarded")
+        ax.set_yscale("log")
+        ax.set_title(f"{c}, seed {s['seed']}", fontsize=9)
+        ax.set_xlabel("final E weight")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    paths.append(out / "final_weights.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    return paths

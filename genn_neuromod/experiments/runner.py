@@ -1,0 +1,67 @@
+"""Run an experiment's conditions x seeds, one store per run, in parallel on Dask; resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def _distal_task(task: dict[str, Any]) -> dict[str, Any]:
+    from .distal_reward import run_one
+
+    return run_one(task["condition"], task["seed"], task["duration_s"], task["store"])
+
+
+def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float, out: str | Path,
+                      workers: int | None = None, scheduler: str | None = None) -> list[dict[str, Any]]:
+    """Every condition x seed (skipping complete stores), then the results table and figures in ``out``."""
+    from .distal_reward import CONDITIONS, summarise
+    from .report import plot_results, results_table
+
+    unknown = [c for c in conditions if c not in CONDITIONS]
+    if unknown:
+        raise ValueError(f"unknown condition(s) {unknown}; choose from {sorted(CONDITIONS)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks, done = [], []
+    for c in conditions:
+        for s in seeds:
+            store = str(out / f"{c}_seed{s}.zarr")
+            try:
+                summary = summarise(store)
+                if summary["duration_s"] == duration_s:
+                    done.append(summary)
+                    continue
+            except (FileNotFoundError, KeyError, ValueError, OSError):
+                pass
+            tasks.append({"condition": c, "seed": s, "duration_s": duration_s, "store": store})
+    print(f"distal reward: {len(tasks) + len(done)} runs ({len(done)} complete, {len(tasks)} to do)", flush=True)
+    if tasks:
+        if scheduler is None and (workers or 1) == 1:
+            for t in tasks:
+                done.append(_distal_task(t))
+                print(f"  done {t['condition']} seed {t['seed']}", flush=True)
+        else:
+            from dask.distributed import Client, LocalCluster, as_completed
+
+            cluster = None if scheduler else LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                                          threads_per_worker=1, dashboard_address=None)
+            client = Client(scheduler or cluster)
+            try:
+                for fut in as_completed(client.map(_distal_task, tasks, pure=False)):
+                    res = fut.result()
+                    done.append(res)
+                    print(f"  done {res['condition']} seed {res['seed']} ({res['wall_s']:.0f} s)", flush=True)
+            finally:
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+    done.sort(key=lambda r: (conditions.index(r["condition"]), r["seed"]))
+    table = results_table(done)
+    (out / "results.md").write_text(table + "\n")
+    (out / "results.json").write_text(json.dumps(done, indent=1))
+    plot_results(done, out)
+    print(table)
+    return done

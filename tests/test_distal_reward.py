@@ -1,0 +1,107 @@
+"""Mechanics of the distal-reward protocol (short runs): reward scheduling, dopamine decay, NA/ACh switching."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from genn_neuromod.experiments.distal_reward import (
+    CONDITIONS,
+    N_EXC,
+    build_network,
+    run_one,
+    summarise,
+    switch_to_regular_spiking,
+)
+
+
+def _simulate(tmp_path, condition: str, seconds: int, seed: int = 3):
+    model, h = build_network(condition, seed)
+    h["probe"].spike_recording_enabled = False
+    model.build(str(tmp_path))
+    model.load(num_recording_timesteps=1000)
+    spikes, rewards, da = [], [], []
+    for _ in range(seconds):
+        for _ in range(100):
+            model.step_time_n(10)
+            h["probe"].vars["DA"].pull_from_device()
+            da.append(float(h["probe"].vars["DA"].values[0]))
+        model.pull_recording_buffers_from_device()
+        spikes.append(h["net"].spike_recording_data[0])
+        rewards.append(h["reward"].spike_recording_data[0][0])
+    times = np.concatenate([s[0] for s in spikes])
+    ids = np.concatenate([s[1] for s in spikes])
+    return model, h, times, ids, np.concatenate(rewards), np.asarray(da)
+
+
+def _pairings(times, ids, n1, n2, window=20.0):
+    """Izhikevich's rule: n2 fires within `window` ms after n1's last spike, strictly later."""
+    t1 = np.sort(times[ids == n1])
+    out = []
+    for t in np.sort(times[ids == n2]):
+        earlier = t1[t1 <= t]
+        if earlier.size and earlier[-1] < t and t - earlier[-1] < window:
+            out.append(t)
+    return np.asarray(out)
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory):
+    return _simulate(tmp_path_factory.mktemp("dr"), "izhikevich2007", 20)  # seed 3: two pairings
+
+
+def test_rewards_are_scheduled_exactly_at_pairings_and_delivered_1_to_3_s_later(original):
+    model, h, times, ids, rewards, _ = original
+    pairs = _pairings(times, ids, h["n1"], h["n2"])
+    h["reward"].vars["n_scheduled"].pull_from_device()
+    assert int(h["reward"].vars["n_scheduled"].values[0]) == len(pairs)
+    assert len(pairs) >= 1, "no pairing in the test window: the check would be vacuous"
+    # a reward spike happens at (arrival of n2's spike, one step later) + 1000 + ceil(2000 U)
+    for r in rewards:
+        lag = r - pairs
+        assert np.any((lag >= 1001.0 + 1.0 - 1e-6) & (lag <= 3001.0 + 1e-6)), f"reward at {r} ms matches no pairing"
+    for p in pairs[pairs + 3001.0 < model.t - 1.0]:  # every reward that must be due by now was delivered
+        lag = rewards - p
+        assert np.any((lag >= 1002.0 - 1e-6) & (lag <= 3001.0 + 1e-6)), f"pairing at {p} ms was never rewarded"
+
+
+def test_dopamine_decays_at_the_configured_rate(original):
+    _, h, _, _, rewards, da = original
+    decay10 = CONDITIONS["izhikevich2007"].da_decay ** 10
+    t = 10.0 * np.arange(1, da.size + 1)
+    quiet = [i for i in range(1, da.size) if da[i - 1] > 1e-4
+             and not np.any((rewards >= t[i - 1] - 1.0) & (rewards < t[i] + 1.0))]
+    assert len(quiet) > 20
+    ratios = np.array([da[i] / da[i - 1] for i in quiet])
+    np.testing.assert_allclose(ratios, decay10, rtol=1e-4)
+    assert da.max() >= 0.45  # a reward adds 0.5
+
+
+@pytest.mark.parametrize("condition", sorted(CONDITIONS))
+def test_only_na_ach_condition_switches_firing_mode(tmp_path, condition):
+    model, h = build_network(condition, 5)
+    model.build(str(tmp_path))
+    model.load(num_recording_timesteps=1000)
+    model.step_time_n(500)
+    mode = h["net"].vars["mode"]
+    mode.pull_from_device()
+    if CONDITIONS[condition].neuromodulated:
+        assert np.all(mode.values[:N_EXC] == 1) and np.all(mode.values[N_EXC:] == 0)  # E cells burst under NA
+        switch_to_regular_spiking(h)
+        model.step_time_n(50)
+        mode.pull_from_device()
+        assert np.all(mode.values == 0)  # ACh: back to regular spiking
+        h["net"].vars["DA"].pull_from_device()
+        assert np.all(h["net"].vars["DA"].values < 0.5)
+    else:
+        assert np.all(mode.values == 0)
+
+
+def test_one_run_writes_a_store_with_its_summary(tmp_path):
+    summary = run_one("rs_fs", 2, 3.0, str(tmp_path / "run.zarr"))
+    assert json.dumps(summary, sort_keys=True) == json.dumps(summarise(str(tmp_path / "run.zarr")), sort_keys=True)
+    assert summary["condition"] == "rs_fs" and summary["duration_s"] == 3.0
+    assert 0.5 < summary["rate_exc_hz"] < 50 and summary["rate_inh_hz"] > summary["rate_exc_hz"] / 2
+    assert summary["t_learn_s"] == float("inf")  # 3 s is far too short to learn
