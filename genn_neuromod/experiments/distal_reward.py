@@ -25,6 +25,25 @@ from ..models.cell_types import IZHIKEVICH_TYPES
 
 N_EXC, N_INH, SYN_PER_NEURON = 800, 200, 100
 W_MAX, W_INIT = 4.0, 1.0
+BLOCK_S = 10.0                        # one read-out of the logs and one zarr flush per block
+LOG_ENTRIES = int(BLOCK_S * 1000) // 10  # one (g, c) pair per 10-ms weight update
+LOG_CODE = f"""
+if (((int)round(t / dt)) % ((int)period) == 0) {{
+    const unsigned int k = (((unsigned int)round(t / dt)) / (unsigned int)period) % {LOG_ENTRIES}u;
+    wlog[2 * k] = g;
+    wlog[2 * k + 1] = c;
+}}
+"""
+
+
+class _LibraryCode(dict):
+    def __missing__(self, name: str) -> str:
+        from ..models import available_models
+
+        return available_models()[name].data["synapse_dynamics_code"]
+
+
+MODELS_CODE = _LibraryCode()
 
 
 @dataclass(frozen=True)
@@ -134,8 +153,17 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
         sg.set_sparse_connections(pre, post)
         sg.axonal_delay_steps = d
         groups[f"Exc_d{d + 1}"] = sg
-    chosen = model.add_synapse_population("Chosen", "SPARSE", net, net, plastic(0.0), pg.init_postsynaptic("DeltaCurr"))
+    # the rewarded synapse: the same rule, plus a log of (g, c) at every 10-ms update into an EGP ring buffer
+    logged = load_model("DASTDPTimeDriven", backend=pg,
+                        synapse_dynamics_code=MODELS_CODE["DASTDPTimeDriven"] + LOG_CODE,
+                        extra_global_params=[("wlog", "scalar*")])
+    chosen = model.add_synapse_population(
+        "Chosen", "SPARSE", net, net,
+        pg.init_weight_update(logged, stdp_params, {"g": 0.0, "c": 0.0}, {"x": 0.0}, {"y": 0.0},
+                              post_var_refs={"D": "Dmod"}),
+        pg.init_postsynaptic("DeltaCurr"))
     chosen.set_sparse_connections([n1], [n2])
+    chosen.extra_global_params["wlog"].set_init_values(np.zeros(2 * LOG_ENTRIES))
     inh_pre = np.repeat(np.arange(N_EXC, n), SYN_PER_NEURON)
     inh_post = wiring["inh_post"].ravel()
     if cond.plastic_inhibitory:
@@ -206,18 +234,17 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
     wall0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gn_dr_") as code:
         model.build(code)
-        block_s = 10.0  # one Recorder call (one zarr flush) per 10 simulated seconds
-        rec = Recorder(model, store, spikes=["Reward"], state={"Probe": ["DA"]}, state_every=10,
-                       weights={"Chosen": ["g", "c"]}, weight_every=10, chunk_steps=int(block_s * 1000),
-                       overwrite=True,
+        block_s = BLOCK_S
+        rec = Recorder(model, store, spikes=["Reward"], chunk_steps=int(block_s * 1000), overwrite=True,
                        metadata={"experiment": "distal_reward", "condition": asdict(cond), "seed": seed,
                                  "n1": h["n1"], "n2": h["n2"], "duration_s": duration_s})
         model.load(num_recording_timesteps=int(block_s * 1000))
-        rates, hist, hist_t = [], [], []
+        rates, hist, hist_t, w_log = [], [], [], []
         bins = np.linspace(0.0, W_MAX, 41)
         t_switch = None
         next_hist = 0.0
         elapsed = 0.0
+        wlog = chosen.extra_global_params["wlog"]
         while elapsed < duration_s - 1e-9:
             if elapsed >= next_hist:
                 w = np.concatenate([_values(sg.vars["g"]) for sg in h["excitatory"].values()])
@@ -226,6 +253,9 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
                 next_hist += histogram_every_s
             step_s = min(block_s, duration_s - elapsed)
             rec.run(step_s * 1000.0, progress=False)
+            wlog.pull_from_device()
+            entries = int(round(step_s * 100))
+            w_log.append(np.asarray(wlog.values, dtype=np.float64).reshape(-1, 2)[:entries].copy())
             elapsed += step_s
             times, ids = net.spike_recording_data[0]
             keep = times >= (elapsed - step_s) * 1000.0 - 1e-6
@@ -252,6 +282,9 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
     g.create_array("histogram_times", data=np.asarray(hist_t), overwrite=True)
     g.create_array("histogram_bins", data=bins, overwrite=True)
     g.create_array("final_exc_weights", data=w_exc.astype(np.float32), overwrite=True)
+    log = np.concatenate(w_log) if w_log else np.zeros((0, 2))
+    g.create_array("chosen_g", data=log[:, 0], overwrite=True)  # at t = 10 ms * index (the 10-ms updates)
+    g.create_array("chosen_c", data=log[:, 1], overwrite=True)
     g.attrs.update({"t_switch_s": t_switch, "final_chosen_weight": float(w_chosen),
                     "final_modes": int(modes.sum()), "wall_s": time.perf_counter() - wall0, **counters})
     return summarise(store)
@@ -267,9 +300,8 @@ def summarise(store: str) -> dict[str, Any]:
     meta = rec.attrs["metadata"]
     exp = zarr.open_group(str(store), mode="r")["experiment"]
     a = dict(exp.attrs)
-    t, w = rec.weights("Chosen", "g")
-    w = np.asarray(w)[:, 0]
-    t = np.asarray(t) / 1000.0
+    w = np.asarray(exp["chosen_g"])
+    t = 0.01 * np.arange(w.size)  # the 10-ms weight updates
     reached = np.nonzero(w >= W_MAX - 1e-6)[0]
     t_learn = float(t[reached[0]]) if reached.size else None  # from the 10-ms trace
     if t_learn is not None:

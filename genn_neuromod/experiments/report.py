@@ -43,8 +43,6 @@ def plot_results(summaries: list[dict[str, Any]], out_dir: str | Path) -> list[P
     import matplotlib.pyplot as plt
     import zarr
 
-    from ..recording import open_store
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     conds = list(dict.fromkeys(s["condition"] for s in summaries))
@@ -53,10 +51,10 @@ def plot_results(summaries: list[dict[str, Any]], out_dir: str | Path) -> list[P
         traces = []
         grid = None
         for s in (s for s in summaries if s["condition"] == c):
-            t, w = open_store(s["store"]).weights("Chosen", "g")
-            t = np.asarray(t) / 1000.0
+            w = np.asarray(zarr.open_group(s["store"], mode="r")["experiment"]["chosen_g"])
+            t = 0.01 * np.arange(w.size)
             grid = np.linspace(0, t[-1], 400) if grid is None else grid
-            traces.append(np.interp(grid, t, np.asarray(w)[:, 0]))
+            traces.append(np.interp(grid, t, w))
         q1, med, q3 = np.percentile(np.asarray(traces), [25, 50, 75], axis=0)
         ax.plot(grid, med, label=f"{c} (n={len(traces)})")
         ax.fill_between(grid, q1, q3, alpha=0.2)

@@ -116,8 +116,12 @@ def _derived(expr: str, name: str, model: str):
     return lambda pars, dt: eval(code, env, {"pars": pars, "dt": dt})  # noqa: S307 - the model file's own formula
 
 
-def load_model(name: str, backend=None):
-    """Build a library model by name with ``backend``'s ``create_*`` (default: genn_neuromod)."""
+def load_model(name: str, backend=None, **changes):
+    """Build a library model by name with ``backend``'s ``create_*`` (default: genn_neuromod).
+
+    ``changes`` replace or add ``create_*`` arguments, e.g. a variant with extra code:
+    ``load_model("DASTDPTimeDriven", synapse_dynamics_code=..., extra_global_params=[("log", "scalar*")])``.
+    """
     if backend is None:
         import genn_neuromod as backend
     models = available_models()
@@ -141,6 +145,7 @@ def load_model(name: str, backend=None):
         elif key in ("extra_global_params", "additional_input_vars", "extra_global_param_refs"):
             value = [tuple(v) for v in value]
         kwargs[key] = value
+    kwargs.update(changes)
     return getattr(backend, _CREATE[spec.kind])(name, **kwargs)
 
 
