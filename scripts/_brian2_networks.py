@@ -240,21 +240,8 @@ def build_coba() -> tuple[list[Any], SpikeMonitor, int]:
     return [neurons, exc, inh, spikes], spikes, n
 
 
-def _izhikevich_targets(
-    rng: np.random.Generator, n_sources: int, n_targets: int, offset: int, exclude_self: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each source picks IZH_N_TARGETS distinct targets in [0, n_targets) (no autapses)."""
-    pre = np.repeat(np.arange(n_sources), IZH_N_TARGETS)
-    post = np.empty_like(pre)
-    for k in range(n_sources):
-        self_idx = k + offset
-        if exclude_self and self_idx < n_targets:
-            choice = rng.choice(n_targets - 1, size=IZH_N_TARGETS, replace=False)
-            choice[choice >= self_idx] += 1
-        else:
-            choice = rng.choice(n_targets, size=IZH_N_TARGETS, replace=False)
-        post[k * IZH_N_TARGETS : (k + 1) * IZH_N_TARGETS] = choice
-    return pre, post
+# the same wiring as the GeNN side (this script runs in Brian2's own environment, beside _genn_networks.py)
+from _genn_networks import _izhikevich_targets  # noqa: E402
 
 
 def build_izhikevich(graph_seed: int) -> tuple[list[Any], SpikeMonitor, int]:

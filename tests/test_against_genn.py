@@ -7,8 +7,6 @@ deterministic models must give the same spikes, bit for bit.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -56,21 +54,15 @@ def _network(pg, name: str, matrix: str, delay: int):
 
 
 def _run(pg, tmp_path, name: str, matrix: str, delay: int, steps: int = 800):
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        model, pops, rec = _network(pg, name, matrix, delay)
-        model.build()
-        model.load(num_recording_timesteps=steps)
-        for _ in range(steps):
-            model.step_time()
-        model.pull_recording_buffers_from_device()
-        spikes = [p.spike_recording_data[0] for p in pops]
-        rec.vars["g"].pull_from_device()
-        g = rec.vars["g"].values
-        return spikes, g
-    finally:
-        os.chdir(cwd)
+    model, pops, rec = _network(pg, name, matrix, delay)
+    model.build(str(tmp_path))
+    model.load(num_recording_timesteps=steps)
+    for _ in range(steps):
+        model.step_time()
+    model.pull_recording_buffers_from_device()
+    spikes = [p.spike_recording_data[0] for p in pops]
+    rec.vars["g"].pull_from_device()
+    return spikes, rec.vars["g"].values
 
 
 @pytest.mark.parametrize("matrix,delay", [("SPARSE", 0), ("SPARSE", 3), ("DENSE", 1)])

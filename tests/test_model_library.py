@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -20,6 +18,14 @@ def test_model_loads_by_name(name):
     assert MODELS[name].summary, f"{name} has no summary line for docs/models.md"
 
 
+def _build_and_step(model, path, steps: int) -> None:
+    """Build into ``path`` (both engines take it), load and step one step at a time (PyGeNN's API)."""
+    model.build(str(path))
+    model.load()
+    for _ in range(steps):
+        model.step_time()
+
+
 def _run_neuron(pg, name: str, tmp_path) -> dict[str, np.ndarray]:
     spec = MODELS[name]
     model = pg.GeNNModel("double", f"lib_{name}", backend="single_threaded_cpu")
@@ -32,20 +38,12 @@ def _run_neuron(pg, name: str, tmp_path) -> dict[str, np.ndarray]:
     pop = model.add_neuron_population("Pop", 8, nm, params, vars_)
     drive = pg.create_current_source_model("ramp", injection_code="injectCurrent(0.5 + 0.25 * id);")
     model.add_current_source("Drive", drive, pop)
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        model.build()
-        model.load()
-        for _ in range(200):
-            model.step_time()
-        out = {}
-        for v in var_names:
-            pop.vars[v].pull_from_device()
-            out[v] = np.array(pop.vars[v].values, dtype=float)
-        return out
-    finally:
-        os.chdir(cwd)
+    _build_and_step(model, tmp_path, 200)
+    out = {}
+    for v in var_names:
+        pop.vars[v].pull_from_device()
+        out[v] = np.array(pop.vars[v].values, dtype=float)
+    return out
 
 
 NEURONS = sorted(n for n, s in MODELS.items() if s.kind == "neuron" and not s.data.get("extra_global_params"))
@@ -106,18 +104,10 @@ def _run_weight_update(pg, name: str, tmp_path) -> np.ndarray:
         pg.init_postsynaptic("DeltaCurr"))
     if name.startswith("VolumeTransmission"):
         sg.post_target_var = "inDA"
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        model.build()
-        model.load()
-        for _ in range(300):
-            model.step_time()
-        first = next(iter(init))
-        sg.vars[first].pull_from_device()
-        return np.array(sg.vars[first].values, dtype=float)
-    finally:
-        os.chdir(cwd)
+    _build_and_step(model, tmp_path, 300)
+    first = next(iter(init))
+    sg.vars[first].pull_from_device()
+    return np.array(sg.vars[first].values, dtype=float)
 
 
 WEIGHT_UPDATES = sorted(n for n, s in MODELS.items() if s.kind == "weight_update")
