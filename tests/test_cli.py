@@ -101,3 +101,12 @@ seeds = [1]
     again = subprocess.run([sys.executable, "-m", "genn_neuromod", "sweep", str(cfg), "--workers", "1"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "2 already complete, 0 to do" in again.stdout
+
+
+def test_run_on_real_genn_engine(tmp_path, capsys):
+    pytest.importorskip("pygenn")
+    store = str(tmp_path / "genn.zarr")
+    assert main(["run", str(CIRCUIT), "--engine", "genn", "--out", store, "--duration", "200", "--quiet"]) == 0
+    rec = open_store(store)
+    assert rec.complete and rec.attrs["engine"] == "pygenn"
+    assert len(rec.spikes("E")[0]) > 50

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import tempfile
 import time
 from dataclasses import asdict
@@ -77,6 +78,9 @@ def run_circuit(graph: nx.MultiDiGraph, out: str | Path, duration_ms: float, eng
             if pop not in handles.populations:
                 raise ModelError(f"--record spikes:{pop}: the circuit has no population '{pop}'")
             handles.populations[pop].spike_recording_enabled = True
+    if engine == "genn":  # PyGeNN hands out spike recordings only once its buffer is full
+        steps = int(round(duration_ms / float(graph.graph.get("dt", 0.1))))
+        chunk_steps = math.gcd(steps, chunk_steps) or chunk_steps
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gn_code_") as code_dir:
         model.build(code_dir)

@@ -62,6 +62,14 @@ def _class_name(model: Any) -> str:
     return str(getattr(model, "class_name", None) or type(model).__name__)
 
 
+def _init_params(init: Any) -> dict:
+    """Parameter values of an initialiser (genn_neuromod: ``.params``; PyGeNN: ``get_params()``)."""
+    params = getattr(init, "params", None)
+    if params is None and hasattr(init, "get_params"):
+        params = {k: getattr(v, "value", v) for k, v in init.get_params().items()}
+    return dict(params or {})
+
+
 def describe_model(model: Any) -> dict[str, Any]:
     """A JSON description of a model's populations and synapse groups."""
     pops = {name: {"num_neurons": int(p.num_neurons), "model": _class_name(p.model), "params": _jsonable(p.params)}
@@ -72,8 +80,10 @@ def describe_model(model: Any) -> dict[str, Any]:
         syns[name] = {
             "source": sg.src.name, "target": sg.trg.name,
             "matrix_type": getattr(sg.matrix_type, "name", str(sg.matrix_type)),
-            "weight_update_model": _class_name(sg.wu_model), "postsynaptic_model": _class_name(sg.ps_model),
-            "wu_params": _jsonable(getattr(sg, "params", {})), "ps_params": _jsonable(getattr(sg, "ps_params", {})),
+            "weight_update_model": _class_name(sg.wu_initialiser.snippet),  # both engines have the initialisers
+            "postsynaptic_model": _class_name(sg.ps_initialiser.snippet),
+            "wu_params": _jsonable(_init_params(sg.wu_initialiser)),
+            "ps_params": _jsonable(_init_params(sg.ps_initialiser)),
             "connectivity": _jsonable(conn) if conn is not None else None,
             "axonal_delay_steps": int(getattr(sg, "axonal_delay_steps", 0)),
             "back_prop_delay_steps": int(getattr(sg, "back_prop_delay_steps", 0)),
