@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import run_polling
 
 import genn_neuromod as pygenn
 from genn_neuromod.models import available_models, load_model, model_defaults
@@ -25,16 +26,6 @@ def _source(model, name, spike_ms, dt):
     pop = model.add_neuron_population(name, len(spike_ms), "SpikeSourceArray", {}, init)
     pop.extra_global_params["spikeTimes"].set_init_values(times)
     return pop
-
-
-def _poll(model, steps, arrays):
-    out = [[] for _ in arrays]
-    for _ in range(steps):
-        model.step_time()
-        for k, a in enumerate(arrays):
-            a.pull_from_device()
-            out[k].append(np.copy(a.values))
-    return [np.array(o) for o in out]
 
 
 def izhikevich_neuromod_reference(steps, dt, p, v0, inputs, isyn):
@@ -105,8 +96,8 @@ def test_volume_transmission_integrates_release(tmp_path):
     model.build(str(tmp_path))
     model.load(num_recording_timesteps=steps)
     names = ["DA", "NA", "ACh", "SHT", "Dmod", "Dmod_in", "V"]
-    got = dict(zip(names + ["V_control"], _poll(model, steps, [target.vars[x] for x in names] + [control.vars["V"]]),
-                   strict=True))
+    polled = run_polling(model, steps, [target.vars[x] for x in names] + [control.vars["V"]])
+    got = dict(zip(names + ["V_control"], polled, strict=True))
     model.pull_recording_buffers_from_device()
     sht_times, sht_ids = sht_src.spike_recording_data[0]
     assert 10 < sht_times.size < 200
@@ -153,7 +144,7 @@ def test_na_and_ach_switch_only_cells_with_receptors(tmp_path):
     model.load(num_recording_timesteps=steps)
     nm.schedule_reward(na, 300.0)
     nm.schedule_reward(ach, 650.0)
-    v, mode = _poll(model, steps, [pop.vars["V"], pop.vars["mode"]])
+    v, mode = run_polling(model, steps, [pop.vars["V"], pop.vars["mode"]])
     model.pull_recording_buffers_from_device()
     times, ids = pop.spike_recording_data[0]
 
@@ -200,7 +191,7 @@ def test_reward_source_spikes_once_and_releases_dopamine(tmp_path):
     model.step_time_n(10)
     nm.deliver_reward(reward, [0])
     nm.schedule_reward(reward, 25.0, [1])
-    (da,) = _poll(model, 50, [cells.vars["DA"]])
+    (da,) = run_polling(model, 50, [cells.vars["DA"]])
     model.pull_recording_buffers_from_device()
     times, ids = reward.spike_recording_data[0]
     np.testing.assert_array_equal(times, [10.0, 25.0])

@@ -103,7 +103,7 @@ class Runtime:
             elif spec.role == "den_delay":
                 owner.den_delay._bind(arr, spec.shape(self.info))
             elif spec.role == "egp":
-                egp = self._egp_by_cname(spec.cname)
+                egp = self.plan.egps[spec.cname]
                 egp._spec = spec
                 egp._bind(arr, (0,))
                 if egp.init_values is not None:
@@ -119,17 +119,6 @@ class Runtime:
             arr = np.zeros(1, dtype=arr.dtype)[:0]
         self.arrays[cname] = arr
         ctypes.c_void_p.in_dll(self.lib, "gnp_" + cname).value = arr.ctypes.data
-
-    def _egp_by_cname(self, cname: str) -> ExtraGlobalParameter:
-        for g in self.plan.neurons + self.plan.synapses + self.plan.current_sources + self.plan.custom_updates:
-            for e in g.all_arrays():
-                if isinstance(e, ExtraGlobalParameter) and getattr(e, "_cname", None) == cname:
-                    return e
-            for v in g.all_arrays():
-                for e in getattr(v, "extra_global_params", {}).values():
-                    if getattr(e, "_cname", None) == cname:
-                        return e
-        raise KeyError(cname)
 
     def set_egp(self, egp: ExtraGlobalParameter, values) -> None:
         spec = egp._spec

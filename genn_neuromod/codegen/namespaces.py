@@ -101,12 +101,10 @@ def var_symbol(name: str, c_expr: str, ctype: str, access: int, what: str = "var
 
 
 def _access_name(access: int) -> str:
-    for enum_type in (VarAccessMode,):
-        try:
-            return enum_type(int(access) & 0x3F).name
-        except ValueError:
-            pass
-    return str(int(access))
+    try:
+        return VarAccessMode(int(access) & 0x3F).name
+    except ValueError:
+        return str(int(access))
 
 
 def stream(group, field: str) -> str:

@@ -58,6 +58,7 @@ class ModelPlan:
     arrays: list[ArraySpec] = field(default_factory=list)
     cname: dict[int, str] = field(default_factory=dict)     # id(group) -> C prefix
     delayed_neuron_vars: dict[int, set[str]] = field(default_factory=dict)
+    egps: dict[str, Any] = field(default_factory=dict)                 # C name -> ExtraGlobalParameter
 
     def prefix(self, group) -> str:
         return self.cname[id(group)]
@@ -117,11 +118,6 @@ def _validate(plan: ModelPlan) -> None:
         if sg.wu_model.post_event_syn_code:
             raise NotImplementedError(f"synapse population '{sg.name}': postsynaptic spike-like events are not "
                                       "supported by the embedded engine yet")
-        if (sg.matrix_type & SynapseMatrixConnectivity.SPARSE and sg._manual_connectivity is None
-                and (sg.connectivity_initialiser is None
-                     or not (sg.connectivity_initialiser.snippet.row_build_code
-                             or sg.connectivity_initialiser.snippet.col_build_code))):
-            pass  # connectivity may still be given with set_sparse_connections before load()
     for cs in plan.current_sources:
         names = ["Isyn"] + [a.name for a in cs.pop.model.additional_input_vars]
         if cs.target_var not in names:
@@ -300,6 +296,7 @@ def _plan_egps(plan: ModelPlan, group, egps: dict, prefix: str) -> None:
         base = e.type.replace("*", "").strip()
         plan.add_array(ArraySpec(prefix + c_ident(e.name), plan.resolve(base), lambda info: 0, group, "egp", e.name))
         e._cname = prefix + c_ident(e.name)
+        plan.egps[e._cname] = e
 
 
 def _plan_var_init_egps(plan: ModelPlan, group, variables, prefix: str) -> None:
@@ -309,6 +306,7 @@ def _plan_var_init_egps(plan: ModelPlan, group, variables, prefix: str) -> None:
             cname = f"{prefix}_vi_{c_ident(v.name)}_{c_ident(e.name)}"
             plan.add_array(ArraySpec(cname, plan.resolve(base), lambda info: 0, group, "egp", e.name))
             e._cname = cname
+            plan.egps[cname] = e
 
 
 def _elements(var, n: int) -> int:

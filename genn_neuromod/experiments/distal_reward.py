@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..models import load_model, model_defaults
+from ..models import available_models, load_model, model_defaults
 from ..models.cell_types import IZHIKEVICH_TYPES
 
 N_EXC, N_INH, SYN_PER_NEURON = 800, 200, 100
@@ -35,15 +35,6 @@ if (((int)round(t / dt)) % ((int)period) == 0) {{
 }}
 """
 
-
-class _LibraryCode(dict):
-    def __missing__(self, name: str) -> str:
-        from ..models import available_models
-
-        return available_models()[name].data["synapse_dynamics_code"]
-
-
-MODELS_CODE = _LibraryCode()
 
 
 @dataclass(frozen=True)
@@ -155,7 +146,8 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
         groups[f"Exc_d{d + 1}"] = sg
     # the rewarded synapse: the same rule, plus a log of (g, c) at every 10-ms update into an EGP ring buffer
     logged = load_model("DASTDPTimeDriven", backend=pg,
-                        synapse_dynamics_code=MODELS_CODE["DASTDPTimeDriven"] + LOG_CODE,
+                        synapse_dynamics_code=available_models()["DASTDPTimeDriven"].data["synapse_dynamics_code"]
+                        + LOG_CODE,
                         extra_global_params=[("wlog", "scalar*")])
     chosen = model.add_synapse_population(
         "Chosen", "SPARSE", net, net,
