@@ -108,3 +108,27 @@ def test_comments_are_ignored_and_lines_kept():
     assert e.value.line == 5
     out = compile_statements(code.rsplit("\n", 1)[0], _ns(), CTX, "float").c
     assert "comment" not in out and '"// kept %f"' in out
+
+
+def _uniform_ns():
+    ns = _ns()
+    ns.add("t", Symbol("t", uniform=True))
+    ns.add("period", Symbol("10.0f", uniform=True))
+    return ns
+
+
+def test_uniform_guard_is_split_off():
+    c = compile_statements("if (fmod(t, period) < 0.5) {\n    V += 1.0;\n}\n", _uniform_ns(), CTX, "float")
+    assert c.guard and "fmod" in c.guard and "lV" not in c.guard
+    assert "lV" in c.guarded and "if" not in c.guarded
+
+
+@pytest.mark.parametrize("code", [
+    "if (V > period) { V = 0.0; }",                   # per-element condition
+    "if (t > period) { V = 0.0; } else { V = 1.0; }",  # an else branch
+    "if (t > period) { V = 0.0; }\nV += 1.0;",         # more than the if
+    "if (gennrand_uniform() < 0.5) { V = 0.0; }",     # a random draw is per element
+])
+def test_non_uniform_or_compound_code_is_not_guarded(code):
+    c = compile_statements(code, _uniform_ns(), CTX, "float")
+    assert c.guard == "" and c.guarded == ""

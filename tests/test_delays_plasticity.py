@@ -601,3 +601,62 @@ def test_genn_feature_spike_event_times_pre(tmp_path):
         for var, gen_fn in ((s_pre_pop.vars["a"], _gen_st_syn), (s_pre_pop.vars["b"], _gen_prev_st_syn)):
             var.pull_from_device()
             np.testing.assert_allclose(var.values, gen_fn(model.t, float_min))
+
+
+def test_time_driven_rule_guard_is_hoisted_and_exact(tmp_path):
+    """A rule written as ``if (step % period == 0)`` runs its loop only on those steps (the condition is
+    tested once per step, outside the loop) and gives exactly what the per-synapse test gives."""
+    from helpers import make_model
+
+    import genn_neuromod as pg
+
+    def run(code, sub):
+        wu = pg.create_weight_update_model("Periodic", vars=[("g", "scalar"), ("n", "scalar")],
+                                           params=["period"], synapse_dynamics_code=code)
+        model = make_model("hoist", "double")
+        pre = model.add_neuron_population("Pre", 3, "SpikeSourceArray", {}, {"startSpike": [0, 0, 0],
+                                                                              "endSpike": [0, 0, 0]})
+        post = model.add_neuron_population("Post", 2, pg.create_neuron_model("n0"), {}, {})
+        sg = model.add_synapse_population("S", "DENSE", pre, post,
+                                          pg.init_weight_update(wu, {"period": 4.0}, {"g": 1.0, "n": 0.0}),
+                                          pg.init_postsynaptic("DeltaCurr"))
+        model.build(str(tmp_path / sub))
+        model.load()
+        while model.timestep < 21:
+            model.step_time()
+        sg.vars["n"].pull_from_device()
+        sg.vars["g"].pull_from_device()
+        src = (tmp_path / sub / "hoist_CODE" / "model.c").read_text()
+        return sg.vars["n"].values.copy(), sg.vars["g"].values.copy(), src
+
+    guarded = "if (((int)round(t / dt)) % ((int)period) == 0) {\n    n += 1.0;\n    g *= 0.5;\n}\n"
+    n, g, src = run(guarded, "a")
+    assert "uniform condition" in src
+    assert np.all(n == 6) and np.allclose(g, 0.5 ** 6)  # steps 0, 4, ..., 20
+    # the same rule with a per-synapse term in the condition is not hoisted, and agrees
+    n2, g2, src2 = run("if (((int)round(t / dt)) % ((int)period) == 0 && g > -1.0) {\n    n += 1.0;\n"
+                       "    g *= 0.5;\n}\n", "b")
+    assert "uniform condition" not in src2
+    np.testing.assert_array_equal(n, n2)
+    np.testing.assert_array_equal(g, g2)
+
+
+def test_loading_leaves_no_temporary_files(tmp_path, monkeypatch):
+    import tempfile
+
+    from helpers import make_model
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    tempfile.tempdir = None
+    try:
+        model = make_model("leak")
+        model.add_neuron_population("P", 2, "LIF", {"C": 1.0, "TauM": 20.0, "Vrest": -70.0, "Vreset": -70.0,
+                                                    "Vthresh": -50.0, "Ioffset": 0.0, "TauRefrac": 2.0},
+                                    {"V": -70.0, "RefracTime": 0.0})
+        model.build(str(tmp_path / "b"))
+        model.load()
+        model.step_time()
+        assert list((tmp_path / "tmp").iterdir()) == []  # not even while loaded, nor after the model is dropped
+    finally:
+        tempfile.tempdir = None

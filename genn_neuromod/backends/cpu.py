@@ -62,10 +62,13 @@ class Runtime:
         self.timestep = 0  # as GeNN: a (re)load starts a fresh run at t = 0
         self.num_recording_timesteps = int(num_recording_timesteps or 0)
         self.recording_in_use = any(n.spike_recording_enabled for n in self.plan.neurons)
-        self._tmpdir = tempfile.mkdtemp(prefix="gn_rt_")
-        lib_copy = Path(self._tmpdir) / built.library.name  # private copy: private globals per load
-        shutil.copy(built.library, lib_copy)
-        self.lib = ctypes.CDLL(str(lib_copy))
+        tmpdir = tempfile.mkdtemp(prefix="gn_rt_")
+        try:  # a private copy gives each load its own globals; once mapped, the file is not needed
+            lib_copy = Path(tmpdir) / built.library.name
+            shutil.copy(built.library, lib_copy)
+            self.lib = ctypes.CDLL(str(lib_copy))
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
         self.lib.gn_step.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32]
         self.arrays: dict[str, np.ndarray] = {}
         self._cu_index = {g: i for i, g in enumerate(built.generated.custom_update_groups)}
@@ -315,7 +318,6 @@ class Runtime:
             _ctypes.dlclose(handle)
         except (ImportError, OSError):  # pragma: no cover
             pass
-        shutil.rmtree(self._tmpdir, ignore_errors=True)
 
 
 def compiler_flags(model) -> list[str]:

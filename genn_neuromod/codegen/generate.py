@@ -387,7 +387,8 @@ class _Generator:
             axonal=sg.axonal_delay_steps, back_prop=sg.back_prop_delay_steps,
             pre_spike=pre_spike.c, pre_spike_rng=pre_spike.uses_rng, pre_event=pre_event.c,
             pre_event_rng=pre_event.uses_rng, post_spike=post_spike.c, post_spike_rng=post_spike.uses_rng,
-            dynamics=dyn.c, dynamics_rng=dyn.uses_rng, den_delay=self._uses(wu, "addToPostDelay"),
+            dynamics=dyn.guarded or dyn.c, dynamics_guard=dyn.guard, dynamics_rng=dyn.uses_rng,
+            den_delay=self._uses(wu, "addToPostDelay"),
             dynamics_parallel=not ({"addToPost", "addToPostDelay", "addToPre"} & dyn.info.functions_used),
             max_den_delay=sg.max_dendritic_delay_timesteps,
             streams={k: stream(sg, k) for k in ("pre_spike", "pre_event", "post_spike", "dynamics")})

@@ -49,9 +49,10 @@ def rng_functions(plan: ModelPlan, rng: str = "&rng") -> dict[str, Function]:
 
 def base_namespace(plan: ModelPlan) -> Namespace:
     ns = Namespace()
-    ns.add("t", Symbol("t", plan.time_precision, readonly_reason="'t' is the simulation time"))
-    ns.add("dt", Symbol("DT", plan.time_precision, readonly_reason="'dt' is the timestep"))
-    ns.add("batch", Symbol("0u", "unsigned int"))
+    ns.add("t", Symbol("t", plan.time_precision, readonly_reason="'t' is the simulation time",
+                            uniform=True))
+    ns.add("dt", Symbol("DT", plan.time_precision, readonly_reason="'dt' is the timestep", uniform=True))
+    ns.add("batch", Symbol("0u", "unsigned int", uniform=True))
     for name, fn in rng_functions(plan).items():
         ns.add_function(name, fn)
     return ns
@@ -68,9 +69,10 @@ def add_params(plan: ModelPlan, ns: Namespace, model, params: dict, dynamic: set
         values[p.name] = float(v) if types.is_float(ctype) else v
         if p.name in dynamic:
             ns.add(p.name, Symbol(f"{prefix}_dp_{c_ident(p.name)}", ctype,
-                                  readonly_reason=f"'{p.name}' is a parameter"))
+                                  readonly_reason=f"'{p.name}' is a parameter", uniform=True))
         else:
-            ns.add(p.name, Symbol(literal(v, ctype), ctype, readonly_reason=f"'{p.name}' is a parameter"))
+            ns.add(p.name, Symbol(literal(v, ctype), ctype, readonly_reason=f"'{p.name}' is a parameter",
+                                  uniform=True))
     for d in model.derived_params:
         try:
             dv = d.func(dict(values), plan.dt)
@@ -78,7 +80,8 @@ def add_params(plan: ModelPlan, ns: Namespace, model, params: dict, dynamic: set
             raise ModelError(f"derived parameter '{d.name}' of model '{model.class_name}' failed: {exc}") from exc
         values[d.name] = dv
         ctype = plan.resolve(d.type)
-        ns.add(d.name, Symbol(literal(dv, ctype), ctype, readonly_reason=f"'{d.name}' is a derived parameter"))
+        ns.add(d.name, Symbol(literal(dv, ctype), ctype, readonly_reason=f"'{d.name}' is a derived parameter",
+                            uniform=True))
 
 
 def add_egps(plan: ModelPlan, ns: Namespace, egps: dict) -> None:
@@ -91,7 +94,7 @@ def add_egps(plan: ModelPlan, ns: Namespace, egps: dict) -> None:
                                 index=lambda i, c=egp._cname: f"{c}[{i}]"))
         else:
             ns.add(name, Symbol(f"{egp._cname}[0]", ctype,
-                                readonly_reason=f"'{name}' is an extra global parameter"))
+                                readonly_reason=f"'{name}' is an extra global parameter", uniform=True))
 
 
 def var_symbol(name: str, c_expr: str, ctype: str, access: int, what: str = "variable") -> Symbol:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pycparser import c_ast
+
 from .emit import emit_expression, emit_statements
 from .errors import ModelError, SnippetError
+from .hoist import uniform_guard
 from .namespace import Function, Namespace, Symbol
 from .parse import parse_expression, parse_statements
 from .resolve import ResolveResult, resolve
@@ -20,10 +23,16 @@ __all__ = ["CompiledSnippet", "Function", "ModelError", "Namespace", "SnippetErr
 
 @dataclass
 class CompiledSnippet:
-    """C text of a snippet and what it uses."""
+    """C text of a snippet and what it uses.
+
+    When the snippet is one ``if`` with a uniform condition (see :mod:`.hoist`), ``guard`` is
+    that condition's C and ``guarded`` the C of its body, so a loop can be skipped as a whole.
+    """
 
     c: str
     info: ResolveResult
+    guard: str = ""
+    guarded: str = ""
 
     @property
     def uses_rng(self) -> bool:
@@ -36,7 +45,13 @@ def compile_statements(code: str | None, namespace: Namespace, context: str, pre
         return CompiledSnippet("", ResolveResult())
     body = parse_statements(code, context)
     info = resolve(body, namespace, context, code)
-    return CompiledSnippet(emit_statements(body, precision, info.notes), info)
+    compiled = CompiledSnippet(emit_statements(body, precision, info.notes), info)
+    branch = uniform_guard(body, namespace)
+    if branch is not None:
+        inner = branch.iftrue if isinstance(branch.iftrue, c_ast.Compound) else c_ast.Compound([branch.iftrue])
+        compiled.guard = emit_expression(branch.cond, precision, info.notes)
+        compiled.guarded = emit_statements(inner, precision, info.notes)
+    return compiled
 
 
 def compile_expression(code: str | None, namespace: Namespace, context: str, precision: str) -> CompiledSnippet:

@@ -12,8 +12,10 @@ class Symbol:
 
     ``c_expr`` is the C expression it becomes.  ``writable`` says whether the
     snippet may assign to it; ``readonly_reason`` explains why not (shown in
-    the error).  ``index`` turns ``name[i]`` into C for delayed reads
-    (``postVar[d]``) and for extra global parameter arrays.
+    the error).  ``uniform`` names take one value for a whole group in a step,
+    so a condition made only of them can be tested once, outside the loop.
+    ``index`` turns ``name[i]`` into C for delayed reads (``postVar[d]``) and
+    for extra global parameter arrays.
     """
 
     c_expr: str
@@ -22,6 +24,7 @@ class Symbol:
     readonly_reason: str = "it is read-only here"
     index: Callable[[str], str] | None = None
     write_only: bool = False  # reduction targets: assign with '=', never read
+    uniform: bool = False  # the same for every element of a group in a step (t, dt, parameters)
 
 
 @dataclass
