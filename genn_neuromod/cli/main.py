@@ -142,7 +142,8 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     from ..experiments.runner import run_distal_reward
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    run_distal_reward(args.conditions, seeds, args.duration, args.out, workers=args.workers, scheduler=args.scheduler)
+    run_distal_reward(args.conditions, seeds, args.duration, args.out, workers=args.workers, scheduler=args.scheduler,
+                      report_only=args.report_only)
     return 0
 
 
@@ -193,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--out", default="distal_reward_results")
     dr.add_argument("--workers", type=int, default=1, help="parallel runs on a Dask LocalCluster")
     dr.add_argument("--scheduler", help="address of a running Dask scheduler")
+    dr.add_argument("--report-only", action="store_true",
+                    help="write the table and figures of the runs complete in --out; run nothing")
     dr.set_defaults(func=_cmd_experiment)
     return p
 

@@ -15,8 +15,13 @@ def _distal_task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float, out: str | Path,
-                      workers: int | None = None, scheduler: str | None = None) -> list[dict[str, Any]]:
-    """Every condition x seed (skipping complete stores), then the results table and figures in ``out``."""
+                      workers: int | None = None, scheduler: str | None = None,
+                      report_only: bool = False) -> list[dict[str, Any]]:
+    """Every condition x seed (skipping complete stores), then the results table and figures in ``out``.
+
+    Runs go seed by seed across the conditions, so an interrupted sweep leaves a balanced table;
+    ``report_only`` writes the table and figures of the complete runs without running the rest.
+    """
     from .distal_reward import CONDITIONS, summarise
     from .report import plot_results, results_table
 
@@ -26,8 +31,8 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks, done = [], []
-    for c in conditions:
-        for s in seeds:
+    for s in seeds:
+        for c in conditions:
             store = str(out / f"{c}_seed{s}.zarr")
             try:
                 summary = summarise(store)
@@ -38,7 +43,7 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
                 pass
             tasks.append({"condition": c, "seed": s, "duration_s": duration_s, "store": store})
     print(f"distal reward: {len(tasks) + len(done)} runs ({len(done)} complete, {len(tasks)} to do)", flush=True)
-    if tasks:
+    if tasks and not report_only:
         if scheduler is None and (workers or 1) == 1:
             for t in tasks:
                 done.append(_distal_task(t))
@@ -58,8 +63,13 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
                 client.close()
                 if cluster is not None:
                     cluster.close()
+    if not done:
+        print("no complete runs yet", flush=True)
+        return done
     done.sort(key=lambda r: (conditions.index(r["condition"]), r["seed"]))
     table = results_table(done)
+    table += (f"\n\n{len(done)} runs of {duration_s:g} s, {sum(r['wall_s'] for r in done) / 3600.0:.2f} CPU-hours "
+              "on the embedded single-threaded CPU engine")
     (out / "results.md").write_text(table + "\n")
     (out / "results.json").write_text(json.dumps(done, indent=1))
     plot_results(done, out)
