@@ -147,6 +147,15 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    from ..experiments.tasks import run_task_suite
+
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    run_task_suite(args.variants, seeds, args.out, quick=args.quick, workers=args.workers,
+                   scheduler=args.scheduler, report_only=args.report_only)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genn-neuromod", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -182,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", help="address of a running Dask scheduler (default: a LocalCluster)")
     s.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
     s.set_defaults(func=_cmd_sweep)
-    e = sub.add_parser("experiment", help="reference experiments (distal-reward)")
+    e = sub.add_parser("experiment", help="reference experiments (distal-reward, tasks)")
     esub = e.add_subparsers(dest="experiment", required=True)
     dr = esub.add_parser("distal-reward", help="Izhikevich (2007) distal reward x heterogeneity x NA/ACh")
     from ..experiments.distal_reward import CONDITIONS
@@ -197,6 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--report-only", action="store_true",
                     help="write the table and figures of the runs complete in --out; run nothing")
     dr.set_defaults(func=_cmd_experiment)
+    from ..experiments.tasks import ALL_VARIANTS
+
+    tk = esub.add_parser("tasks", help="digits task suite: continual learning, adaptation, noise, energy")
+    tk.add_argument("--variants", nargs="+", default=list(ALL_VARIANTS), choices=list(ALL_VARIANTS))
+    tk.add_argument("--seeds", type=int, default=5, help="seeds per variant (default 5)")
+    tk.add_argument("--first-seed", type=int, default=1)
+    tk.add_argument("--quick", action="store_true", help="a few dozen samples per task (minutes in all)")
+    tk.add_argument("--out", default="task_results")
+    tk.add_argument("--workers", type=int, default=1, help="parallel runs on a Dask LocalCluster")
+    tk.add_argument("--scheduler", help="address of a running Dask scheduler")
+    tk.add_argument("--report-only", action="store_true",
+                    help="write the table and figures of the runs complete in --out; run nothing")
+    tk.set_defaults(func=_cmd_tasks)
     return p
 
 

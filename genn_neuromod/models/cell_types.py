@@ -97,11 +97,13 @@ _ALIASES = {"AdaptiveLIF": "AdaptiveLIFVariable"}
 CATALOGS: dict[str, dict[str, dict[str, float]]] = {
     "IzhikevichCell": {k: dict(zip("abcd", v, strict=True)) for k, v in IZHIKEVICH_TYPES.items()},
 }
+CATALOGS["IzhikevichNeuromod"] = CATALOGS["IzhikevichCell"]  # the same cells, with neuromodulator receptors
 
 #: Default clipping ranges of drawn per-neuron parameters, per model.  A value is either a
 #: ``(lo, hi)`` pair or a function of the population-wide parameters returning one.
 CLIP_RANGES: dict[str, dict[str, Any]] = {
     "IzhikevichCell": {"a": (0.001, 0.5), "b": (-1.0, 1.0), "c": (-90.0, -30.0), "d": (0.0, 20.0)},
+    "IzhikevichNeuromod": {"a": (0.001, 0.5), "b": (-1.0, 1.0), "c": (-90.0, -30.0), "d": (0.0, 20.0)},
     "AdaptiveLIFVariable": {
         "TauM": (1.0, 200.0), "TauA": (1.0, 5000.0), "b": (0.0, 10.0),
         "Vthresh": lambda p: (max(p["Vrest"], p["Vreset"]) + 1.0, -20.0)},
@@ -384,8 +386,9 @@ def add_heterogeneous_population(model, name: str, size: int, mixture: Mapping[s
     labels = rng.permutation(np.repeat(np.arange(len(names)), [counts[t] for t in names]))
     values = _draw(rng, labels, names, centres, table, per_neuron, pop_params, model_name)
 
-    if model_name == "IzhikevichCell":
+    if model_name in ("IzhikevichCell", "IzhikevichNeuromod"):
         init = _initial_izhikevich(values, given, size)
+        init.update({k: v for k, v in {**defaults, **given}.items() if k in state and k not in init})
     elif model_name == "AdaptiveLIFVariable":
         init = _initial_alif(given, pop_params)
     else:

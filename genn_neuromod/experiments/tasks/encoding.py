@@ -1,0 +1,72 @@
+"""Spike encoders for pixel intensities in [0, 1], the input-noise models, and packing for SpikeSourceArray.
+
+A spike train set is a list with one integer array of spike steps (0 <= step < steps) per input neuron.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Trains = list[np.ndarray]
+
+
+def poisson_encode(x: np.ndarray, steps: int, dt: float, max_rate_hz: float, rng: np.random.Generator) -> Trains:
+    """Rate code: input i spikes in each step with probability ``x[i] * max_rate * dt`` (Bernoulli per step)."""
+    x = _check_pixels(x)
+    p = x * max_rate_hz * dt * 1.0e-3
+    if np.any(p > 1.0):
+        raise ValueError(f"max_rate_hz * dt = {max_rate_hz * dt * 1e-3:.3g} spikes per step exceeds 1")
+    hits = rng.random((steps, x.size)) < p[None, :]
+    return [np.flatnonzero(hits[:, i]) for i in range(x.size)]
+
+
+def latency_encode(x: np.ndarray, steps: int, threshold: float = 0.05) -> Trains:
+    """Time-to-first-spike code: one spike per input at step ``round((1 - x) * (steps - 1))``; none below
+    ``threshold`` (brighter pixels fire earlier)."""
+    x = _check_pixels(x)
+    t = np.rint((1.0 - x) * (steps - 1)).astype(np.int64)
+    return [np.array([t[i]], dtype=np.int64) if x[i] >= threshold else np.zeros(0, np.int64) for i in range(x.size)]
+
+
+def jitter(trains: Trains, sd_steps: float, steps: int, rng: np.random.Generator) -> Trains:
+    """Move every spike by a Gaussian offset of ``sd_steps`` steps (clipped to the window, duplicates merged)."""
+    if sd_steps <= 0:
+        return [t.copy() for t in trains]
+    return [np.unique(np.clip(np.rint(t + rng.normal(0.0, sd_steps, t.size)), 0, steps - 1).astype(np.int64))
+            for t in trains]
+
+
+def delete(trains: Trains, p: float, rng: np.random.Generator) -> Trains:
+    """Drop each spike independently with probability ``p``."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"deletion probability must be in [0, 1], got {p}")
+    return [t[rng.random(t.size) >= p] for t in trains]
+
+
+def add_background(trains: Trains, rate_hz: float, steps: int, dt: float, rng: np.random.Generator) -> Trains:
+    """Add Poisson background spikes at ``rate_hz`` to every input (merged with the existing spikes)."""
+    if rate_hz <= 0:
+        return [t.copy() for t in trains]
+    p = rate_hz * dt * 1.0e-3
+    extra = rng.random((steps, len(trains))) < p
+    return [np.union1d(t, np.flatnonzero(extra[:, i])) for i, t in enumerate(trains)]
+
+
+def to_spike_source_array(trains: Trains, t0: float, dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``startSpike``, ``endSpike`` and ``spikeTimes`` for a SpikeSourceArray whose spikes start at time ``t0``.
+
+    Times sit half a step before the wanted step, so GeNN's ``t >= spikeTimes[i]`` test fires in that step.
+    """
+    counts = np.array([t.size for t in trains], dtype=np.int64)
+    end = np.cumsum(counts)
+    start = end - counts
+    steps = np.concatenate([np.sort(t) for t in trains]) if counts.sum() else np.zeros(0)
+    times = t0 + (steps.astype(np.float64) - 0.5) * dt
+    return start.astype(np.uint32), end.astype(np.uint32), times
+
+
+def _check_pixels(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64).ravel()
+    if x.size == 0 or np.any(~np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
+        raise ValueError("pixel intensities must be finite and in [0, 1]")
+    return x
