@@ -66,6 +66,16 @@ class ArrayBase:
     def view(self) -> np.ndarray:
         return self._require_loaded()
 
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """The device copy of this array (``cuda`` backend only), for CuPy, PyTorch, Numba..."""
+        runtime = self._runtime() if self._view is not None else None
+        device_array = getattr(runtime, "device_array", None)
+        if device_array is None:
+            raise AttributeError(f"'{self.name}' of '{self.group.name}' has no device copy: "
+                                 "__cuda_array_interface__ needs a model loaded with backend='cuda'")
+        return device_array(self).__cuda_array_interface__
+
 
 class Array(ArrayBase):
     """An internal array exposed read/write (spike times, ``out_post``)."""
@@ -146,7 +156,7 @@ class SynapseVariable(Variable):
         view = self._require_loaded()
         if not self._is_sparse():
             return np.copy(view)
-        return view[self._sg._valid_synapse_mask()]
+        return view[..., self._sg._valid_synapse_mask()]
 
     @values.setter
     def values(self, vals) -> None:
@@ -154,7 +164,7 @@ class SynapseVariable(Variable):
         if not self._is_sparse():
             view[...] = vals
         else:
-            view[self._sg._valid_synapse_mask()] = vals
+            view[..., self._sg._valid_synapse_mask()] = vals
 
     @property
     def current_values(self) -> np.ndarray:

@@ -44,6 +44,8 @@ class GeNNModel:
         self._dt = 0.1
         self.batch_size = 1
         self.seed = 0
+        #: cuda backend: seed of each batch instance (default: ``seed + b``; see backends/cuda.py)
+        self.batch_seeds: list[int] | None = None
         self.timing_enabled = False
         self.default_var_location = None
         self.default_sparse_connectivity_location = None

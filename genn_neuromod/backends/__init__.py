@@ -9,6 +9,7 @@ def get_backend(name: str):
 
         return cpu
     if name == "cuda":
-        raise NotImplementedError("the CUDA backend is not available yet in this version; "
-                                  "use backend='cpu'")
+        from . import cuda
+
+        return cuda
     raise ValueError(f"unknown backend '{name}'")

@@ -56,7 +56,7 @@ def build(model, code_path: str, always_rebuild: bool = False) -> BuildResult:
 class Runtime:
     """A loaded model: its arrays, its library and its clock."""
 
-    def __init__(self, built: BuildResult, model, num_recording_timesteps: int | None):
+    def __init__(self, built: BuildResult, model, num_recording_timesteps: int | None, seed: int | None = None):
         self.plan = built.plan
         self.model = model
         self.timestep = 0  # as GeNN: a (re)load starts a fresh run at t = 0
@@ -73,7 +73,8 @@ class Runtime:
         self.arrays: dict[str, np.ndarray] = {}
         self._cu_index = {g: i for i, g in enumerate(built.generated.custom_update_groups)}
         self._column_groups = built.generated.needs_column_index
-        seed = model.seed if model.seed else int.from_bytes(os.urandom(8), "little")
+        if seed is None:
+            seed = model.seed if model.seed else int.from_bytes(os.urandom(8), "little")
         self.seed = seed
         ctypes.c_uint64.in_dll(self.lib, "gn_seed").value = seed
         self.info = LoadInfo(num_recording_timesteps=self.num_recording_timesteps)
@@ -130,7 +131,13 @@ class Runtime:
         egp._bind(self.arrays[spec.cname], arr.shape)
 
     # -- initialisation ----------------------------------------------------
-    def _initialise(self) -> None:
+    def reinitialise(self, seed: int) -> None:
+        """Initialise the state again with another seed, keeping the connectivity (batch instances)."""
+        self.seed = seed
+        ctypes.c_uint64.in_dll(self.lib, "gn_seed").value = seed
+        self._initialise(connectivity=False)
+
+    def _initialise(self, connectivity: bool = True) -> None:
         tmax = np.finfo(types.numpy_dtype(self.plan.time_precision)).max
         for ng in self.plan.neurons:
             ng.spike_times.view[...] = -tmax
@@ -150,7 +157,8 @@ class Runtime:
                 for v in sg.vars.values():
                     self._set_initial(sg, v)
         self.lib.gn_init()
-        self._init_connectivity()
+        if connectivity:
+            self._init_connectivity()
         for sg in self.plan.synapses:
             if sg.matrix_type & SynapseMatrixConnectivity.SPARSE:
                 for v in sg.vars.values():
@@ -290,21 +298,7 @@ class Runtime:
         n_rec = self.num_recording_timesteps
         words = (ng.num_neurons + 31) // 32
         buf = self.arrays[f"{self.plan.prefix(ng)}_recSpk"].reshape(n_rec, words)
-        if self.timestep < n_rec:  # only part of the buffer has been written
-            rows = buf[:self.timestep]
-            steps = np.arange(self.timestep)
-        else:  # the buffer is a ring: row k holds the step whose index is k modulo n_rec
-            steps = np.arange(n_rec) + (self.timestep - n_rec)
-            rows = buf[steps % n_rec]
-        # expand only the non-zero words; PyGeNN's order: by step, by word, highest bit first
-        w_t, w_i = np.nonzero(rows)
-        words_nz = np.ascontiguousarray(rows[w_t, w_i], dtype=np.uint32)
-        bits = np.unpackbits(words_nz.view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")[:, ::-1]
-        k, rev_bit = np.nonzero(bits)
-        t_idx = w_t[k]
-        ids = w_i[k].astype(np.int64) * 32 + (31 - rev_bit)
-        times = steps[t_idx] * self.model.dt
-        return [(times.astype(np.float64), ids.astype(np.int64))]
+        return [decode_spike_recording(buf, self.timestep, self.model.dt)]
 
     def close(self) -> None:
         for g in self.plan.neurons + self.plan.synapses + self.plan.current_sources + self.plan.custom_updates:
@@ -318,6 +312,26 @@ class Runtime:
             _ctypes.dlclose(handle)
         except (ImportError, OSError):  # pragma: no cover
             pass
+
+
+def decode_spike_recording(buf: np.ndarray, timestep: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Spike times and ids from a (num_recording_timesteps, words) ring of spike bits after ``timestep`` steps."""
+    n_rec = buf.shape[0]
+    if timestep < n_rec:  # only part of the buffer has been written
+        rows = buf[:timestep]
+        steps = np.arange(timestep)
+    else:  # the buffer is a ring: row k holds the step whose index is k modulo n_rec
+        steps = np.arange(n_rec) + (timestep - n_rec)
+        rows = buf[steps % n_rec]
+    # expand only the non-zero words; PyGeNN's order: by step, by word, highest bit first
+    w_t, w_i = np.nonzero(rows)
+    words_nz = np.ascontiguousarray(rows[w_t, w_i], dtype=np.uint32)
+    bits = np.unpackbits(words_nz.view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")[:, ::-1]
+    k, rev_bit = np.nonzero(bits)
+    t_idx = w_t[k]
+    ids = w_i[k].astype(np.int64) * 32 + (31 - rev_bit)
+    times = steps[t_idx] * dt
+    return times.astype(np.float64), ids.astype(np.int64)
 
 
 def compiler_flags(model) -> list[str]:

@@ -65,8 +65,9 @@ def _ctx(kind: str, group, model, field_name: str) -> str:
 
 
 class _Generator:
-    def __init__(self, plan: ModelPlan):
+    def __init__(self, plan: ModelPlan, atomic: bool = False):
         self.plan = plan
+        self.atomic = atomic  # CUDA: accumulate into shared targets with atomicAdd
         self.prec = plan.precision
         self.num_threads = num_threads(plan.model)
         self.needs_column_index: set[str] = set()
@@ -345,13 +346,19 @@ class _Generator:
                                  f"'{name}', which its postsynaptic model does not have")
             ns.add(r.name, Symbol(f"{p}_psm_{c_ident(name)}[id_post]", r.type,
                                   readonly_reason=f"postsynaptic model variable reference '{r.name}' is read-only"))
-        ns.add_function("addToPost", Function(lambda a: f"{p}_outPost[id_post] += {a[0]}", (1,)))
+        acc = self._accumulate
+        ns.add_function("addToPost", Function(lambda a: acc(f"{p}_outPost[id_post]", a[0]), (1,)))
         dd = sg.max_dendritic_delay_timesteps
         ns.add_function("addToPostDelay", Function(
-            lambda a: f"{p}_denDelay[(({p}_denDelayPtr[0] + (uint32_t)({a[1]})) % {dd}u) * {nt}u + id_post]"
-                      f" += {a[0]}", (2,)))
-        ns.add_function("addToPre", Function(lambda a: f"{p}_outPre[id_pre] += {a[0]}", (1,)))
+            lambda a: acc(f"{p}_denDelay[(({p}_denDelayPtr[0] + (uint32_t)({a[1]})) % {dd}u) * {nt}u + id_post]",
+                          a[0]), (2,)))
+        ns.add_function("addToPre", Function(lambda a: acc(f"{p}_outPre[id_pre]", a[0]), (1,)))
         return ns
+
+    def _accumulate(self, target: str, value: str) -> str:
+        if self.atomic:
+            return f"atomicAdd(&{target}, (scalar)({value}))"
+        return f"{target} += {value}"
 
     def _het_index(self, arr: str, delayed: bool, tp: str, slots: int, n: int):
         if not delayed:
@@ -527,6 +534,8 @@ class _Generator:
             add_egps(plan, ns, {r.name: table[ref.egp_name]})
         syn = cu._attached_to_synapses()
         pre_loads, post_stores, reductions = [], [], []
+        batch_reds: list[tuple[str, str, bool, str]] = []  # (local, type, is_sum, store) of batch reductions
+        batched_refs = False  # does any reference target a variable with one value per batch?
         kinds: set[str] = set()  # reductions over "batch" and/or "neuron"
         if syn:
             sg = cu.synapse_group
@@ -558,6 +567,7 @@ class _Generator:
                     kinds.add("neuron")
                 else:
                     post_stores.append(f"{arr}[{idx}] = {loc};")
+                    batch_reds.append((loc, ct, mode == VarAccessMode.REDUCE_SUM, post_stores[-1]))
                     kinds.add("batch")
                 ns.add(v.name, Symbol(loc, v.type, writable=True, write_only=True))
             else:
@@ -581,6 +591,7 @@ class _Generator:
             ct = self.t(r.type)
             mode = VarAccessMode(int(r.access))
             target_type, target_dims = self._ref_type_dims(ref)
+            batched_refs |= bool(target_dims & VarAccessDim.BATCH)
             if target_type is not None and self.plan.resolve(r.type) != self.plan.resolve(target_type):
                 raise ModelError(f"custom update '{cu.name}': variable reference '{r.name}' has type "
                                  f"'{r.type}' but its target '{ref.var_name}' of '{ref.group.name}' has type "
@@ -595,6 +606,7 @@ class _Generator:
                 pre_loads.append(f"{ct} {loc} = {ident};")
                 if element:
                     post_stores.append(f"{target_arr}[{target_idx}] = {loc};")
+                    batch_reds.append((loc, ct, mode == VarAccessMode.REDUCE_SUM, post_stores[-1]))
                 else:
                     reductions.append((f"{target_arr}[0]", loc, ct, mode == VarAccessMode.REDUCE_SUM))
                 ns.add(r.name, Symbol(loc, r.type, writable=True, write_only=True))
@@ -620,7 +632,8 @@ class _Generator:
         code = self.stmts(m.update_code, ns, _ctx("Custom update", cu, m, "update_code"))
         out = dict(prefix=p, name=cu.name, group=cu.update_group_name, syn=syn, n=n, loads=pre_loads,
                    stores=post_stores + transposes, reductions=reductions, code=code.c, rng=code.uses_rng,
-                   stream=stream(cu, "update"))
+                   stream=stream(cu, "update"), batch_reds=batch_reds, batched_refs=batched_refs,
+                   reduce_kind=next(iter(kinds), ""))
         if syn:
             out.update(sparse=bool(sg.matrix_type & SynapseMatrixConnectivity.SPARSE), sg=self.p(sg),
                        npre=sg.src.num_neurons, npost=sg.trg.num_neurons)
@@ -693,6 +706,14 @@ class _Generator:
 def generate(plan: ModelPlan) -> GeneratedModel:
     """The complete C translation unit of a model."""
     gen = _Generator(plan)
+    ctx = model_context(gen)
+    source = _TEMPLATES.get_template("model.c.j2").render(**ctx)
+    return GeneratedModel(source, ctx["cu_groups"], gen.needs_column_index)
+
+
+def model_context(gen: _Generator) -> dict:
+    """Everything a model template lays out, compiled from the plan's snippets."""
+    plan = gen.plan
     neurons = [gen.neuron_update(ng) for ng in plan.neurons]
     synapses = [gen.synapse_update(sg) for sg in plan.synapses]
     dense_init, conn_init, sparse_init = gen.init_code()
@@ -713,7 +734,7 @@ def generate(plan: ModelPlan) -> GeneratedModel:
                                     value=literal(g.ps_params[name], plan.resolve(ptype))))
     sparse_groups = [dict(prefix=plan.prefix(sg)) for sg in plan.synapses
                      if sg.matrix_type & SynapseMatrixConnectivity.SPARSE]
-    source = _TEMPLATES.get_template("model.c.j2").render(
+    return dict(
         model_name=plan.model.name, precision=plan.precision, time_precision=plan.time_precision,
         dt=literal(plan.dt, plan.time_precision), arrays=arrays, dynamic=dynamic, neurons=neurons,
         synapses=synapses, dense_init=dense_init, conn_init=conn_init, sparse_init=sparse_init,
@@ -721,4 +742,3 @@ def generate(plan: ModelPlan) -> GeneratedModel:
         philox=(Path(__file__).parent.parent / "rng" / "philox.h").read_text(),
         num_threads=gen.num_threads, omp=gen.num_threads > 1,
         fast_math=bool(plan.model._preferences.get("optimize_code", False)))
-    return GeneratedModel(source, groups, gen.needs_column_index)

@@ -52,7 +52,7 @@ def base_namespace(plan: ModelPlan) -> Namespace:
     ns.add("t", Symbol("t", plan.time_precision, readonly_reason="'t' is the simulation time",
                             uniform=True))
     ns.add("dt", Symbol("DT", plan.time_precision, readonly_reason="'dt' is the timestep", uniform=True))
-    ns.add("batch", Symbol("0u", "unsigned int", uniform=True))
+    ns.add("batch", Symbol(plan.batch_expr, "unsigned int", uniform=True))
     for name, fn in rng_functions(plan).items():
         ns.add_function(name, fn)
     return ns

@@ -59,6 +59,7 @@ class ModelPlan:
     cname: dict[int, str] = field(default_factory=dict)     # id(group) -> C prefix
     delayed_neuron_vars: dict[int, set[str]] = field(default_factory=dict)
     egps: dict[str, Any] = field(default_factory=dict)                 # C name -> ExtraGlobalParameter
+    batch_expr: str = "0u"          # C expression of the snippet name 'batch' ("batch" in batched CUDA kernels)
 
     def prefix(self, group) -> str:
         return self.cname[id(group)]

@@ -82,18 +82,24 @@ def _connectivity(rng: np.random.Generator, max_delay: int) -> dict[str, Any]:
     return {"exc_post": exc_post, "inh_post": inh_post, "per_delay": per_delay}
 
 
-def build_network(condition: Condition | str, seed: int, pg=None, precision: str = "float"):
-    """Build (not compile) the network; return the model and a dict of its groups and of the chosen synapse."""
+def build_network(condition: Condition | str, seed: int, pg=None, precision: str = "float",
+                  backend: str = "single_threaded_cpu", batch_size: int = 1):
+    """Build (not compile) the network; return the model and a dict of its groups and of the chosen synapse.
+
+    ``backend="cuda"`` with ``batch_size`` B runs B instances (thalamic noise seeds ``seed + 1 + b``) that
+    share the wiring and the extra global parameters (the reward schedule), as GeNN batches do.
+    """
     if pg is None:
         import genn_neuromod as pg
     cond = CONDITIONS[condition] if isinstance(condition, str) else condition
     if SYN_PER_NEURON % cond.max_delay:
         raise ValueError(f"the maximum delay D = {cond.max_delay} must divide {SYN_PER_NEURON}")
     rng = np.random.default_rng(seed)
-    model = pg.GeNNModel(precision, f"distal_reward_{cond.name}", backend="single_threaded_cpu",
-                         time_precision="double")
+    model = pg.GeNNModel(precision, f"distal_reward_{cond.name}", backend=backend, time_precision="double")
     model.dt = 1.0
     model.seed = seed + 1
+    if batch_size != 1:
+        model.batch_size = batch_size
 
     n = N_EXC + N_INH
     types = [cond.exc_type] * N_EXC + [cond.inh_type] * N_INH

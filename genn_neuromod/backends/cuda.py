@@ -1,0 +1,64 @@
+"""The ``cuda`` backend: the model's kernels compiled by NVRTC through CuPy, state resident on the GPU.
+
+``build()`` writes ``<name>_CODE/model.cu`` (with build-time placeholder sizes) and compiles the C
+library used for initialisation; it needs neither CuPy nor a GPU, so :func:`generate_cuda_source`
+plus ``nvcc`` can check the generated CUDA anywhere.  ``load()`` initialises state on the host with
+the same generated C and Philox streams as the ``cpu`` backend (one pass per batch instance), renders
+the CUDA source for the actual sizes, compiles it with NVRTC (``--fmad=false``) and uploads the state.
+
+Batches: ``model.batch_size = B`` keeps one copy per instance of every variable whose access has the
+BATCH dimension (as GeNN); connectivity, extra global parameters and shared variables exist once.
+Instance ``b`` draws its random numbers with seed ``model.batch_seeds[b]`` when that list is set,
+otherwise ``seed + b`` where ``seed`` is ``model.seed`` (or a random seed when that is 0), so instance
+0 reproduces the ``cpu`` backend exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..codegen import make_plan
+from ..codegen.cuda import generate_cuda, placeholder_info
+from . import cpu
+
+supports_batching = True
+
+#: NVRTC options: no FMA contraction, so double-precision arithmetic matches the cpu backend bit for bit
+NVRTC_OPTIONS = ("--std=c++17", "--fmad=false")
+
+
+def generate_cuda_source(model, batch_size: int | None = None) -> str:
+    """The CUDA source of ``model`` with build-time sizes (SPARSE rows of ``max_connections``)."""
+    plan = make_plan(model)
+    return generate_cuda(plan, placeholder_info(plan), batch_size or model.batch_size).source
+
+
+@dataclass
+class BuildResult:
+    cpu_build: cpu.BuildResult
+    code_path: Path
+    build_time: float
+
+    @property
+    def plan(self):
+        return self.cpu_build.plan
+
+    def create_runtime(self, model, num_recording_timesteps: int | None):
+        from .cuda_runtime import Runtime
+
+        return Runtime(self, model, num_recording_timesteps)
+
+
+def build(model, code_path: str, always_rebuild: bool = False) -> BuildResult:
+    """Write ``model.cu`` and compile the host-side initialisation library (no GPU needed)."""
+    start = time.perf_counter()
+    source = generate_cuda_source(model)
+    os.makedirs(code_path, exist_ok=True)
+    cu_file = Path(code_path) / "model.cu"
+    if not cu_file.exists() or cu_file.read_text() != source:
+        cu_file.write_text(source)
+    cpu_build = cpu.build(model, code_path, always_rebuild)
+    return BuildResult(cpu_build, Path(code_path), time.perf_counter() - start)

@@ -1,0 +1,294 @@
+"""Runtime of the ``cuda`` backend: device-resident state in CuPy arrays, kernels from NVRTC.
+
+Host mirrors (numpy) back the group views; ``pull_from_device``/``push_to_device`` copy between them
+and the device.  Every timestep launches the kernels listed by :class:`~genn_neuromod.codegen.cuda.CudaSource`;
+when CuPy can capture CUDA graphs, runs of steps are replayed as graphs (one launch per chunk).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..api import types
+from ..api.groups import ArrayBase, ExtraGlobalParameter, NeuronGroup, SynapseGroup
+from ..codegen import make_plan
+from ..codegen.cuda import generate_cuda
+from ..codegen.plan import c_ident
+from ..compiler.errors import ModelError
+from . import cpu
+
+_GRAPH_CHUNK = 100  # timesteps per captured graph
+_VAR_TABLES = {"var": "vars", "wu_var": "vars", "pre_var": "pre_vars", "post_var": "post_vars", "psm_var": "psm_vars"}
+
+
+class CudaUnavailableError(RuntimeError):
+    """CuPy or a CUDA device is missing."""
+
+
+def import_cupy():
+    """CuPy, with a GPU present, or a clear error naming what is missing."""
+    try:
+        import cupy
+    except ImportError as exc:
+        raise CudaUnavailableError(
+            "backend='cuda' needs CuPy to compile and run the generated kernels: install it with "
+            "'pip install genn_neuromod[cuda]' (cupy-cuda12x) on a machine with an NVIDIA GPU; the generated "
+            f"CUDA source was still written by build() ({exc})") from exc
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDARuntimeError: no driver / no device
+        raise CudaUnavailableError(f"backend='cuda': no usable CUDA device ({exc})") from exc
+    if count == 0:
+        raise CudaUnavailableError("backend='cuda': no CUDA device found")
+    return cupy
+
+
+def batch_seeds(model, batch_size: int, base_seed: int | None = None) -> list[int]:
+    """Seed of each batch instance: ``model.batch_seeds`` if set, else ``seed + b`` (random base if seed is 0)."""
+    if model.batch_seeds is not None:
+        seeds = [int(s) for s in model.batch_seeds]
+        if len(seeds) != batch_size:
+            raise ModelError(f"model.batch_seeds has {len(seeds)} seeds but batch_size is {batch_size}")
+        return seeds
+    if base_seed is None:
+        base_seed = model.seed if model.seed else int.from_bytes(os.urandom(8), "little")
+    return [(int(base_seed) + b) % (1 << 64) for b in range(batch_size)]
+
+
+class Runtime:
+    """A model loaded on the GPU."""
+
+    def __init__(self, built, model, num_recording_timesteps: int | None):
+        cp = self.cp = import_cupy()
+        self.model = model
+        self.plan = built.plan
+        self.timestep = 0
+        B = self.batch_size = max(int(model.batch_size), 1)
+        self.seeds = batch_seeds(model, B)
+        self.seed = self.seeds[0]
+        host = cpu.Runtime(built.cpu_build, model, num_recording_timesteps, seed=self.seeds[0])
+        try:
+            self.num_recording_timesteps = host.num_recording_timesteps
+            self.recording_in_use = host.recording_in_use
+            self.info = host.info
+            self.source = generate_cuda(make_plan(model), self.info, B)
+            (Path(built.code_path) / "model_load.cu").write_text(self.source.source)
+            self.host = self._host_state(host)
+        finally:
+            host.close()
+        self.module = cp.RawModule(code=self.source.source, options=_nvrtc_options(model))
+        try:  # NVRTC compiles at the first look-up
+            self.module.get_function(self.source.step_kernels[0].name)
+        except Exception as exc:
+            src = Path(built.code_path) / "model_load.cu"
+            raise RuntimeError(f"NVRTC rejected the generated CUDA (kept in {src}); this is a bug in genn_neuromod, "
+                               f"please report it with the model that caused it:\n{exc}") from exc
+        self._stream = cp.cuda.Stream()  # blocking: ordered with the null stream user code writes on
+        self.dev: dict[str, object] = {}
+        with self._stream:
+            for cname, arr in self.host.items():
+                self._upload(cname, arr)
+            self._set_global("gn_seeds", np.array(self.seeds, dtype=np.uint64))
+        self._stream.synchronize()
+        self._kernels = [(self.module.get_function(k.name), k) for k in self.source.step_kernels]
+        self._cu_kernels = {g: (self.module.get_function(k.name), k) for g, k in self.source.custom_updates.items()}
+        self._timestep_ptr = self.module.get_global("gn_timestep")
+        self._graphs: dict[int, object] = {}
+        self._use_graphs = bool(model._preferences.get("cuda_graphs", True))
+        self._bind_views()
+
+    # -- state ---------------------------------------------------------------
+    def _host_state(self, host: cpu.Runtime) -> dict[str, np.ndarray]:
+        """Host mirrors: instance 0 from ``host``, then one re-initialisation per further instance."""
+        B = self.batch_size
+        out: dict[str, np.ndarray] = {}
+        for spec in self.plan.arrays:
+            base = host.arrays.get(spec.cname)
+            if base is None:  # the column index of a group without postsynaptic learning is never built
+                base = np.zeros(spec.size(self.info), dtype=types.numpy_dtype(spec.ctype))
+            n = self.source.sizes[spec.cname] if spec.role != "egp" else base.size
+            if base.size != n:
+                raise ModelError(f"internal error: array {spec.cname} has {base.size} elements, expected {n}")
+            if B == 1:  # the host runtime's arrays become the mirrors (no copy of large connectivity)
+                out[spec.cname] = np.ascontiguousarray(base)
+                continue
+            copies = B if self.source.batched[spec.cname] else 1
+            arr = np.empty(copies * n, dtype=base.dtype)
+            arr[:n] = base  # shared arrays keep instance 0's values; re-initialisation below changes them
+            out[spec.cname] = arr
+        for b in range(1, B):
+            host.reinitialise(self.seeds[b])
+            for spec in self.plan.arrays:
+                if self.source.batched[spec.cname]:
+                    n = self.source.sizes[spec.cname]
+                    out[spec.cname][b * n:(b + 1) * n] = host.arrays[spec.cname]
+        return out
+
+    def _set_global(self, name: str, values: np.ndarray, ptr=None) -> None:
+        """Copy ``values`` into a ``__device__``/``__constant__`` global of the module (kernels cannot write
+        constant memory, so this is a host-to-device copy, ordered with the runtime's blocking stream)."""
+        values = np.ascontiguousarray(values)
+        target = ptr if ptr is not None else self.module.get_global(name)
+        target.copy_from_host(values.ctypes.data, values.nbytes)
+
+    def _upload(self, cname: str, arr: np.ndarray) -> None:
+        cp = self.cp
+        dev = cp.empty(max(arr.size, 1), dtype=arr.dtype)[:arr.size]
+        if arr.size:
+            dev.set(arr, stream=self._stream)
+        self.dev[cname] = dev
+        self._set_global("gnp_" + cname, np.array([dev.data.ptr if arr.size else 0], dtype=np.uint64))
+
+    def _bind_views(self) -> None:
+        B = self.batch_size
+        self._cname_of: dict[int, str] = {}
+        for spec in self.plan.arrays:
+            arr = self.host[spec.cname]
+            size = self.source.sizes[spec.cname]
+            shape = spec.shape(self.info) if spec.shape else (size,)
+            if self.source.batched[spec.cname] and B > 1:
+                shape = (B, *shape)
+            owner, role = spec.owner, spec.role
+            target: ArrayBase | None = None
+            if role in _VAR_TABLES:
+                target = getattr(owner, _VAR_TABLES[role])[spec.name]
+            elif role in ("st", "prev_st"):
+                target = owner.spike_times if role == "st" else owner.prev_spike_times
+            elif role == "out_post":
+                target = owner.out_post
+            elif role == "den_delay":
+                target = owner.den_delay
+            elif role == "egp":
+                target = self.plan.egps[spec.cname]
+                target._spec = spec
+                shape = (arr.size,)
+            if target is not None:
+                target._bind(arr, shape)
+                self._cname_of[id(target)] = spec.cname
+
+    def _cname(self, array: ArrayBase) -> str:
+        try:
+            return self._cname_of[id(array)]
+        except KeyError:
+            raise ModelError(f"'{array.name}' of '{array.group.name}' is not an array of this model") from None
+
+    def device_array(self, array: ArrayBase):
+        """The CuPy array behind a view, shaped like it."""
+        return self.dev[self._cname(array)].reshape(array._view.shape)
+
+    def pull(self, array: ArrayBase) -> None:
+        cname = self._cname(array)
+        if self.host[cname].size:
+            self.dev[cname].get(stream=self._stream, out=self.host[cname])
+            self._stream.synchronize()
+
+    def push(self, array: ArrayBase) -> None:
+        cname = self._cname(array)
+        if self.host[cname].size:
+            self.dev[cname].set(self.host[cname], stream=self._stream)
+            self._stream.synchronize()
+
+    def set_egp(self, egp: ExtraGlobalParameter, values) -> None:
+        spec = egp._spec
+        arr = np.ascontiguousarray(np.asarray(values, dtype=types.numpy_dtype(spec.ctype)).ravel())
+        self.host[spec.cname] = arr
+        with self._stream:
+            self._upload(spec.cname, arr)
+        self._stream.synchronize()
+        egp._bind(arr, arr.shape)
+        self._cname_of[id(egp)] = spec.cname
+
+    def set_dynamic_param(self, group, kind: str, name: str, value: float) -> None:
+        prefix = self.plan.prefix(group) + ("_ps" if kind == "ps" else "")
+        model = group.ps_model if kind == "ps" else (group.wu_model if isinstance(group, SynapseGroup)
+                                                     else group.model)
+        ptype = next(p.type for p in model.params if p.name == name)
+        dtype = types.numpy_dtype(self.plan.resolve(ptype))
+        self._set_global(f"{prefix}_dp_{c_ident(name)}", np.array([value], dtype=dtype))
+
+    def delay_slot(self, group: NeuronGroup) -> int:
+        return int(self.dev[f"{self.plan.prefix(group)}_spkQuePtr"].get(stream=self._stream)[0])
+
+    # -- running -------------------------------------------------------------
+    def _launch_step(self) -> None:
+        for fn, k in self._kernels:
+            fn(k.grid, (k.block,), ())
+
+    def _graph(self, steps: int):
+        graph = self._graphs.get(steps)
+        if graph is None:
+            self._stream.begin_capture()
+            try:
+                for _ in range(steps):
+                    self._launch_step()
+            finally:
+                graph = self._stream.end_capture()
+            self._graphs[steps] = graph
+        return graph
+
+    def step(self, n: int = 1) -> None:
+        with self._stream:
+            # the kernels read the time from the device; gn_begin_step increments it first
+            self._set_global("gn_timestep", np.array([(self.timestep - 1) % (1 << 64)], dtype=np.uint64),
+                             self._timestep_ptr)
+            done = 0
+            if self._use_graphs and n >= _GRAPH_CHUNK:
+                try:
+                    graph = self._graph(_GRAPH_CHUNK)
+                    while n - done >= _GRAPH_CHUNK:
+                        graph.launch(self._stream)
+                        done += _GRAPH_CHUNK
+                except (AttributeError, NotImplementedError, RuntimeError):
+                    self._use_graphs = False  # CuPy without stream capture: plain launches
+            for _ in range(n - done):
+                self._launch_step()
+        self._stream.synchronize()
+        self.timestep += n
+
+    def custom_update(self, name: str) -> None:
+        try:
+            fn, k = self._cu_kernels[name]
+        except KeyError:
+            raise ModelError(f"no custom update group '{name}'; the model has {sorted(self._cu_kernels)}") from None
+        with self._stream:
+            fn(k.grid, (k.block,), (np.uint64(self.timestep),))
+        self._stream.synchronize()
+
+    def pull_recording_buffers(self) -> None:
+        for ng in self.plan.neurons:
+            if ng.spike_recording_enabled:
+                cname = f"{self.plan.prefix(ng)}_recSpk"
+                self.dev[cname].get(stream=self._stream, out=self.host[cname])
+        self._stream.synchronize()
+
+    def recorded_spikes(self, ng: NeuronGroup) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One (times, ids) pair per batch instance, from the last pulled recording buffers."""
+        if not ng.spike_recording_enabled:
+            raise RuntimeError(f"spike recording is not enabled for '{ng.name}': set "
+                               "pop.spike_recording_enabled = True before build()")
+        words = (ng.num_neurons + 31) // 32
+        n_rec = self.num_recording_timesteps
+        buf = self.host[f"{self.plan.prefix(ng)}_recSpk"].reshape(self.batch_size, n_rec, words)
+        return [cpu.decode_spike_recording(buf[b], self.timestep, self.model.dt) for b in range(self.batch_size)]
+
+    def memory_bytes(self) -> int:
+        """Device memory held by the model's arrays."""
+        return int(sum(a.nbytes for a in self.dev.values()))
+
+    def close(self) -> None:
+        for g in self.plan.neurons + self.plan.synapses + self.plan.current_sources + self.plan.custom_updates:
+            for a in g.all_arrays():
+                a._unbind()
+        self._graphs.clear()
+        self._kernels = []
+        self.dev.clear()
+        self.module = None
+
+
+def _nvrtc_options(model) -> tuple[str, ...]:
+    from .cuda import NVRTC_OPTIONS
+
+    return tuple(NVRTC_OPTIONS) + tuple(model._preferences.get("nvrtc_options", ()))

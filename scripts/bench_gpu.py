@@ -1,0 +1,304 @@
+#!/usr/bin/env python
+"""GPU benchmark of the cuda backend, side by side with real GeNN's CUDA backend when pygenn imports.
+
+Networks:
+  * microcircuit  Potjans & Diesmann (2014) cortical microcircuit: 77,169 LIF neurons in 8 populations,
+                  ~0.3e9 synapses (FixedNumberTotalWithReplacement, in-degrees kept when --scale < 1),
+                  exponential currents (0.5 ms), normally distributed dendritic delays, Poisson background
+                  (PoissonExp current sources, 8 Hz per external input), dt 0.1 ms
+  * distal        Izhikevich (2007) DA-STDP network (genn_neuromod.experiments.distal_reward), 1000 neurons
+                  x 100 synapses, dt 1 ms, batched over --batch seeds (one launch runs every instance)
+
+Reported per run: build and load time, simulation wall time, speed (simulated seconds per wall second,
+"x realtime"), synaptic events per second (spikes x out-degree, all instances), device memory.
+
+Usage:  python scripts/bench_gpu.py [--scale 1.0] [--duration 10] [--batch 64] [--networks microcircuit distal]
+        python scripts/bench_gpu.py --backend cpu --scale 0.01 --duration 0.1   # model check without a GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+# --------------------------------------------------------------------------- microcircuit parameters
+# Potjans & Diesmann (2014), Cerebral Cortex 24:785, tables 4 and 5
+LAYERS = ("23", "4", "5", "6")
+KINDS = ("E", "I")
+POP_SIZES = {"23E": 20683, "23I": 5834, "4E": 21915, "4I": 5479,
+             "5E": 4850, "5I": 1065, "6E": 14395, "6I": 2948}
+#: connection probability [target][source]
+CONN_PROB = {
+    "23E": (0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0),
+    "23I": (0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0),
+    "4E": (0.0077, 0.0059, 0.0497, 0.135, 0.0067, 0.0003, 0.0453, 0.0),
+    "4I": (0.0691, 0.0029, 0.0794, 0.1597, 0.0033, 0.0, 0.1057, 0.0),
+    "5E": (0.1004, 0.0622, 0.0505, 0.0057, 0.0831, 0.3726, 0.0204, 0.0),
+    "5I": (0.0548, 0.0269, 0.0257, 0.0022, 0.06, 0.3158, 0.0086, 0.0),
+    "6E": (0.0156, 0.0066, 0.0211, 0.0166, 0.0572, 0.0197, 0.0396, 0.2252),
+    "6I": (0.0364, 0.001, 0.0034, 0.0005, 0.0277, 0.008, 0.0658, 0.1443),
+}
+POPS = tuple(layer + kind for layer in LAYERS for kind in KINDS)
+EXTERNAL_INPUTS = {"23E": 1600, "23I": 1500, "4E": 2100, "4I": 1900,
+                   "5E": 2000, "5I": 1900, "6E": 2900, "6I": 2100}
+BACKGROUND_HZ = 8.0
+W_EXC = 87.8e-3          # nA (0.15 mV PSP)
+W_REL_SD = 0.1
+W_L4E_TO_L23E = 2.0 * W_EXC
+W_L4E_TO_L23E_REL_SD = 0.05
+G_INH = -4.0
+DELAY_MEAN = {"E": 1.5, "I": 0.75}  # ms
+DELAY_SD = {"E": 0.75, "I": 0.375}
+DT_MS = 0.1
+LIF_PARAMS = {"C": 0.25, "TauM": 10.0, "Vrest": -65.0, "Vreset": -65.0, "Vthresh": -50.0, "Ioffset": 0.0,
+              "TauRefrac": 2.0}
+TAU_SYN = 0.5
+
+
+def full_in_degree(src: str, trg: str) -> float:
+    """Mean in-degree K of the full-scale model, from the connection probability (with replacement)."""
+    p = CONN_PROB[trg][POPS.index(src)]
+    if p == 0.0:
+        return 0.0
+    n_pairs = POP_SIZES[src] * POP_SIZES[trg]
+    total = math.log(1.0 - p) / math.log((n_pairs - 1.0) / n_pairs)
+    return round(total) / POP_SIZES[trg]
+
+
+def mean_weight(src: str, trg: str) -> float:
+    if src[-1] == "I":
+        return G_INH * W_EXC
+    return W_L4E_TO_L23E if (src == "4E" and trg == "23E") else W_EXC
+
+
+def build_microcircuit(pg, scale: float, backend: str, seed: int = 1234):
+    """The microcircuit with ``scale`` x the neurons and the full in-degrees; returns (model, neurons, synapses)."""
+    model = pg.GeNNModel("float", "potjans_microcircuit", backend=backend)
+    model.dt = DT_MS
+    model.seed = seed
+    for attr in ("fuse_postsynaptic_models", "default_narrow_sparse_ind_enabled"):  # real GeNN's fast paths
+        if hasattr(model, attr):
+            setattr(model, attr, True)
+    z = 3.719016485455709  # standard normal quantile 0.9999: delays are clipped there
+    max_delay = {k: DELAY_MEAN[k] + DELAY_SD[k] * z for k in KINDS}
+    max_den_slots = int(round(max(max_delay.values()) / DT_MS))
+    pops = {}
+    for name in POPS:
+        n = max(int(round(scale * POP_SIZES[name])), 1)
+        pop = model.add_neuron_population(name, n, "LIF", LIF_PARAMS,
+                                          {"V": pg.init_var("Normal", {"mean": -58.0, "sd": 5.0}), "RefracTime": 0.0})
+        model.add_current_source(f"{name}_background", "PoissonExp", pop,
+                                 {"weight": W_EXC, "tauSyn": TAU_SYN,
+                                  "rate": EXTERNAL_INPUTS[name] * BACKGROUND_HZ}, {"current": 0.0})
+        pop.spike_recording_enabled = True
+        pops[name] = pop
+    total_syn = 0
+    for trg in POPS:
+        for src in POPS:
+            k = full_in_degree(src, trg)
+            num = int(round(k * pops[trg].num_neurons))
+            if num == 0:
+                continue
+            w = mean_weight(src, trg)
+            sd = abs(w) * (W_L4E_TO_L23E_REL_SD if (src == "4E" and trg == "23E") else W_REL_SD)
+            kind = src[-1]
+            fmax = float(np.finfo(np.float32).max)
+            w_dist = {"mean": w, "sd": sd, "min": 0.0, "max": fmax} if kind == "E" else \
+                {"mean": w, "sd": sd, "min": -fmax, "max": 0.0}
+            d_dist = {"mean": DELAY_MEAN[kind], "sd": DELAY_SD[kind], "min": 0.0, "max": max_delay[kind]}
+            sg = model.add_synapse_population(
+                f"{src}_{trg}", "SPARSE", pops[src], pops[trg],
+                pg.init_weight_update("StaticPulseDendriticDelay", {},
+                                      {"g": pg.init_var("NormalClipped", w_dist),
+                                       "d": pg.init_var("NormalClippedDelay", d_dist)}),
+                pg.init_postsynaptic("ExpCurr", {"tau": TAU_SYN}),
+                pg.init_sparse_connectivity("FixedNumberTotalWithReplacement", {"num": num}))
+            sg.max_dendritic_delay_timesteps = max_den_slots
+            total_syn += num
+    return model, sum(p.num_neurons for p in pops.values()), total_syn
+
+
+def build_distal(pg, batch: int, backend: str, seed: int = 1):
+    from genn_neuromod.experiments.distal_reward import build_network
+
+    model, h = build_network("izhikevich2007", seed, pg=pg, backend=backend, batch_size=batch)
+    n = h["net"].num_neurons
+    return model, n, n * 100
+
+
+# --------------------------------------------------------------------------- measurement
+@dataclass
+class Result:
+    network: str
+    engine: str
+    batch: int
+    neurons: int
+    synapses: int
+    build_s: float
+    load_s: float
+    sim_s: float
+    simulated_s: float
+    spikes: int
+    syn_events: float
+    device_mb: float | None
+
+    @property
+    def speed(self) -> float:
+        return self.simulated_s * self.batch / self.sim_s if self.sim_s else float("nan")
+
+
+def _device_used_mb() -> float | None:
+    try:
+        import cupy
+
+        free, total = cupy.cuda.runtime.memGetInfo()
+        return (total - free) / 2**20
+    except Exception:
+        return None
+
+
+def _spike_count_and_events(model, out_degree: dict[str, float]) -> tuple[int, float]:
+    spikes, events = 0, 0.0
+    for name, pop in model.neuron_populations.items():
+        if not pop.spike_recording_enabled:
+            continue
+        n = sum(len(t) for t, _ in pop.spike_recording_data)
+        spikes += n
+        events += n * out_degree.get(name, 0.0)
+    return spikes, events
+
+
+def _out_degrees(model) -> dict[str, float]:
+    deg: dict[str, float] = {}
+    for sg in model.synapse_populations.values():
+        src = sg.src if hasattr(sg, "src") else sg.source
+        n_syn = _num_synapses(sg)
+        deg[src.name] = deg.get(src.name, 0.0) + n_syn / src.num_neurons
+    return deg
+
+
+def _num_synapses(sg) -> float:
+    try:
+        return float(len(sg.get_sparse_post_inds()))
+    except Exception:  # DENSE
+        src = sg.src if hasattr(sg, "src") else sg.source
+        trg = sg.trg if hasattr(sg, "trg") else sg.target
+        return float(src.num_neurons * trg.num_neurons)
+
+
+def run(network: str, engine: str, args) -> Result:
+    """Build, load and run one network on one engine ('ours' or 'genn')."""
+    if engine == "genn":
+        import pygenn as pg
+
+        backend = "cuda"
+    else:
+        import genn_neuromod as pg
+
+        backend = args.backend
+    batch = args.batch if network == "distal" else 1
+    if backend != "cuda":
+        batch = 1  # only the cuda backends run batches
+    t0 = time.perf_counter()
+    if network == "microcircuit":
+        model, neurons, synapses = build_microcircuit(pg, args.scale, backend)
+        dt_ms = DT_MS
+    else:
+        model, neurons, synapses = build_distal(pg, batch, backend)
+        dt_ms = 1.0
+    steps = int(round(args.duration * 1000.0 / dt_ms))
+    chunk = max(d for d in range(1, min(steps, args.chunk_steps) + 1) if steps % d == 0)  # divides steps
+    mem0 = _device_used_mb()
+    with tempfile.TemporaryDirectory() as tmp:
+        model.build(tmp)
+        t1 = time.perf_counter()
+        model.load(num_recording_timesteps=chunk)
+        t2 = time.perf_counter()
+        mem1 = _device_used_mb()
+        degree = _out_degrees(model)
+        spikes, events, sim = 0, 0.0, 0.0
+        done = 0
+        while done < steps:
+            n = min(chunk, steps - done)
+            s0 = time.perf_counter()
+            if hasattr(model, "step_time_n"):
+                model.step_time_n(n)
+            else:
+                for _ in range(n):
+                    model.step_time()
+            s1 = time.perf_counter()
+            sim += s1 - s0
+            done += n
+            model.pull_recording_buffers_from_device()  # spikes come back in chunks of `chunk` steps
+            c, e = _spike_count_and_events(model, degree)
+            spikes, events = spikes + c, events + e
+        model.unload()
+    device = (mem1 - mem0) if (mem0 is not None and mem1 is not None and backend == "cuda") else None
+    return Result(network, "genn_neuromod" if engine == "ours" else "GeNN", batch, neurons, synapses,
+                  t1 - t0, t2 - t1, sim, args.duration, spikes, events / sim if sim else 0.0, device)
+
+
+def print_table(results: list[Result]) -> None:
+    head = (f"{'network':<13}{'engine':<14}{'batch':>6}{'neurons':>9}{'synapses':>12}{'build s':>9}{'load s':>8}"
+            f"{'sim s':>9}{'x realtime':>11}{'syn ev/s':>11}{'spikes':>11}{'dev MB':>9}")
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        dev = f"{r.device_mb:.0f}" if r.device_mb is not None else "n/a"
+        print(f"{r.network:<13}{r.engine:<14}{r.batch:>6}{r.neurons:>9}{r.synapses:>12.3g}{r.build_s:>9.2f}"
+              f"{r.load_s:>8.2f}{r.sim_s:>9.2f}{r.speed:>11.3g}{r.syn_events:>11.3g}{r.spikes:>11}{dev:>9}")
+    by_net: dict[str, dict[str, Result]] = {}
+    for r in results:
+        by_net.setdefault(r.network, {})[r.engine] = r
+    for net, pair in by_net.items():
+        if "GeNN" in pair and "genn_neuromod" in pair:
+            a, b = pair["genn_neuromod"], pair["GeNN"]
+            print(f"{net}: genn_neuromod / GeNN  sim time x{a.sim_s / b.sim_s:.2f}, build+load x"
+                  f"{(a.build_s + a.load_s) / (b.build_s + b.load_s):.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--networks", nargs="+", choices=("microcircuit", "distal"), default=["microcircuit", "distal"])
+    p.add_argument("--scale", type=float, default=1.0, help="fraction of the microcircuit's neurons (in-degrees kept)")
+    p.add_argument("--duration", type=float, default=10.0, help="simulated seconds per run")
+    p.add_argument("--batch", type=int, default=64, help="instances (seeds) of the distal-reward network")
+    p.add_argument("--backend", choices=("cuda", "cpu"), default="cuda",
+                   help="genn_neuromod backend; 'cpu' only checks the models (no batching)")
+    p.add_argument("--chunk-steps", type=int, default=10000, help="timesteps between pulls of the spike recording")
+    p.add_argument("--no-genn", action="store_true", help="skip real GeNN even when pygenn imports")
+    args = p.parse_args(argv)
+    if args.backend == "cuda":
+        from genn_neuromod.backends.cuda_runtime import CudaUnavailableError, import_cupy
+
+        try:
+            import_cupy()
+        except CudaUnavailableError as exc:
+            print(f"bench_gpu: no GPU run possible: {exc}\n(use --backend cpu to check the models on the CPU)",
+                  file=sys.stderr)
+            return 2
+    engines = ["ours"]
+    if args.backend == "cuda" and not args.no_genn:
+        try:
+            import pygenn  # noqa: F401
+
+            engines.append("genn")
+        except ImportError:
+            print("pygenn is not importable: real GeNN is skipped", file=sys.stderr)
+    results = []
+    for net in args.networks:
+        for engine in engines:
+            print(f"running {net} on {engine} ...", file=sys.stderr, flush=True)
+            results.append(run(net, engine, args))
+    print_table(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
