@@ -115,27 +115,11 @@ def run_sweep(config_path: str | Path, scheduler: str | None = None, workers: in
         print(f"sweep: {len(runs)} runs ({len(runs) - len(todo)} already complete, {len(todo)} to do)")
     if not todo:
         return []
-    from dask.distributed import Client, LocalCluster, as_completed
+    from ..parallel import map_jobs
 
-    if scheduler:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        import os
-
-        n = workers or max(1, min(len(todo), os.cpu_count() or 1))
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
-        futures = client.map(_run_one, todo, pure=False)
-        done = []
-        for fut in as_completed(futures):
-            res = fut.result()
-            done.append(res)
-            if progress:
-                print(f"  done {len(done)}/{len(todo)}: {Path(res['store']).name} ({res['wall_s']:.1f} s)")
-        return sorted(done, key=lambda r: r["store"])
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    done = []
+    for res in map_jobs(_run_one, todo, workers, scheduler):
+        done.append(res)
+        if progress:
+            print(f"  done {len(done)}/{len(todo)}: {Path(res['store']).name} ({res['wall_s']:.1f} s)")
+    return sorted(done, key=lambda r: r["store"])

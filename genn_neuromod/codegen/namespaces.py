@@ -49,8 +49,7 @@ def rng_functions(plan: ModelPlan, rng: str = "&rng") -> dict[str, Function]:
 
 def base_namespace(plan: ModelPlan) -> Namespace:
     ns = Namespace()
-    ns.add("t", Symbol("t", plan.time_precision, readonly_reason="'t' is the simulation time",
-                            uniform=True))
+    ns.add("t", Symbol("t", plan.time_precision, readonly_reason="'t' is the simulation time", uniform=True))
     ns.add("dt", Symbol("DT", plan.time_precision, readonly_reason="'dt' is the timestep", uniform=True))
     ns.add("batch", Symbol(plan.batch_expr, "unsigned int", uniform=True))
     for name, fn in rng_functions(plan).items():
@@ -81,7 +80,7 @@ def add_params(plan: ModelPlan, ns: Namespace, model, params: dict, dynamic: set
         values[d.name] = dv
         ctype = plan.resolve(d.type)
         ns.add(d.name, Symbol(literal(dv, ctype), ctype, readonly_reason=f"'{d.name}' is a derived parameter",
-                            uniform=True))
+                              uniform=True))
 
 
 def add_egps(plan: ModelPlan, ns: Namespace, egps: dict) -> None:

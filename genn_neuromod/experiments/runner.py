@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -44,25 +43,12 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
             tasks.append({"condition": c, "seed": s, "duration_s": duration_s, "store": store})
     print(f"distal reward: {len(tasks) + len(done)} runs ({len(done)} complete, {len(tasks)} to do)", flush=True)
     if tasks and not report_only:
-        if scheduler is None and (workers or 1) == 1:
-            for t in tasks:
-                done.append(_distal_task(t))
-                print(f"  done {t['condition']} seed {t['seed']}", flush=True)
-        else:
-            from dask.distributed import Client, LocalCluster, as_completed
+        from ..parallel import map_jobs
 
-            cluster = None if scheduler else LocalCluster(n_workers=workers or os.cpu_count() or 1,
-                                                          threads_per_worker=1, dashboard_address=None)
-            client = Client(scheduler or cluster)
-            try:
-                for fut in as_completed(client.map(_distal_task, tasks, pure=False)):
-                    res = fut.result()
-                    done.append(res)
-                    print(f"  done {res['condition']} seed {res['seed']} ({res['wall_s']:.0f} s)", flush=True)
-            finally:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+        local = scheduler is None and (workers or 1) == 1
+        for res in map_jobs(_distal_task, tasks, workers, scheduler, local=local):
+            done.append(res)
+            print(f"  done {res['condition']} seed {res['seed']} ({res['wall_s']:.0f} s)", flush=True)
     if not done:
         print("no complete runs yet", flush=True)
         return done

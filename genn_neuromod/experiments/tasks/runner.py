@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -43,22 +42,12 @@ def run_task_suite(variants: list[str], seeds: list[int], out: str | Path, quick
     print(f"task suite ({mode}): {len(jobs) + len(results)} runs ({len(results)} complete, {len(jobs)} to do)",
           flush=True)
     if jobs and not report_only:
-        if scheduler is None and workers <= 1:
-            for job in tqdm(jobs, desc="runs", unit="run"):
-                _task(job)
-        else:
-            from dask.distributed import Client, LocalCluster, as_completed
+        from ...parallel import map_jobs
 
-            cluster = None if scheduler else LocalCluster(n_workers=workers or os.cpu_count() or 1,
-                                                          threads_per_worker=1, dashboard_address=None)
-            client = Client(scheduler or cluster)
-            try:
-                for fut in tqdm(as_completed(client.map(_task, jobs, pure=False)), total=len(jobs), unit="run"):
-                    fut.result()
-            finally:
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+        local = scheduler is None and workers <= 1
+        for _ in tqdm(map_jobs(_task, jobs, workers, scheduler, local=local), total=len(jobs), desc="runs",
+                      unit="run"):
+            pass
         results += [load_result(j["store"]) for j in jobs]
     if not results:
         print("no complete runs yet")
