@@ -143,8 +143,10 @@ class _Generator:
                 wu_decls += [f"const timepoint lset{q} = {q}_set[readOff + id];", f"timepoint nset{q} = lset{q};",
                              f"bool ev{q} = false;", f"(void)ev{q};"]
                 wu_stores.append(f"{q}_set[writeOff + id] = nset{q};")
-                if slots > 1:
-                    wu_stores.append(f"if (!ev{q}) {q}_prev_set[writeOff + id] = {q}_prev_set[readOff + id];")
+                if slots > 1:  # both read unconditionally, then a select: no branch, so the loop vectorises
+                    wu_decls.append(f"const timepoint lprevw{q} = {q}_prev_set[writeOff + id], "
+                                    f"lprevr{q} = {q}_prev_set[readOff + id];")
+                    wu_stores.append(f"{q}_prev_set[writeOff + id] = ev{q} ? lprevw{q} : lprevr{q};")
                 event_blocks.append(self.event_condition(sg, ns))
         rng = sim.uses_rng or thr.uses_rng or reset.uses_rng
         return dict(
@@ -249,8 +251,8 @@ class _Generator:
             arr = f"{p}_{side}_{c_ident(v.name)}"
             i = "id" if is_element(v.access) else "0"
             n_el = pop.num_neurons if is_element(v.access) else 1
-            r_off = f"readSlot * {n_el}u + " if v.delayed else ""
-            w_off = f"writeSlot * {n_el}u + " if v.delayed else ""
+            r_off = f"(size_t)readSlot * {n_el}u + " if v.delayed else ""  # size_t: affine, so it vectorises
+            w_off = f"(size_t)writeSlot * {n_el}u + " if v.delayed else ""
             decls.append(f"{self.t(v.type)} {loc} = {arr}[{r_off}{i}];")
             if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY or v.delayed:
                 stores.append(f"{arr}[{w_off}{i}] = {loc};")

@@ -13,12 +13,13 @@
 #define GN_DEVICE static inline
 #endif
 
-typedef struct { uint32_t key[2]; uint32_t ctr[4]; uint32_t buf[4]; uint32_t pos; } gn_rng;
+/* scalar fields (no arrays) so that, once inlined, the state lives in registers and loops vectorise */
+typedef struct { uint32_t k0, k1, c0, c1, c2, c3, b0, b1, b2, b3, pos; } gn_rng;
 
-GN_DEVICE void gn_philox_block(const uint32_t ctr_in[4], const uint32_t key_in[2], uint32_t out[4])
+GN_DEVICE void gn_philox_block(gn_rng *s)
 {
-    uint32_t c0 = ctr_in[0], c1 = ctr_in[1], c2 = ctr_in[2], c3 = ctr_in[3];
-    uint32_t k0 = key_in[0], k1 = key_in[1];
+    uint32_t c0 = s->c0, c1 = s->c1, c2 = s->c2, c3 = s->c3;
+    uint32_t k0 = s->k0, k1 = s->k1;
     for (int r = 0; r < 10; r++) {
         const uint64_t p0 = (uint64_t)0xD2511F53u * c0;
         const uint64_t p1 = (uint64_t)0xCD9E8D57u * c2;
@@ -27,20 +28,22 @@ GN_DEVICE void gn_philox_block(const uint32_t ctr_in[4], const uint32_t key_in[2
         c1 = (uint32_t)p1; c3 = (uint32_t)p0; c0 = n0; c2 = n2;
         k0 += 0x9E3779B9u; k1 += 0xBB67AE85u;
     }
-    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+    s->b0 = c0; s->b1 = c1; s->b2 = c2; s->b3 = c3;
 }
 
 GN_DEVICE void gn_rng_init(gn_rng *r, uint64_t seed, uint32_t stream, uint64_t element, uint64_t step)
 {
-    r->key[0] = (uint32_t)seed ^ stream; r->key[1] = (uint32_t)(seed >> 32);
-    r->ctr[0] = 0; r->ctr[1] = (uint32_t)element; r->ctr[2] = (uint32_t)(element >> 32);
-    r->ctr[3] = (uint32_t)step; r->pos = 4;
+    r->k0 = (uint32_t)seed ^ stream; r->k1 = (uint32_t)(seed >> 32);
+    r->c0 = 0; r->c1 = (uint32_t)element; r->c2 = (uint32_t)(element >> 32);
+    r->c3 = (uint32_t)step; r->pos = 4;
+    r->b0 = r->b1 = r->b2 = r->b3 = 0;
 }
 
 GN_DEVICE uint32_t gn_next_u32(gn_rng *r)
 {
-    if (r->pos == 4) { gn_philox_block(r->ctr, r->key, r->buf); r->ctr[0]++; r->pos = 0; }
-    return r->buf[r->pos++];
+    if (r->pos == 4) { gn_philox_block(r); r->c0++; r->pos = 0; }
+    const uint32_t p = r->pos++;
+    return p == 0 ? r->b0 : p == 1 ? r->b1 : p == 2 ? r->b2 : r->b3;
 }
 
 /* uniform on (0, 1] so that log() of it is finite */
