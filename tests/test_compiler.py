@@ -132,3 +132,10 @@ def test_uniform_guard_is_split_off():
 def test_non_uniform_or_compound_code_is_not_guarded(code):
     c = compile_statements(code, _uniform_ns(), CTX, "float")
     assert c.guard == "" and c.guarded == ""
+
+
+def test_element_writes_are_recorded_as_written():
+    ns = _ns()
+    ns.add("log", Symbol("egp_log", "scalar*", writable=True, index=lambda i: f"egp_log[{i}]"))
+    out = compile_statements("log[2] = V;\nV += 1.0;", ns, CTX, "float")
+    assert out.info.names_written == {"V", "log"}

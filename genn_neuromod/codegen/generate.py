@@ -399,6 +399,9 @@ class _Generator:
             dynamics=dyn.guarded or dyn.c, dynamics_guard=dyn.guard, dynamics_rng=dyn.uses_rng,
             den_delay=self._uses(wu, "addToPostDelay"),
             dynamics_parallel=not ({"addToPost", "addToPostDelay", "addToPre"} & dyn.info.functions_used),
+            # SIMD lanes over a row: only when each synapse writes nothing but its own variables
+            dynamics_simd=not ({"addToPost", "addToPostDelay", "addToPre"} & dyn.info.functions_used)
+            and dyn.info.names_written <= {v.name for v in sg.vars.values() if is_element(v.access)},
             max_den_delay=sg.max_dendritic_delay_timesteps,
             streams={k: stream(sg, k) for k in ("pre_spike", "pre_event", "post_spike", "dynamics")})
 

@@ -30,12 +30,16 @@ _CONSTANTS = {"true": "1", "false": "0", "NULL": "0", "M_PI": "M_PI", "M_E": "M_
 _WRITE_OPS = {"++", "--", "p++", "p--"}
 
 
+#: stands in ``names_written`` for a write through a pointer or into a struct (target not known)
+UNKNOWN_TARGET = "*"
+
+
 @dataclass
 class ResolveResult:
     """What a resolved snippet uses: names (for dependency analysis) and the RNG."""
 
     names_used: set[str] = field(default_factory=set)
-    names_written: set[str] = field(default_factory=set)
+    names_written: set[str] = field(default_factory=set)  #: variables, and arrays written element-wise
     delayed_names: set[str] = field(default_factory=set)
     functions_used: set[str] = field(default_factory=set)
     uses_rng: bool = False
@@ -97,10 +101,12 @@ class Resolver(c_ast.NodeVisitor):
                 if sym is not None and not sym.writable:
                     raise self._error(target, f"cannot assign to '{base.name}[...]': {sym.readonly_reason}",
                                       base.name)
+                if sym is not None:
+                    self.result.names_written.add(base.name)
         elif isinstance(target, c_ast.UnaryOp) and target.op == "*":
-            return
+            self.result.names_written.add(UNKNOWN_TARGET)
         elif isinstance(target, c_ast.StructRef):
-            return
+            self.result.names_written.add(UNKNOWN_TARGET)
 
     # -- scopes ----------------------------------------------------------
     def visit_Compound(self, node: c_ast.Compound) -> None:
