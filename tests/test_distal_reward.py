@@ -79,6 +79,29 @@ def test_dopamine_decays_at_the_configured_rate(original):
     assert da.max() >= 0.45  # a reward adds 0.5
 
 
+def _dopamine_from_rewards(rewards_ms: np.ndarray, steps: int, decay: float) -> np.ndarray:
+    """DA after each step, rebuilt from the reward spikes: each releases 0.5 in the step after it."""
+    release = np.zeros(steps)
+    np.add.at(release, np.round(rewards_ms).astype(int) + 1, 0.5)
+    da, x = np.zeros(steps), 0.0
+    for s in range(steps):
+        x = x * decay + release[s]
+        da[s] = x
+    return da
+
+
+def test_dopamine_is_logged_every_10_ms_and_follows_the_rewards(original):
+    model, h, _, _, rewards, pulled = original
+    steps = int(round(model.t))
+    da = _dopamine_from_rewards(rewards, steps, CONDITIONS["izhikevich2007"].da_decay)
+    np.testing.assert_allclose(pulled, da[9::10], rtol=1e-4, atol=1e-6)  # pulled after steps 9, 19, ...
+    dalog = h["probe"].extra_global_params["dalog"]
+    dalog.pull_from_device()
+    ticks = np.arange(steps - 10000, steps, 10)  # the ring buffer holds the last 1000 ticks
+    np.testing.assert_allclose(np.asarray(dalog.values)[(ticks // 10) % 1000], da[ticks], rtol=1e-4, atol=1e-6)
+    assert pulled.max() > 0.1
+
+
 @pytest.mark.parametrize("condition", sorted(CONDITIONS))
 def test_only_na_ach_condition_switches_firing_mode(tmp_path, condition):
     model, h = build_network(condition, 5)
@@ -105,3 +128,11 @@ def test_one_run_writes_a_store_with_its_summary(tmp_path):
     assert summary["condition"] == "rs_fs" and summary["duration_s"] == 3.0
     assert 0.5 < summary["rate_exc_hz"] < 50 and summary["rate_inh_hz"] > summary["rate_exc_hz"] / 2
     assert summary["t_learn_s"] == float("inf")  # 3 s is far too short to learn
+    import zarr
+
+    exp = zarr.open_group(str(tmp_path / "run.zarr"), mode="r")["experiment"]
+    assert exp["dopamine"].shape == exp["chosen_g"].shape == (300,)  # every 10 ms
+    rates = np.asarray(exp["rates"])
+    for k, col in (("n1", 2), ("n2", 3)):
+        t = np.asarray(exp[f"{k}_spike_times"])
+        assert t.size == rates[:, col].sum() and np.all(np.diff(t) > 0) and np.all((t >= 0) & (t < 3000))

@@ -34,7 +34,12 @@ if (((int)round(t / dt)) % ((int)period) == 0) {{
     wlog[2 * k + 1] = c;
 }}
 """
-
+#: the probe cell's dopamine, logged at the same 10-ms ticks into its own ring buffer
+DA_LOG_CODE = f"""
+if (((int)round(t / dt)) % 10 == 0) {{
+    dalog[(((unsigned int)round(t / dt)) / 10u) % {LOG_ENTRIES}u] = DA;
+}}
+"""
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,10 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     net.spike_recording_enabled = True
     probe_vars = dict(nm_vars, V=v0, U=0.2 * v0, a=0.02, b=0.2, c=-65.0, d=8.0, gain_D1=1.0, gain_NA=0.0,
                       gain_ACh=0.0, NA=0.0, mode=0)
-    probe = model.add_neuron_population("Probe", 1, neuron, nm_params, probe_vars)  # a silent DA read-out
+    probe_model = load_model("IzhikevichNeuromod", backend=pg, extra_global_params=[("dalog", "scalar*")],
+                             sim_code=available_models()["IzhikevichNeuromod"].data["sim_code"] + DA_LOG_CODE)
+    probe = model.add_neuron_population("Probe", 1, probe_model, nm_params, probe_vars)  # a silent DA read-out
+    probe.extra_global_params["dalog"].set_init_values(np.zeros(LOG_ENTRIES))
     thalamus = pg.create_current_source_model("Thalamus",
                                               injection_code="injectCurrent(13.0 * (gennrand_uniform() - 0.5));")
     model.add_current_source("ThalamicInput", thalamus, net)
@@ -237,12 +245,13 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
                        metadata={"experiment": "distal_reward", "condition": asdict(cond), "seed": seed,
                                  "n1": h["n1"], "n2": h["n2"], "duration_s": duration_s})
         model.load(num_recording_timesteps=int(block_s * 1000))
-        rates, hist, hist_t, w_log = [], [], [], []
+        rates, hist, hist_t, w_log, da_log, pair_spikes = [], [], [], [], [], {"n1": [], "n2": []}
         bins = np.linspace(0.0, W_MAX, 41)
         t_switch = None
         next_hist = 0.0
         elapsed = 0.0
         wlog = chosen.extra_global_params["wlog"]
+        dalog = h["probe"].extra_global_params["dalog"]
         while elapsed < duration_s - 1e-9:
             if elapsed >= next_hist:
                 w = np.concatenate([_values(sg.vars["g"]) for sg in h["excitatory"].values()])
@@ -254,10 +263,14 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
             wlog.pull_from_device()
             entries = int(round(step_s * 100))
             w_log.append(np.asarray(wlog.values, dtype=np.float64).reshape(-1, 2)[:entries].copy())
+            dalog.pull_from_device()
+            da_log.append(np.asarray(dalog.values, dtype=np.float64)[:entries].copy())
             elapsed += step_s
             times, ids = net.spike_recording_data[0]
             keep = times >= (elapsed - step_s) * 1000.0 - 1e-6
             times, ids = times[keep], ids[keep]
+            pair_spikes["n1"].append(times[ids == h["n1"]])
+            pair_spikes["n2"].append(times[ids == h["n2"]])
             rates.append([np.count_nonzero(ids < N_EXC) / N_EXC / step_s,
                           np.count_nonzero(ids >= N_EXC) / N_INH / step_s,
                           np.count_nonzero(ids == h["n1"]), np.count_nonzero(ids == h["n2"])])
@@ -283,6 +296,9 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
     log = np.concatenate(w_log) if w_log else np.zeros((0, 2))
     g.create_array("chosen_g", data=log[:, 0], overwrite=True)  # at t = 10 ms * index (the 10-ms updates)
     g.create_array("chosen_c", data=log[:, 1], overwrite=True)
+    g.create_array("dopamine", data=np.concatenate(da_log) if da_log else np.zeros(0), overwrite=True)  # 10 ms
+    for k, v in pair_spikes.items():  # spike times (ms) of the chosen synapse's pre (n1) and post (n2) cells
+        g.create_array(f"{k}_spike_times", data=np.concatenate(v) if v else np.zeros(0), overwrite=True)
     g.attrs.update({"t_switch_s": t_switch, "final_chosen_weight": float(w_chosen),
                     "final_modes": int(modes.sum()), "wall_s": time.perf_counter() - wall0, **counters})
     return summarise(store)
