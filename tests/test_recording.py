@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -103,6 +104,8 @@ def test_round_trip(recorded, tmp_path):
     a = r.attrs
     assert a["seed"] == SEED and a["seed_used"] == SEED and a["engine"] == "genn_neuromod"
     assert a["backend"] == "single_threaded_cpu" and a["metadata"] == {"who": "test"}
+    rev = a["genn_neuromod_revision"]  # the commit of a git checkout, None for an installed wheel
+    assert rev is None or re.fullmatch(r"[0-9a-f]{40}(-dirty)?", rev)
     assert a["model"]["populations"]["E"] == {"num_neurons": 100, "model": "Izhikevich",
                                               "params": {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0}}
     sg = a["model"]["synapse_groups"]["PE"]

@@ -164,12 +164,14 @@ class Recorder:
         self.root = zarr.open_group(str(self.path), mode="w", zarr_format=3)
         engine, engine_version = _engine(model)
         from .. import __version__
+        from ..provenance import source_revision
 
         self.root.attrs.update({
             "format": FORMAT, "format_version": FORMAT_VERSION, "complete": False,
             "model": describe_model(model), "engine": engine, "engine_version": engine_version,
             "backend": str(getattr(model, "backend_name", None) or type(model).__name__),
-            "genn_neuromod_version": __version__, "dt": float(model.dt), "seed": int(getattr(model, "seed", 0)),
+            "genn_neuromod_version": __version__, "genn_neuromod_revision": source_revision(),
+            "dt": float(model.dt), "seed": int(getattr(model, "seed", 0)),
             "seed_used": None, "chunk_steps": self.chunk_steps, "state_every": self.state_every,
             "weight_every": self.weight_every, "spikes": self.spikes, "state": self.state, "weights": self.weights,
             "metadata": _jsonable(metadata or {}), "start_time": None, "end_time": None,

@@ -191,7 +191,9 @@ def write_store(store: str, result: dict[str, Any]) -> None:
 def _versions(own: str) -> dict[str, str]:
     import importlib.metadata as md
 
-    out = {"genn_neuromod": own}
+    from ...provenance import source_revision
+
+    out = {"genn_neuromod": own, "genn_neuromod_revision": source_revision() or "not a git checkout"}
     for pkg in ("numpy", "zarr", "scikit-learn", "networkx"):
         try:
             out[pkg] = md.version(pkg)
