@@ -2,7 +2,8 @@
 
 Layout (one store per run; see DESIGN.md §6)::
 
-    attrs                      model description, seeds, engine, backend, versions, dt, duration, metadata,
+    attrs                      model description, seeds, engine, backend, versions (and the git revision of a
+                               source checkout), dt, duration, metadata,
                                complete (false until close())
     spikes/<pop>/times         float64 [n_spikes]     spike times (ms), in time order
     spikes/<pop>/ids           int32   [n_spikes]     neuron indices
