@@ -12,13 +12,18 @@ COLUMNS = [("t_learn_s", "time to learn (s)"), ("stability", "time near max afte
            ("chosen_percentile", "rewarded synapse percentile")]
 
 
+def _fmt(v: float) -> str:
+    """Three significant digits, without exponents for the values a table of this kind holds."""
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 def _med_iqr(x: np.ndarray) -> str:
     x = np.asarray(x, dtype=float)
     finite = x[np.isfinite(x)]
     if finite.size == 0:
         return "n/a"
     q1, med, q3 = np.percentile(finite, [25, 50, 75])
-    return f"{med:.3g} [{q1:.3g}, {q3:.3g}]"
+    return f"{_fmt(med)} [{_fmt(q1)}, {_fmt(q3)}]"
 
 
 def results_table(summaries: list[dict[str, Any]]) -> str:
