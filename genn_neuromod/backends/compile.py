@@ -11,8 +11,8 @@ from pathlib import Path
 
 #: flags: optimised, no FMA contraction (bitwise-reproducible arithmetic), no errno from maths, no
 #: floating-point traps (comparisons may then be if-converted, so loops with branches vectorise; values are
-#: unchanged), and ``#pragma omp simd`` honoured without the OpenMP runtime
-CFLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd",
+#: unchanged); the CPU backend adds ``-fopenmp-simd`` (single thread) or ``-fopenmp`` (threads)
+CFLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
           "-std=gnu11", "-fPIC", "-shared",
           "--param", "vect-max-version-for-alias-checks=256",
           "-fvisibility=hidden", "-w"]
