@@ -156,6 +156,16 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+
+def _add_sweep_options(parser: argparse.ArgumentParser, default_out: str) -> None:
+    """Options every seed-sweeping experiment shares: where, from which seed, on what, or only the report."""
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--out", default=default_out)
+    parser.add_argument("--workers", type=int, default=1, help="parallel runs on a Dask LocalCluster")
+    parser.add_argument("--scheduler", help="address of a running Dask scheduler")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the table and figures of the runs complete in --out; run nothing")
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genn-neuromod", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -198,26 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     dr.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
     dr.add_argument("--seeds", type=int, default=20, help="seeds per condition (default 20)")
-    dr.add_argument("--first-seed", type=int, default=1)
     dr.add_argument("--duration", type=float, default=3600.0, help="simulated seconds per run (default 3600)")
-    dr.add_argument("--out", default="distal_reward_results")
-    dr.add_argument("--workers", type=int, default=1, help="parallel runs on a Dask LocalCluster")
-    dr.add_argument("--scheduler", help="address of a running Dask scheduler")
-    dr.add_argument("--report-only", action="store_true",
-                    help="write the table and figures of the runs complete in --out; run nothing")
+    _add_sweep_options(dr, "distal_reward_results")
     dr.set_defaults(func=_cmd_experiment)
     from ..experiments.tasks import ALL_VARIANTS
 
     tk = esub.add_parser("tasks", help="digits task suite: continual learning, adaptation, noise, energy")
     tk.add_argument("--variants", nargs="+", default=list(ALL_VARIANTS), choices=list(ALL_VARIANTS))
     tk.add_argument("--seeds", type=int, default=5, help="seeds per variant (default 5)")
-    tk.add_argument("--first-seed", type=int, default=1)
     tk.add_argument("--quick", action="store_true", help="a few dozen samples per task (minutes in all)")
-    tk.add_argument("--out", default="task_results")
-    tk.add_argument("--workers", type=int, default=1, help="parallel runs on a Dask LocalCluster")
-    tk.add_argument("--scheduler", help="address of a running Dask scheduler")
-    tk.add_argument("--report-only", action="store_true",
-                    help="write the table and figures of the runs complete in --out; run nothing")
+    _add_sweep_options(tk, "task_results")
     tk.set_defaults(func=_cmd_tasks)
     return p
 

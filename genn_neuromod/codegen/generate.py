@@ -390,6 +390,7 @@ class _Generator:
         if post_spike.c and sparse:
             self.needs_column_index.add(sg.name)
         src, trg = sg.src, sg.trg
+        rows_independent = not ({"addToPost", "addToPostDelay", "addToPre"} & dyn.info.functions_used)
         return dict(
             prefix=self.p(sg), name=sg.name, sparse=sparse, npre=src.num_neurons, npost=trg.num_neurons,
             src=self.p(src), trg=self.p(trg), src_slots=src._num_delay_slots, trg_slots=trg._num_delay_slots,
@@ -398,9 +399,9 @@ class _Generator:
             pre_event_rng=pre_event.uses_rng, post_spike=post_spike.c, post_spike_rng=post_spike.uses_rng,
             dynamics=dyn.guarded or dyn.c, dynamics_guard=dyn.guard, dynamics_rng=dyn.uses_rng,
             den_delay=self._uses(wu, "addToPostDelay"),
-            dynamics_parallel=not ({"addToPost", "addToPostDelay", "addToPre"} & dyn.info.functions_used),
+            dynamics_parallel=rows_independent,
             # SIMD lanes over a row: only when each synapse writes nothing but its own variables
-            dynamics_simd=not ({"addToPost", "addToPostDelay", "addToPre"} & dyn.info.functions_used)
+            dynamics_simd=rows_independent
             and dyn.info.names_written <= {v.name for v in sg.vars.values() if is_element(v.access)},
             max_den_delay=sg.max_dendritic_delay_timesteps,
             streams={k: stream(sg, k) for k in ("pre_spike", "pre_event", "post_spike", "dynamics")})
