@@ -24,7 +24,7 @@ def _ns():
     ns.add("t", Symbol("t"))
     ns.add("st_post", Symbol("stPost"))
     ns.add_function("addToPost", Function(lambda a: f"out[id_post] += {a[0]}", (1,)))
-    ns.add_function("gennrand_uniform", Function(lambda a: "gn_uniform_f(&rng)", (0,), True))
+    ns.add_function("gennrand_uniform", Function(lambda a: "gn_uniform_f(&rng)", (0,), True, "scalar"))
     return ns
 
 

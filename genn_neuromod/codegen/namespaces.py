@@ -37,13 +37,15 @@ def literal(value, ctype: str) -> str:
 def rng_functions(plan: ModelPlan, rng: str = "&rng") -> dict[str, Function]:
     s = "f" if plan.precision == "float" else "d"
     return {
-        "gennrand": Function(lambda a: f"gn_next_u32({rng})", (0,), True),
-        "gennrand_uniform": Function(lambda a: f"gn_uniform_{s}({rng})", (0,), True),
-        "gennrand_normal": Function(lambda a: f"gn_normal_{s}({rng})", (0,), True),
-        "gennrand_exponential": Function(lambda a: f"gn_exponential_{s}({rng})", (0,), True),
-        "gennrand_log_normal": Function(lambda a: f"gn_log_normal_{s}({rng}, {a[0]}, {a[1]})", (2,), True),
-        "gennrand_gamma": Function(lambda a: f"gn_gamma_{s}({rng}, {a[0]})", (1,), True),
-        "gennrand_binomial": Function(lambda a: f"gn_binomial_d({rng}, {a[0]}, {a[1]})", (2,), True),
+        "gennrand": Function(lambda a: f"gn_next_u32({rng})", (0,), True, "uint32_t"),
+        "gennrand_uniform": Function(lambda a: f"gn_uniform_{s}({rng})", (0,), True, "scalar"),
+        "gennrand_normal": Function(lambda a: f"gn_normal_{s}({rng})", (0,), True, "scalar"),
+        "gennrand_exponential": Function(lambda a: f"gn_exponential_{s}({rng})", (0,), True, "scalar"),
+        "gennrand_log_normal": Function(lambda a: f"gn_log_normal_{s}({rng}, {a[0]}, {a[1]})", (2,), True,
+                                        "scalar"),
+        "gennrand_gamma": Function(lambda a: f"gn_gamma_{s}({rng}, {a[0]})", (1,), True, "scalar"),
+        "gennrand_binomial": Function(lambda a: f"gn_binomial_d({rng}, {a[0]}, {a[1]})", (2,), True,
+                                      "unsigned int"),
     }
 
 

@@ -1,4 +1,4 @@
-"""The snippet compiler: parse (pycparser) -> resolve names and access -> emit C.
+"""The snippet compiler: parse (pycparser) -> resolve names and access -> type-check -> emit C.
 
 Each pass lives in its own module and is tested on its own; this module joins
 them into the two entry points the code generator uses.
@@ -16,6 +16,7 @@ from .hoist import uniform_guard
 from .namespace import Function, Namespace, Symbol
 from .parse import parse_expression, parse_statements
 from .resolve import ResolveResult, resolve
+from .typecheck import typecheck
 
 __all__ = ["CompiledSnippet", "Function", "ModelError", "Namespace", "SnippetError", "Symbol",
            "compile_expression", "compile_statements", "scan_names"]
@@ -45,6 +46,7 @@ def compile_statements(code: str | None, namespace: Namespace, context: str, pre
         return CompiledSnippet("", ResolveResult())
     body = parse_statements(code, context)
     info = resolve(body, namespace, context, code)
+    typecheck(body, info, context, code)
     compiled = CompiledSnippet(emit_statements(body, precision, info.notes), info)
     branch = uniform_guard(body, namespace)
     if branch is not None:
@@ -60,6 +62,7 @@ def compile_expression(code: str | None, namespace: Namespace, context: str, pre
         return CompiledSnippet("", ResolveResult())
     expr = parse_expression(code, context)
     info = resolve(expr, namespace, context, code)
+    typecheck(expr, info, context, code, expression=True)
     return CompiledSnippet(emit_expression(expr, precision, info.notes), info)
 
 

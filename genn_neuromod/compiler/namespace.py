@@ -29,11 +29,16 @@ class Symbol:
 
 @dataclass
 class Function:
-    """A function a snippet may call; ``emit`` builds C from the C of its arguments."""
+    """A function a snippet may call; ``emit`` builds C from the C of its arguments.
+
+    ``nargs`` lists the numbers of arguments it accepts (None: any); ``returns`` is the snippet type of its
+    result (``"void"`` for statements such as ``addToPost``).
+    """
 
     emit: Callable[[list[str]], str]
     nargs: tuple[int, ...] | None = None
     uses_rng: bool = False
+    returns: str = "void"
 
 
 @dataclass

@@ -45,12 +45,26 @@ class ResolveResult:
     uses_rng: bool = False
     #: id(node) -> C name (ID), Function (FuncCall) or indexer (ArrayRef), for the emitter
     notes: dict[int, object] = field(default_factory=dict, repr=False)
+    #: id(node) -> snippet type name of a resolved name (ID) or indexed element (ArrayRef), for the type checker
+    types: dict[int, str] = field(default_factory=dict, repr=False)
 
 
 class _Local:
-    def __init__(self, name: str, const: bool):
+    def __init__(self, name: str, const: bool, type_name: str):
         self.c_name = _LOCAL_PREFIX + name
         self.const = const
+        self.type_name = type_name
+
+
+def declared_type(decl: c_ast.Node) -> str:
+    """The snippet type of a declarator: ``'scalar'``, ``'unsigned int'``, ``'scalar*'``, ``'int[]'``."""
+    if isinstance(decl, c_ast.PtrDecl):
+        return declared_type(decl.type) + "*"
+    if isinstance(decl, c_ast.ArrayDecl):
+        return declared_type(decl.type) + "[]"
+    if isinstance(decl, c_ast.TypeDecl) and isinstance(decl.type, c_ast.IdentifierType):
+        return " ".join(decl.type.names)
+    return "?"
 
 
 class Resolver(c_ast.NodeVisitor):
@@ -130,7 +144,7 @@ class Resolver(c_ast.NodeVisitor):
         name = node.name
         if name is None:
             return
-        local = _Local(name, "const" in (node.quals or []))
+        local = _Local(name, "const" in (node.quals or []), declared_type(node.type))
         self.scopes[-1][name] = local
         node.name = local.c_name
         decl = node.type
@@ -148,6 +162,7 @@ class Resolver(c_ast.NodeVisitor):
         local = self._lookup_local(name)
         if local is not None:
             self.result.notes[id(node)] = local.c_name
+            self.result.types[id(node)] = local.type_name
             return
         sym = self.ns.symbols.get(name)
         if sym is not None:
@@ -155,10 +170,12 @@ class Resolver(c_ast.NodeVisitor):
                 raise self._error(node, f"'{name}' is a reduction target: it can only be assigned "
                                         f"({name} = ...), not read", name)
             self.result.notes[id(node)] = sym.c_expr
+            self.result.types[id(node)] = sym.ctype
             self.result.names_used.add(name)
             return
         if name in _CONSTANTS:
             self.result.notes[id(node)] = _CONSTANTS[name]
+            self.result.types[id(node)] = "int" if name in ("true", "false", "NULL") else "double"
             return
         if name in self.ns.functions or name in MATHS_FUNCTIONS:
             raise self._error(node, f"'{name}' is a function; call it as {name}(...)", name)
@@ -206,6 +223,7 @@ class Resolver(c_ast.NodeVisitor):
                 if sym.index is None:
                     raise self._error(node, f"'{base.name}' cannot be indexed here", base.name)
                 self.result.notes[id(node)] = sym.index
+                self.result.types[id(node)] = sym.ctype.replace("*", "").strip()
                 self.result.names_used.add(base.name)
                 self.result.delayed_names.add(base.name)
                 self.visit(node.subscript)
@@ -222,6 +240,7 @@ class Resolver(c_ast.NodeVisitor):
                 raise self._error(target, f"'{target.name}' is a reduction target: assign it with '=', "
                                           f"not '{node.op}'", target.name)
             self.result.notes[id(target)] = sym.c_expr
+            self.result.types[id(target)] = sym.ctype
             self.result.names_written.add(target.name)
         else:
             self.visit(target)
