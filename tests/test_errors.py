@@ -392,33 +392,39 @@ def test_unknown_var_in_var_ref():
         create_var_ref(sg, "g")
 
 
-def test_custom_update_var_ref_not_set(tmp_path):
+def test_custom_update_var_ref_not_set():
+    """References are checked when the custom update is added, not at build()."""
     model = _model()
     pop = model.add_neuron_population("Pop", 3, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
     cu = create_custom_update_model("CU", var_refs=[("R", "scalar")], update_code="R = 2.0;")
-    model.add_custom_update("MyCU", "G", cu, {}, {}, {"Q": create_var_ref(pop, "V")})
-    message = _build_error_message(model, tmp_path)
-    assert "'MyCU'" in message and "'R'" in message
+    with pytest.raises(ModelError) as info:
+        model.add_custom_update("MyCU", "G", cu, {}, {}, {"Q": create_var_ref(pop, "V")})
+    assert "'MyCU'" in str(info.value) and "'R'" in str(info.value)
+    with pytest.raises(ModelError) as info:
+        model.add_custom_update("MyCU", "G", cu, {}, {}, {"R": create_var_ref(pop, "V"),
+                                                           "Q": create_var_ref(pop, "V")})
+    assert "unknown variable reference" in str(info.value) and "'Q'" in str(info.value)
+    assert "MyCU" not in model.custom_updates
 
 
-def test_custom_update_reference_errors(tmp_path):
+def test_custom_update_reference_errors():
     model = _model()
     a = model.add_neuron_population("A", 5, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
     b = model.add_neuron_population("B", 3, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
     two_refs = create_custom_update_model(
         "TwoRefs", var_refs=[("P", "scalar"), ("Q", "scalar")], update_code="P = Q;"
     )
-    model.add_custom_update(
-        "Mixed", "G", two_refs, {}, {}, {"P": create_var_ref(a, "V"), "Q": create_var_ref(b, "V")}
-    )
-    message = _build_error_message(model, tmp_path)
-    assert "'Mixed'" in message and "size" in message
+    with pytest.raises(ModelError) as info:
+        model.add_custom_update(
+            "Mixed", "G", two_refs, {}, {}, {"P": create_var_ref(a, "V"), "Q": create_var_ref(b, "V")}
+        )
+    assert "'Mixed'" in str(info.value) and "size" in str(info.value)
 
     model = _model()
     no_refs = create_custom_update_model("NoRefs", vars=[("X", "scalar")], update_code="X = 1.0;")
-    model.add_custom_update("Lonely", "G", no_refs, {}, {"X": 0.0}, {})
-    message = _build_error_message(model, tmp_path)
-    assert "'Lonely'" in message and "reference" in message
+    with pytest.raises(ModelError) as info:
+        model.add_custom_update("Lonely", "G", no_refs, {}, {"X": 0.0}, {})
+    assert "'Lonely'" in str(info.value) and "reference" in str(info.value)
 
 
 def _reduction_into_full_var(model, pop):
@@ -478,9 +484,10 @@ def test_invalid_custom_update_definitions(tmp_path, make):
     )
     pop = model.add_neuron_population("Pop", 5, n_model, {}, {"V": 0.0, "C": 0.0, "Shared": 0.0})
     with pytest.raises((ModelError, SnippetError)) as info:
-        make(model, pop)
+        make(model, pop)  # refused when it is added, except the read of a reduction target (a snippet error)
         model.build(str(tmp_path))
     assert "MyCU" in str(info.value)
+    assert isinstance(info.value, SnippetError) == (make is _read_reduction_target)
 
 
 # =========================================================================== parameters
@@ -704,23 +711,40 @@ def test_set_sparse_connections_errors():
         sparse.set_sparse_connections([0, 1, 2], [0, 1])
 
 
-def test_post_target_var_must_be_an_input(tmp_path):
+def test_post_target_var_must_be_an_input():
+    """Checked when it is set: the target neuron model must have that input."""
     model = _model()
     a = model.add_neuron_population("A", 5, empty_neuron_model)
     b = model.add_neuron_population("B", 3, empty_neuron_model)
     sg = model.add_synapse_population("Syn", "DENSE", a, b, _static(), init_postsynaptic("DeltaCurr"))
-    sg.post_target_var = "Isyn2"
-    message = _build_error_message(model, tmp_path)
+    with pytest.raises(ModelError) as info:
+        sg.post_target_var = "Isyn2"
+    message = str(info.value)
     assert "'Syn'" in message and "'Isyn2'" in message and "'B'" in message and "Isyn" in message
+    assert sg.post_target_var == "Isyn"
+    with pytest.raises(ModelError, match="pre_target_var 'Ipre'"):
+        sg.pre_target_var = "Ipre"
 
 
-def test_current_source_target_var_must_be_an_input(tmp_path):
+def test_current_source_target_var_must_be_an_input():
     model = _model()
     a = model.add_neuron_population("A", 5, empty_neuron_model)
     cs = model.add_current_source("CS", "DC", a, {"amp": 1.0})
-    cs.target_var = "Iextra"
-    message = _build_error_message(model, tmp_path)
-    assert "'CS'" in message and "'Iextra'" in message
+    with pytest.raises(ModelError) as info:
+        cs.target_var = "Iextra"
+    assert "'CS'" in str(info.value) and "'Iextra'" in str(info.value)
+
+
+@pytest.mark.parametrize("attribute,value", [("axonal_delay_steps", -1), ("axonal_delay_steps", 2.5),
+                                             ("back_prop_delay_steps", -2), ("max_dendritic_delay_timesteps", 0),
+                                             ("max_dendritic_delay_timesteps", "3")])
+def test_delays_are_checked_when_set(attribute, value):
+    model = _model()
+    a = model.add_neuron_population("A", 5, empty_neuron_model)
+    sg = model.add_synapse_population("Syn", "DENSE", a, a, _static(), init_postsynaptic("DeltaCurr"))
+    with pytest.raises(ModelError) as info:
+        setattr(sg, attribute, value)
+    assert "'Syn'" in str(info.value) and attribute in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -764,7 +788,7 @@ def test_model_definition_errors():
         )
 
 
-def test_synapse_custom_update_with_neuron_reference_is_refused(tmp_path):
+def test_synapse_custom_update_with_neuron_reference_is_refused():
     """GeNN refuses a weight-update custom update that also references a neuron variable."""
     m = pygenn.GeNNModel("double", "mixed_refs")
     pre = m.add_neuron_population("Pre", 3, "SpikeSourceArray", {}, {"startSpike": 0, "endSpike": 0})
@@ -775,7 +799,6 @@ def test_synapse_custom_update_with_neuron_reference_is_refused(tmp_path):
                                   init_postsynaptic("DeltaCurr"))
     cu = create_custom_update_model("S", var_refs=[("g", "scalar"), ("V", "scalar", VarAccessMode.READ_ONLY)],
                                     update_code="g = V;")
-    m.add_custom_update("CU", "CU", cu, {}, {},
-                        {"g": pygenn.create_wu_var_ref(sg, "g"), "V": pygenn.create_var_ref(post, "V")})
     with pytest.raises(ModelError, match="'CU'.*per-neuron"):
-        m.build(str(tmp_path))
+        m.add_custom_update("CU", "CU", cu, {}, {},
+                            {"g": pygenn.create_wu_var_ref(sg, "g"), "V": pygenn.create_var_ref(post, "V")})

@@ -1,218 +1,59 @@
-"""Group objects returned by ``GeNNModel.add_*`` and the arrays they expose.
+"""Group objects returned by ``GeNNModel.add_*``.
 
-Arrays are numpy-owned and shared with the generated code (zero-copy on the
-CPU backend), so ``view`` is live state; ``pull_from_device``/``push_to_device``
-exist for PyGeNN compatibility and move data only on device backends.
+A group is what the user built: its model, parameters, initial values and references, each checked when
+it is given (a reference to a variable that does not exist, a target input the neuron model lacks or a
+negative delay is refused at once, naming the group).  Once the model is loaded, the runtime holds the
+state; the group's arrays (:mod:`.arrays`) ask it for their data.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..compiler.errors import ModelError
+from .arrays import Array, ArrayBase, ExtraGlobalParameter, SynapseVariable, Variable, prepare_vars
 from .enums import (
     ParallelismHint,
     SynapseMatrixConnectivity,
     SynapseMatrixType,
     VarAccessDim,
+    VarAccessMode,
     VarLocation,
-    get_var_access_dim,
 )
 from .init import VarInit
+from .refs import (
+    VarReference,
+    check_neuron_var_refs,
+    check_psm_var_refs,
+    reference_elements,
+    reference_type_and_dims,
+)
 from .snippets import check_params
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import GeNNModel
 
+__all__ = ["Array", "ArrayBase", "CurrentSource", "CustomUpdate", "ExtraGlobalParameter", "Group", "NeuronGroup",
+           "SynapseGroup", "SynapseVariable", "Variable"]
 
-class ArrayBase:
-    """An array of the running model, bound by the runtime at ``load()``."""
-
-    def __init__(self, name: str, type_name: str, group: Any):
-        self.name = name
-        self.type = type_name
-        self.group = group
-        self._array: np.ndarray | None = None
-        self._view: np.ndarray | None = None
-
-    def _bind(self, array: np.ndarray, shape: tuple[int, ...]) -> None:
-        self._array = array
-        self._view = array.reshape(shape)
-
-    def _unbind(self) -> None:
-        self._array = None
-        self._view = None
-
-    def _require_loaded(self) -> np.ndarray:
-        if self._view is None:
-            raise RuntimeError(f"'{self.name}' of '{self.group.name}' is not available: "
-                               "call model.load() first")
-        return self._view
-
-    def _runtime(self):
-        return self.group._model._runtime
-
-    def pull_from_device(self) -> None:
-        self._require_loaded()
-        self._runtime().pull(self)
-
-    def push_to_device(self) -> None:
-        self._require_loaded()
-        self._runtime().push(self)
-
-    @property
-    def view(self) -> np.ndarray:
-        return self._require_loaded()
-
-    @property
-    def __cuda_array_interface__(self) -> dict:
-        """The device copy of this array (``cuda`` backend only), for CuPy, PyTorch, Numba..."""
-        runtime = self._runtime() if self._view is not None else None
-        device_array = getattr(runtime, "device_array", None)
-        if device_array is None:
-            raise AttributeError(f"'{self.name}' of '{self.group.name}' has no device copy: "
-                                 "__cuda_array_interface__ needs a model loaded with backend='cuda'")
-        return device_array(self).__cuda_array_interface__
-
-
-class Array(ArrayBase):
-    """An internal array exposed read/write (spike times, ``out_post``)."""
-
-
-class Variable(ArrayBase):
-    """A per-neuron (or per-group) state variable."""
-
-    def __init__(self, name: str, type_name: str, access: int, group: Any, init_values: Any = None,
-                 delayed: bool = False):
-        super().__init__(name, type_name, group)
-        self.access = access
-        self.delayed = delayed
-        self.set_init_values(init_values)
-
-    def set_init_values(self, init_values: Any) -> None:
-        """Set the value(s) this variable is initialised with at ``load()``."""
-        self.init_values = init_values
-        self.init_required = init_values is not None and not isinstance(init_values, VarInit)
-        self.extra_global_params = {}
-        if isinstance(init_values, VarInit):
-            self.extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self.group)
-                                        for e in init_values.snippet.extra_global_params}
-
-    set_values = set_init_values
-
-    @property
-    def dims(self) -> VarAccessDim:
-        """The dimensions this variable has (custom-update accesses name the ones *removed*, as GeNN)."""
-        if isinstance(self.group, CustomUpdate):
-            return (VarAccessDim.ELEMENT | VarAccessDim.BATCH) & ~get_var_access_dim(self.access)
-        return get_var_access_dim(self.access)
-
-    @property
-    def current_view(self) -> np.ndarray:
-        view = self._require_loaded()
-        if not self.delayed:
-            return view
-        return view[self._runtime().delay_slot(self.group._delay_owner(self))]
-
-    @property
-    def values(self) -> np.ndarray:
-        return np.copy(self._require_loaded())
-
-    @values.setter
-    def values(self, vals) -> None:
-        self._require_loaded()[...] = vals
-
-    @property
-    def current_values(self) -> np.ndarray:
-        return np.copy(self.current_view)
-
-
-class SynapseVariable(Variable):
-    """A per-synapse variable; SPARSE values are in row order without padding."""
-
-    @property
-    def _sg(self) -> SynapseGroup:
-        return self.group.synapse_group
-
-    def _is_sparse(self) -> bool:
-        return bool(self._sg.matrix_type & SynapseMatrixConnectivity.SPARSE) and bool(
-            self.dims & VarAccessDim.ELEMENT)
-
-    @property
-    def view(self) -> np.ndarray:
-        if self._is_sparse():
-            raise RuntimeError("Only variables of DENSE connectivity can be accessed without copying "
-                               "via 'view'; use 'values' for SPARSE")
-        return self._require_loaded()
-
-    @property
-    def current_view(self) -> np.ndarray:
-        return self.view
-
-    @property
-    def values(self) -> np.ndarray:
-        view = self._require_loaded()
-        if not self._is_sparse():
-            return np.copy(view)
-        return view[..., self._sg._valid_synapse_mask()]
-
-    @values.setter
-    def values(self, vals) -> None:
-        view = self._require_loaded()
-        if not self._is_sparse():
-            view[...] = vals
-        else:
-            view[..., self._sg._valid_synapse_mask()] = vals
-
-    @property
-    def current_values(self) -> np.ndarray:
-        return self.values
-
-
-class ExtraGlobalParameter(ArrayBase):
-    """An extra global parameter: an array the user sizes and fills."""
-
-    def __init__(self, name: str, type_name: str, group: Any, init_values=None):
-        super().__init__(name, type_name, group)
-        self.set_init_values(init_values)
-
-    def set_init_values(self, init_values) -> None:
-        self.init_values = None if init_values is None else np.asarray(init_values)
-        if self._view is not None and self.init_values is not None:
-            self._runtime().set_egp(self, self.init_values)
-
-    set_values = set_init_values
-
-    @property
-    def values(self) -> np.ndarray:
-        return np.copy(self._require_loaded())
-
-    @values.setter
-    def values(self, vals) -> None:
-        vals = np.asarray(vals)
-        if self._view is None or self._view.shape != vals.shape:
-            if self._view is None and not self.group._model._loaded:
-                self.set_init_values(vals)
-                return
-            self._runtime().set_egp(self, vals)
-        else:
-            self._view[...] = vals
-
-
-def _prepare_vars(defs, values: dict, group, var_cls=Variable, what: str = "variable") -> dict[str, Variable]:
-    values = dict(values or {})
-    names = {v.name for v in defs}
-    unknown = set(values) - names
-    if unknown:
-        raise ModelError(f"'{group.name}': unknown {what}(s) {sorted(unknown)}; "
-                         f"the model has {sorted(names) or 'none'}")
-    return {v.name: var_cls(v.name, v.type, v.access, group, values.get(v.name)) for v in defs}
+#: matrix types of the embedded engine (the others raise NotImplementedError when a group is added)
+SUPPORTED_MATRIX_TYPES = (SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE)
 
 
 def _check_params(model, params: dict, group_name: str, what: str) -> dict:
     return check_params(model, params, f"'{group_name}'", what)
+
+
+def _non_negative_int(value, owner: str, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 0:
+        raise ModelError(f"{owner}: {what} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _inputs(pop: NeuronGroup) -> list[str]:
+    return ["Isyn"] + [a.name for a in pop.model.additional_input_vars]
 
 
 class Group:
@@ -248,9 +89,6 @@ class Group:
                              "call set_param_dynamic() before build()")
         self._model._require_loaded().set_dynamic_param(self, "", param_name, value)
 
-    def _delay_owner(self, var: Variable):
-        return self
-
     def all_arrays(self) -> list[ArrayBase]:
         return list(self.vars.values()) + list(self.extra_global_params.values())
 
@@ -263,7 +101,7 @@ class NeuronGroup(Group):
         self.num_neurons = int(num_neurons)
         self.model = neuron_model
         self.params = _check_params(neuron_model, params, name, "neuron model")
-        self.vars = _prepare_vars(neuron_model.vars, vars, self)
+        self.vars = prepare_vars(neuron_model.vars, vars, self)
         self.extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self)
                                     for e in neuron_model.extra_global_params}
         self.spike_recording_enabled = False
@@ -273,13 +111,14 @@ class NeuronGroup(Group):
         self.in_syn: list[SynapseGroup] = []
         self.out_syn: list[SynapseGroup] = []
         self.current_sources: list[CurrentSource] = []
-        self._num_delay_slots = 1
         self.spike_times = Array("st", "timepoint", self)
         self.prev_spike_times = Array("prev_st", "timepoint", self)
 
     @property
     def num_delay_slots(self) -> int:
-        return self._num_delay_slots
+        """Spike-queue slots (1 + the longest axonal delay of the groups it feeds), known once built."""
+        built = self._model._build_result
+        return built.plan.slots(self) if built is not None else 1
 
     @property
     def spike_recording_data(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -304,10 +143,9 @@ class SynapseGroup(Group):
                 raise ModelError(f"synapse population '{name}': unknown matrix type '{matrix_type}'; "
                                  "use DENSE or SPARSE") from None
         matrix_type = SynapseMatrixType(matrix_type)
-        if matrix_type not in (SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE):
+        if matrix_type not in SUPPORTED_MATRIX_TYPES:
             raise NotImplementedError(f"synapse population '{name}': matrix type {matrix_type.name} is not "
-                                      "supported by the embedded engine (DENSE and SPARSE are); "
-                                      "use engine='genn' for it")
+                                      "supported by the embedded engine (DENSE and SPARSE are)")
         for role, pop in (("source", source), ("target", target)):
             if not isinstance(pop, NeuronGroup):
                 raise ModelError(f"synapse population '{name}': {role} must be a neuron population "
@@ -320,14 +158,25 @@ class SynapseGroup(Group):
         self.connectivity_initialiser = connectivity_init
         self.wu_model = wu_init.snippet
         self.ps_model = ps_init.snippet
+        if self.wu_model.post_event_syn_code:
+            raise NotImplementedError(f"synapse population '{name}': postsynaptic spike-like events are not "
+                                      "supported by the embedded engine yet")
+        owner = f"synapse population '{name}'"
         self.params = _check_params(self.wu_model, wu_init.params, name, "weight update model")
         self.ps_params = _check_params(self.ps_model, ps_init.params, name, "postsynaptic model")
         self.synapse_group = self
-        self.vars = _prepare_vars(self.wu_model.vars, wu_init.vars, self, SynapseVariable, "weight update variable")
-        self.pre_vars = _prepare_vars(self.wu_model.pre_vars, wu_init.pre_vars, self, what="presynaptic variable")
-        self.post_vars = _prepare_vars(self.wu_model.post_vars, wu_init.post_vars, self,
-                                       what="postsynaptic variable")
-        self.psm_vars = _prepare_vars(self.ps_model.vars, ps_init.vars, self, what="postsynaptic model variable")
+        self.vars = prepare_vars(self.wu_model.vars, wu_init.vars, self, SynapseVariable, "weight update variable")
+        self.pre_vars = prepare_vars(self.wu_model.pre_vars, wu_init.pre_vars, self, what="presynaptic variable")
+        self.post_vars = prepare_vars(self.wu_model.post_vars, wu_init.post_vars, self,
+                                      what="postsynaptic variable")
+        self.psm_vars = prepare_vars(self.ps_model.vars, ps_init.vars, self, what="postsynaptic model variable")
+        check_neuron_var_refs(self.wu_model.pre_neuron_var_refs, wu_init.pre_var_refs, source,
+                              f"{owner} presynaptic neuron variable reference")
+        check_neuron_var_refs(self.wu_model.post_neuron_var_refs, wu_init.post_var_refs, target,
+                              f"{owner} postsynaptic neuron variable reference")
+        check_neuron_var_refs(self.ps_model.neuron_var_refs, ps_init.var_refs, target,
+                              f"{owner} postsynaptic model")
+        check_psm_var_refs(self.wu_model.psm_var_refs, wu_init.psm_var_refs, self, owner)
         self.extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self)
                                     for e in self.wu_model.extra_global_params}
         self.psm_extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self)
@@ -338,9 +187,9 @@ class SynapseGroup(Group):
                 e.name: ExtraGlobalParameter(e.name, e.type, self)
                 for e in connectivity_init.snippet.extra_global_params}
         self.ps_dynamic_params: set[str] = set()
-        self.axonal_delay_steps = 0
-        self.back_prop_delay_steps = 0
-        self.max_dendritic_delay_timesteps = 1
+        self._axonal_delay_steps = 0
+        self._back_prop_delay_steps = 0
+        self._max_dendritic_delay_timesteps = 1
         self._max_connections: int | None = None
         self._min_max_connections = 0
         if matrix_type & SynapseMatrixConnectivity.SPARSE:
@@ -353,8 +202,8 @@ class SynapseGroup(Group):
             else:
                 self._max_connections = target.num_neurons
         self.max_source_connections: int | None = None
-        self.post_target_var = "Isyn"
-        self.pre_target_var = "Isyn"
+        self._post_target_var = "Isyn"
+        self._pre_target_var = "Isyn"
         self.parallelism_hint = ParallelismHint.POSTSYNAPTIC
         self.num_threads_per_spike = 1
         self.spike_event_recording_enabled = False
@@ -362,9 +211,65 @@ class SynapseGroup(Group):
         self.den_delay = Array("denDelay", "scalar", self)
         self._manual_connectivity: tuple[np.ndarray, np.ndarray] | None = None
         self.connections_set = False
-        self._row_stride = 0
-        self._row_length: np.ndarray | None = None
-        self._ind: np.ndarray | None = None
+
+    # -- delays and targets (checked when set) ------------------------------------------
+    @property
+    def axonal_delay_steps(self) -> int:
+        return self._axonal_delay_steps
+
+    @axonal_delay_steps.setter
+    def axonal_delay_steps(self, value: int) -> None:
+        self._check_not_built()
+        self._axonal_delay_steps = _non_negative_int(value, f"synapse population '{self.name}'",
+                                                     "axonal_delay_steps")
+
+    @property
+    def back_prop_delay_steps(self) -> int:
+        return self._back_prop_delay_steps
+
+    @back_prop_delay_steps.setter
+    def back_prop_delay_steps(self, value: int) -> None:
+        self._check_not_built()
+        self._back_prop_delay_steps = _non_negative_int(value, f"synapse population '{self.name}'",
+                                                        "back_prop_delay_steps")
+
+    @property
+    def max_dendritic_delay_timesteps(self) -> int:
+        return self._max_dendritic_delay_timesteps
+
+    @max_dendritic_delay_timesteps.setter
+    def max_dendritic_delay_timesteps(self, value: int) -> None:
+        self._check_not_built()
+        value = _non_negative_int(value, f"synapse population '{self.name}'", "max_dendritic_delay_timesteps")
+        if value < 1:
+            raise ModelError(f"synapse population '{self.name}': max_dendritic_delay_timesteps must be >= 1")
+        self._max_dendritic_delay_timesteps = value
+
+    def _target_input(self, value: str, pop: NeuronGroup, what: str) -> str:
+        self._check_not_built()
+        if value not in _inputs(pop):
+            raise ModelError(f"synapse population '{self.name}': {what} '{value}' is not an input of "
+                             f"'{pop.name}' (it has {_inputs(pop)})")
+        return value
+
+    @property
+    def post_target_var(self) -> str:
+        """The input of the target neurons this group's postsynaptic model injects into (``Isyn`` or an
+        additional input variable of the target's neuron model)."""
+        return self._post_target_var
+
+    @post_target_var.setter
+    def post_target_var(self, value: str) -> None:
+        self._post_target_var = self._target_input(value, self.trg, "post_target_var")
+
+    @property
+    def pre_target_var(self) -> str:
+        """The input of the source neurons ``addToPre`` accumulates into."""
+        return self._pre_target_var
+
+    @pre_target_var.setter
+    def pre_target_var(self, value: str) -> None:
+        self._pre_target_var = self._target_input(value, self.src, "pre_target_var")
 
     # -- connectivity ----------------------------------------------------
     @property
@@ -404,34 +309,32 @@ class SynapseGroup(Group):
         self._max_connections = int(row_lengths.max()) if row_lengths.size else 0
         self.connections_set = True
 
-    def _valid_synapse_mask(self) -> np.ndarray:
-        stride = self._row_stride
-        rl = self._row_length
-        return (np.arange(stride)[None, :] < rl[:, None]).ravel()
+    def _require_sparse(self, what: str):
+        runtime = self._model._require_loaded()
+        if not self.matrix_type & SynapseMatrixConnectivity.SPARSE:
+            raise ModelError(f"{what} only supports SPARSE connectivity")
+        return runtime
 
     def get_sparse_pre_inds(self) -> np.ndarray:
-        self._model._require_loaded()
-        if not self.matrix_type & SynapseMatrixConnectivity.SPARSE:
-            raise ModelError("get_sparse_pre_inds only supports SPARSE connectivity")
-        return np.repeat(np.arange(self.src.num_neurons, dtype=np.int64), self._row_length)  # int64 as PyGeNN
+        """The presynaptic index of every synapse, in row order (int64, as PyGeNN)."""
+        return self._require_sparse("get_sparse_pre_inds").host_layout(self).pre_indices
 
     def get_sparse_post_inds(self) -> np.ndarray:
-        self._model._require_loaded()
-        if not self.matrix_type & SynapseMatrixConnectivity.SPARSE:
-            raise ModelError("get_sparse_post_inds only supports SPARSE connectivity")
-        return self._ind[self._valid_synapse_mask()]
+        """The postsynaptic index of every synapse, in row order."""
+        return self._require_sparse("get_sparse_post_inds").host_layout(self).post_indices
 
     def pull_connectivity_from_device(self) -> None:
-        self._model._require_loaded()
+        self._model._require_loaded().pull_connectivity(self)
 
     def push_connectivity_to_device(self) -> None:
-        self._model._require_loaded()
+        self._model._require_loaded().push_connectivity(self)
 
     @property
     def weight_update_var_size(self) -> int:
+        """Elements of each per-synapse variable (rows padded to the row capacity for SPARSE)."""
         if self.matrix_type & SynapseMatrixConnectivity.DENSE:
             return self.src.num_neurons * self.trg.num_neurons
-        return self.src.num_neurons * self._row_stride
+        return self.src.num_neurons * self._model._require_loaded().host_layout(self).row_stride
 
     # -- dynamic params --------------------------------------------------
     def set_wu_param_dynamic(self, param_name: str, dynamic: bool = True) -> None:
@@ -471,11 +374,6 @@ class SynapseGroup(Group):
             raise ModelError(f"synapse population '{self.name}' has no {where} variable '{var_name}'; "
                              f"it has {sorted(table)}")
 
-    def _delay_owner(self, var: Variable):
-        if var.name in self.pre_vars and self.pre_vars[var.name] is var:
-            return self.src
-        return self.trg
-
     def all_arrays(self) -> list[ArrayBase]:
         return (list(self.vars.values()) + list(self.pre_vars.values()) + list(self.post_vars.values())
                 + list(self.psm_vars.values()) + list(self.extra_global_params.values())
@@ -496,18 +394,35 @@ class CurrentSource(Group):
         self.model = cs_model
         self.pop = pop
         self.params = _check_params(cs_model, params, name, "current source model")
-        self.vars = _prepare_vars(cs_model.vars, vars, self)
+        self.vars = prepare_vars(cs_model.vars, vars, self)
         self.var_refs = dict(var_refs or {})
+        check_neuron_var_refs(cs_model.neuron_var_refs, self.var_refs, pop, f"current source '{name}'")
         self.extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self)
                                     for e in cs_model.extra_global_params}
-        self.target_var = "Isyn"
+        self._target_var = "Isyn"
 
     @property
     def num_neurons(self) -> int:
         return self.pop.num_neurons
 
+    @property
+    def target_var(self) -> str:
+        """The input of the target neurons ``injectCurrent`` adds to."""
+        return self._target_var
+
+    @target_var.setter
+    def target_var(self, value: str) -> None:
+        if self._model._built:
+            raise RuntimeError("GeNN model already built")
+        if value not in _inputs(self.pop):
+            raise ModelError(f"current source '{self.name}': target_var '{value}' is not an input of "
+                             f"'{self.pop.name}' (it has {_inputs(self.pop)})")
+        self._target_var = value
+
 
 class CustomUpdate(Group):
+    """A custom update; its references are checked here, when it is added (see :meth:`_check_references`)."""
+
     def __init__(self, model: GeNNModel, name: str, group_name: str, cu_model, params: dict, vars: dict,
                  var_refs: dict, egp_refs: dict):
         super().__init__(model, name)
@@ -516,17 +431,16 @@ class CustomUpdate(Group):
         self.params = _check_params(cu_model, params, name, "custom update model")
         self.var_refs = dict(var_refs or {})
         self.egp_refs = dict(egp_refs or {})
-        self.vars = _prepare_vars(cu_model.vars, vars, self,
-                                  SynapseVariable if self._attached_to_synapses() else Variable)
+        self._check_reference_kinds()
+        self.vars = prepare_vars(cu_model.vars, vars, self,
+                                 SynapseVariable if self._attached_to_synapses() else Variable)
         self.extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self)
                                     for e in cu_model.extra_global_params}
+        self._check_references()
 
     def _attached_to_synapses(self) -> bool:
-        from .refs import VarReference
-
-        refs = [r for r in self.var_refs.values() if isinstance(r, VarReference)]
         return any(r.kind == "wu" or (r.kind == "custom_update" and r.group._attached_to_synapses())
-                   for r in refs)
+                   for r in self.var_refs.values())
 
     @property
     def synapse_group(self) -> SynapseGroup:
@@ -536,3 +450,71 @@ class CustomUpdate(Group):
             if r.kind == "custom_update" and r.group._attached_to_synapses():
                 return r.group.synapse_group
         raise AttributeError("custom update is not attached to a synapse group")
+
+    @property
+    def num_elements(self) -> int:
+        """Neurons a custom update over neurons loops over (the size of the groups its references target)."""
+        return self._num_elements
+
+    def _check_reference_kinds(self) -> None:
+        for r in self.model.var_refs:
+            ref = self.var_refs.get(r.name)
+            if not isinstance(ref, VarReference):
+                raise ModelError(f"custom update '{self.name}': variable reference '{r.name}' is not set "
+                                 "(create it with create_var_ref / create_wu_var_ref)")
+        unknown = set(self.var_refs) - {r.name for r in self.model.var_refs}
+        if unknown:
+            raise ModelError(f"custom update '{self.name}': unknown variable reference(s) {sorted(unknown)}; "
+                             f"model '{self.model.class_name}' has {sorted(r.name for r in self.model.var_refs)}")
+        for r in self.model.extra_global_param_refs:
+            if r.name not in self.egp_refs:
+                raise ModelError(f"custom update '{self.name}': extra global parameter reference '{r.name}' "
+                                 "is not set")
+
+    def _check_references(self) -> None:
+        """Sizes, shapes and types of the references, as GeNN checks them when a custom update is added."""
+        syn = self._attached_to_synapses()
+        kinds: set[str] = set()
+        sizes = set()
+        for r in self.model.var_refs:
+            ref = self.var_refs[r.name]
+            per_synapse = ref.kind == "wu" or (ref.kind == "custom_update" and ref.group._attached_to_synapses())
+            if syn and not per_synapse:
+                raise ModelError(f"custom update '{self.name}': variable reference '{r.name}' points to a "
+                                 f"per-neuron variable ('{ref.var_name}' of '{ref.group.name}') but the update runs "
+                                 "over the synapses of a weight-update variable reference; GeNN does not allow "
+                                 "mixing them")
+            if not per_synapse:
+                sizes.add(reference_elements(ref))
+            target_type, dims = reference_type_and_dims(ref)
+            resolve = self._model.resolve_type
+            if target_type is not None and resolve(r.type) != resolve(target_type):
+                raise ModelError(f"custom update '{self.name}': variable reference '{r.name}' has type "
+                                 f"'{r.type}' but its target '{ref.var_name}' of '{ref.group.name}' has type "
+                                 f"'{target_type}'")
+            mode = VarAccessMode(int(r.access))
+            if mode in (VarAccessMode.REDUCE_SUM, VarAccessMode.REDUCE_MAX):
+                if (dims & VarAccessDim.ELEMENT) and (dims & VarAccessDim.BATCH):
+                    raise ModelError(f"custom update '{self.name}': reduction reference '{r.name}' targets "
+                                     f"'{ref.var_name}' of '{ref.group.name}', which has one value per neuron "
+                                     "and batch; a reduction target must be shared across batches or neurons")
+                kinds.add("neuron" if not dims & VarAccessDim.ELEMENT else "batch")
+            transpose = ref.transpose_group
+            if transpose is not None and not transpose.matrix_type & SynapseMatrixConnectivity.DENSE:
+                raise NotImplementedError(f"custom update '{self.name}': transpose needs DENSE connectivity")
+        for v in self.vars.values():
+            mode = VarAccessMode(int(v.access) & 0x3F)
+            if mode in (VarAccessMode.REDUCE_SUM, VarAccessMode.REDUCE_MAX):
+                kinds.add("neuron" if int(v.access) & VarAccessDim.ELEMENT else "batch")
+            if syn and isinstance(v.init_values, VarInit):
+                raise NotImplementedError(f"custom update '{self.name}': var-init snippets for variables of "
+                                          "synapse custom updates are not supported yet")
+        if len(kinds) > 1:
+            raise ModelError(f"custom update '{self.name}' cannot perform batch and neuron reductions at once")
+        if not syn:
+            if not sizes:
+                raise ModelError(f"custom update '{self.name}' has no variable references to attach it to a group")
+            if len(sizes) > 1:
+                raise ModelError(f"custom update '{self.name}': its variable references target groups of "
+                                 f"different sizes {sorted(sizes)}")
+        self._num_elements = sizes.pop() if sizes else 0

@@ -11,10 +11,6 @@ from .groups import CurrentSource, CustomUpdate, NeuronGroup, SynapseGroup
 from .init import PostsynapticInit, SparseConnectivityInit, WeightUpdateInit
 from .snippets import CurrentSourceModelBase, CustomUpdateModelBase, NeuronModelBase, resolve_snippet
 
-#: backend names accepted by ``GeNNModel(backend=...)``
-BACKEND_ALIASES = {None: "single_threaded_cpu", "cpu": "single_threaded_cpu",
-                   "single_threaded_cpu": "single_threaded_cpu", "cuda": "cuda"}
-
 
 class GeNNModel:
     """A spiking network model (PyGeNN 5's ``GeNNModel``).
@@ -37,9 +33,9 @@ class GeNNModel:
         self.precision = _precision(precision, "precision")
         self.time_precision = _precision(time_precision or self.precision, "time_precision")
         self.name = model_name
-        if backend not in BACKEND_ALIASES:
-            raise ValueError(f"unknown backend '{backend}'; use one of: cpu, single_threaded_cpu, cuda")
-        self._backend_name = BACKEND_ALIASES[backend]
+        from ..backends.base import canonical_name
+
+        self._backend_name = canonical_name(backend)
         self._preferences = dict(preference_kwargs)
         self._dt = 0.1
         self.batch_size = 1
@@ -98,6 +94,12 @@ class GeNNModel:
     neuron_update_time = init_time = presynaptic_update_time = postsynaptic_update_time = property(
         lambda self: 0.0)
     synapse_dynamics_time = init_sparse_time = property(lambda self: 0.0)
+
+    def resolve_type(self, type_name: str) -> str:
+        """A snippet type with ``scalar`` and ``timepoint`` resolved to this model's precisions."""
+        from . import types
+
+        return types.resolve(type_name, self.precision, self.time_precision)
 
     # -- building the network -------------------------------------------
     def _check_new(self, name: str) -> None:

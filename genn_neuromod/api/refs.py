@@ -95,3 +95,75 @@ def create_psm_egp_ref(sg, egp_name: str) -> EGPReference:
 
 def create_wu_egp_ref(sg, egp_name: str) -> EGPReference:
     return EGPReference(sg, egp_name, "wu")
+
+
+# --------------------------------------------------------------------------- checks where references are given
+def _target_name(target) -> str:
+    return target.var_name if isinstance(target, VarReference) else target
+
+
+def check_neuron_var_refs(defs, given: dict, pop, owner: str) -> None:
+    """Every neuron variable reference a model declares is set, to a variable of ``pop``."""
+    names = {r.name for r in defs}
+    unknown = set(given) - names
+    if unknown:
+        raise _model_error(f"{owner}: unknown variable reference(s) {sorted(unknown)}; the model has "
+                           f"{sorted(names) or 'none'}")
+    for r in defs:
+        target = given.get(r.name)
+        if target is None:
+            raise _model_error(f"{owner}: variable reference '{r.name}' is not set")
+        if isinstance(target, VarReference) and target.group is not pop:
+            raise _model_error(f"{owner}: variable reference '{r.name}' must point into '{pop.name}'")
+        name = _target_name(target)
+        if not isinstance(name, str) or name not in pop.vars:
+            raise _model_error(f"{owner}: variable reference '{r.name}' targets unknown variable '{name}' of "
+                               f"'{pop.name}' (it has {sorted(pop.vars)})")
+
+
+def check_psm_var_refs(defs, given: dict, sg, owner: str) -> None:
+    """Every postsynaptic-model variable reference of a weight update model names a variable of its group's
+    postsynaptic model."""
+    for r in defs:
+        name = _target_name(given.get(r.name))
+        if name not in sg.psm_vars:
+            raise _model_error(f"{owner}: psm variable reference '{r.name}' targets '{name}', which its "
+                               "postsynaptic model does not have")
+
+
+def reference_type_and_dims(ref: VarReference):
+    """Type and (additive) dimensions of the variable a reference targets (``None`` type for internal arrays)."""
+    from .enums import VarAccessDim
+
+    g, k = ref.group, ref.kind
+    full = VarAccessDim.ELEMENT | VarAccessDim.BATCH
+    table = {"neuron": "vars", "current_source": "vars", "wu": "vars", "psm": "psm_vars",
+             "wu_pre": "pre_vars", "wu_post": "post_vars", "custom_update": "vars"}.get(k)
+    if table is None:
+        return None, full
+    v = getattr(g, table)[ref.var_name]
+    if k == "custom_update":
+        return v.type, full & ~VarAccessDim(int(v.access) & 0xC0)
+    return v.type, VarAccessDim(int(v.access) & 0xC0)
+
+
+def reference_elements(ref: VarReference) -> int:
+    """The number of neurons of the group a per-neuron reference points into."""
+    g = ref.group
+    if ref.kind in ("neuron", "spike_time", "prev_spike_time"):
+        return g.num_neurons
+    if ref.kind == "current_source":
+        return g.pop.num_neurons
+    if ref.kind in ("psm", "wu_post", "out_post"):
+        return g.trg.num_neurons
+    if ref.kind == "wu_pre":
+        return g.src.num_neurons
+    if ref.kind == "custom_update":
+        return g.num_elements
+    raise ValueError(f"reference kind '{ref.kind}' is not per neuron")
+
+
+def _model_error(message: str):
+    from ..compiler.errors import ModelError
+
+    return ModelError(message)

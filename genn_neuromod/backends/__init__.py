@@ -1,15 +1,11 @@
-"""Backends turn generated code into a running model: ``cpu`` (C via the system compiler), ``cuda`` (CuPy)."""
+"""Backends turn generated code into a running model: ``cpu`` (C via the system compiler), ``cuda`` (CuPy).
+
+The contracts (:class:`~.base.Backend`, :class:`~.base.Build`, :class:`~.base.Runtime`) and the registry are
+in :mod:`.base`.
+"""
 
 from __future__ import annotations
 
+from .base import Backend, Build, Runtime, backend_names, canonical_name, get_backend, register_backend
 
-def get_backend(name: str):
-    if name == "single_threaded_cpu":
-        from . import cpu
-
-        return cpu
-    if name == "cuda":
-        from . import cuda
-
-        return cuda
-    raise ValueError(f"unknown backend '{name}'")
+__all__ = ["Backend", "Build", "Runtime", "backend_names", "canonical_name", "get_backend", "register_backend"]

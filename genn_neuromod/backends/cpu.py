@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import os
 import shutil
 import tempfile
@@ -13,55 +14,100 @@ from pathlib import Path
 import numpy as np
 
 from ..api import types
-from ..api.enums import SynapseMatrixConnectivity
-from ..api.groups import ExtraGlobalParameter, NeuronGroup, SynapseGroup
+from ..api.arrays import ArrayBase, ExtraGlobalParameter, Variable
+from ..api.enums import VarAccessDim
+from ..api.groups import NeuronGroup, SynapseGroup
 from ..api.init import VarInit
-from ..codegen import GeneratedModel, LoadInfo, ModelPlan, generate, make_plan
+from ..codegen import GeneratedModel, LoadInfo, ModelPlan, generate_c, make_plan
+from ..codegen.c_source import num_threads
+from ..codegen.connectivity import HostLayout, Sparse
 from ..codegen.plan import c_ident
 from ..compiler.errors import ModelError
 from .compile import compile_shared
-
-supports_batching = False
 
 _CTYPES = {"float": ctypes.c_float, "double": ctypes.c_double, "int32_t": ctypes.c_int32,
            "uint32_t": ctypes.c_uint32, "int8_t": ctypes.c_int8, "uint8_t": ctypes.c_uint8,
            "int16_t": ctypes.c_int16, "uint16_t": ctypes.c_uint16, "int64_t": ctypes.c_int64,
            "uint64_t": ctypes.c_uint64, "bool": ctypes.c_bool}
 
+#: libgomp, loaded once for good when a model uses OpenMP threads: unloading it together with a model's
+#: library while its thread pool is alive would crash the process
+_OPENMP_RUNTIME: ctypes.CDLL | None = None
 
-@dataclass
-class BuildResult:
+
+def _keep_openmp_loaded() -> None:
+    global _OPENMP_RUNTIME
+    if _OPENMP_RUNTIME is None:
+        name = ctypes.util.find_library("gomp") or "libgomp.so.1"
+        try:
+            _OPENMP_RUNTIME = ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
+        except OSError:  # pragma: no cover - a compiler without libgomp (clang's libomp is kept by dlopen)
+            pass
+
+
+def compiler_flags(model) -> list[str]:
+    """Extra flags from the preferences: ``num_threads`` (OpenMP) and ``optimize_code`` (fast maths).
+
+    ``optimize_code=True`` adds ``-ffast-math -fno-finite-math-only`` (Brian2's default flags, and GeNN's
+    with its own ``optimize_code``): faster, but no longer bitwise-identical to exact IEEE arithmetic.
+    """
+    flags = []
+    if num_threads(model) > 1:
+        flags.append("-fopenmp")
+    else:  # '#pragma omp simd' without the runtime (with -fopenmp as well it measured 2x slower on 2 threads)
+        flags.append("-fopenmp-simd")
+    if model._preferences.get("optimize_code", False):
+        flags += ["-ffast-math", "-fno-finite-math-only"]
+    return flags
+
+
+@dataclass(frozen=True)
+class CpuBuild:
     plan: ModelPlan
     generated: GeneratedModel
     library: Path
     build_time: float
+    openmp: bool
 
     def create_runtime(self, model, num_recording_timesteps: int | None) -> Runtime:
         return Runtime(self, model, num_recording_timesteps)
 
 
-def build(model, code_path: str, always_rebuild: bool = False) -> BuildResult:
-    """Plan, generate and compile ``model``; the C source is also written to ``code_path``."""
-    start = time.perf_counter()
-    plan = make_plan(model)
-    generated = generate(plan)
-    os.makedirs(code_path, exist_ok=True)
-    src_file = Path(code_path) / "model.c"
-    if not src_file.exists() or src_file.read_text() != generated.source:
-        src_file.write_text(generated.source)
-    library = compile_shared(generated.source, always_rebuild, compiler_flags(model))
-    return BuildResult(plan, generated, library, time.perf_counter() - start)
+class CpuBackend:
+    name = "single_threaded_cpu"
+    supports_batching = False
+
+    def build(self, model, code_path: str, always_rebuild: bool = False) -> CpuBuild:
+        """Plan, generate and compile ``model``; the C source is also written to ``code_path``."""
+        start = time.perf_counter()
+        plan = make_plan(model)
+        generated = generate_c(plan)
+        os.makedirs(code_path, exist_ok=True)
+        src_file = Path(code_path) / "model.c"
+        if not src_file.exists() or src_file.read_text() != generated.source:
+            src_file.write_text(generated.source)
+        flags = compiler_flags(model)
+        library = compile_shared(generated.source, always_rebuild, flags)
+        return CpuBuild(plan, generated, library, time.perf_counter() - start, "-fopenmp" in flags)
+
+
+BACKEND = CpuBackend()
+
+# kept for callers of the module-level function
+build = BACKEND.build
 
 
 class Runtime:
-    """A loaded model: its arrays, its library and its clock."""
+    """A model loaded on the CPU: its arrays (numpy, shared zero-copy with the C), its library and its clock."""
 
-    def __init__(self, built: BuildResult, model, num_recording_timesteps: int | None, seed: int | None = None):
+    def __init__(self, built: CpuBuild, model, num_recording_timesteps: int | None, seed: int | None = None):
         self.plan = built.plan
         self.model = model
         self.timestep = 0  # as GeNN: a (re)load starts a fresh run at t = 0
         self.num_recording_timesteps = int(num_recording_timesteps or 0)
         self.recording_in_use = any(n.spike_recording_enabled for n in self.plan.neurons)
+        if built.openmp:
+            _keep_openmp_loaded()
         tmpdir = tempfile.mkdtemp(prefix="gn_rt_")
         try:  # a private copy gives each load its own globals; once mapped, the file is not needed
             lib_copy = Path(tmpdir) / built.library.name
@@ -71,6 +117,9 @@ class Runtime:
             shutil.rmtree(tmpdir, ignore_errors=True)
         self.lib.gn_step.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32]
         self.arrays: dict[str, np.ndarray] = {}
+        self.views: dict[ArrayBase, np.ndarray] = {}
+        self.layouts: dict[SynapseGroup, HostLayout] = {}
+        self._bound = {spec.cname: array for array, spec in self.plan.bindings.items()}
         self._cu_index = {g: i for i, g in enumerate(built.generated.custom_update_groups)}
         self._column_groups = built.generated.needs_column_index
         if seed is None:
@@ -78,59 +127,60 @@ class Runtime:
         self.seed = seed
         ctypes.c_uint64.in_dll(self.lib, "gn_seed").value = seed
         self.info = LoadInfo(num_recording_timesteps=self.num_recording_timesteps)
-        for sg in self.plan.synapses:
-            if sg.matrix_type & SynapseMatrixConnectivity.SPARSE:
-                self.info.row_stride[sg.name] = _row_stride(sg)
-                self.info.col_stride[sg.name] = 0
-        self._allocate(lambda a: a.role != "internal" or a.name != "remap")
+        for conn in self.plan.connectivity.values():
+            conn.load_info(self.info)
+        self._allocate()
         self._initialise()
 
-    # -- allocation ----------------------------------------------------------
-    def _allocate(self, which) -> None:
+    # -- arrays ------------------------------------------------------------------------------
+    def _allocate(self) -> None:
         for spec in self.plan.arrays:
-            if not which(spec):
-                continue
             size = spec.size(self.info)
-            arr = np.zeros(max(size, 1), dtype=types.numpy_dtype(spec.ctype))[:size]
-            self._bind(spec.cname, arr)
-            owner = spec.owner
-            if spec.role in ("var", "wu_var", "pre_var", "post_var", "psm_var"):
-                table = {"var": "vars", "wu_var": "vars", "pre_var": "pre_vars", "post_var": "post_vars",
-                         "psm_var": "psm_vars"}[spec.role]
-                var = getattr(owner, table)[spec.name]
-                shape = spec.shape(self.info) if spec.shape else (size,)
-                var._bind(arr, shape)
-            elif spec.role in ("st", "prev_st"):
-                (owner.spike_times if spec.role == "st" else owner.prev_spike_times)._bind(arr, spec.shape(self.info))
-            elif spec.role == "out_post":
-                owner.out_post._bind(arr, (size,))
-            elif spec.role == "den_delay":
-                owner.den_delay._bind(arr, spec.shape(self.info))
-            elif spec.role == "egp":
-                egp = self.plan.egps[spec.cname]
-                egp._spec = spec
-                egp._bind(arr, (0,))
-                if egp.init_values is not None:
-                    self.set_egp(egp, egp.init_values)
+            self._bind(spec.cname, np.zeros(max(size, 1), dtype=types.numpy_dtype(spec.ctype))[:size])
         for sg in self.plan.synapses:
-            if sg.matrix_type & SynapseMatrixConnectivity.SPARSE:
+            if self.plan.connectivity[sg].row_capacity:
                 ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(sg)}_rowStride").value = \
                     self.info.row_stride[sg.name]
-                sg._row_stride = self.info.row_stride[sg.name]
+        for egp in self.plan.bindings:
+            if isinstance(egp, ExtraGlobalParameter) and egp.init_values is not None:
+                self.set_egp(egp, egp.init_values)
 
     def _bind(self, cname: str, arr: np.ndarray) -> None:
+        """Give the C global ``gnp_<cname>`` the address of ``arr`` and the model's array its view."""
         if arr.size == 0:
             arr = np.zeros(1, dtype=arr.dtype)[:0]
         self.arrays[cname] = arr
         ctypes.c_void_p.in_dll(self.lib, "gnp_" + cname).value = arr.ctypes.data
+        bound = self._bound.get(cname)
+        if bound is not None:
+            spec = self.plan.spec_of(bound)
+            shape = arr.shape if isinstance(bound, ExtraGlobalParameter) or spec.shape is None \
+                else spec.shape(self.info)
+            self.views[bound] = arr.reshape(shape)
+
+    def view(self, array: ArrayBase) -> np.ndarray:
+        try:
+            return self.views[array]
+        except KeyError:
+            raise ModelError(f"'{array.name}' of '{array.group.name}' is not an array of this model") from None
+
+    def current_view(self, var: Variable) -> np.ndarray:
+        view = self.view(var)
+        if not self.plan.is_delayed(var):
+            return view
+        return view[self.delay_slot(self.plan.delay_owner(var.group, var))]
+
+    def exposes_view(self, sg: SynapseGroup) -> bool:
+        return self.plan.connectivity[sg].exposes_view
+
+    def host_layout(self, sg: SynapseGroup) -> HostLayout:
+        return self.layouts[sg]
 
     def set_egp(self, egp: ExtraGlobalParameter, values) -> None:
-        spec = egp._spec
-        arr = np.ascontiguousarray(np.asarray(values, dtype=types.numpy_dtype(spec.ctype)).ravel())
-        self._bind(spec.cname, arr)
-        egp._bind(self.arrays[spec.cname], arr.shape)
+        spec = self.plan.spec_of(egp)
+        self._bind(spec.cname, np.ascontiguousarray(np.asarray(values, dtype=types.numpy_dtype(spec.ctype)).ravel()))
 
-    # -- initialisation ----------------------------------------------------
+    # -- initialisation ----------------------------------------------------------------------
     def reinitialise(self, seed: int) -> None:
         """Initialise the state again with another seed, keeping the connectivity (batch instances)."""
         self.seed = seed
@@ -138,64 +188,66 @@ class Runtime:
         self._initialise(connectivity=False)
 
     def _initialise(self, connectivity: bool = True) -> None:
-        tmax = np.finfo(types.numpy_dtype(self.plan.time_precision)).max
-        for ng in self.plan.neurons:
-            ng.spike_times.view[...] = -tmax
-            ng.prev_spike_times.view[...] = -tmax
-        for spec in self.plan.arrays:
-            if spec.role == "event_time":
+        plan = self.plan
+        tmax = np.finfo(types.numpy_dtype(plan.time_precision)).max
+        for spec in plan.arrays:
+            if spec.role in ("st", "prev_st", "event_time"):
                 self.arrays[spec.cname][...] = -tmax
-        for g in self.plan.neurons + self.plan.current_sources + self.plan.custom_updates:
-            for v in g.vars.values():
-                if not (g in self.plan.custom_updates and g._attached_to_synapses()):
+        for g in plan.neurons + plan.current_sources + plan.custom_updates:
+            if not (g in plan.custom_updates and g._attached_to_synapses()):
+                for v in g.vars.values():
                     self._set_initial(g, v)
-        for sg in self.plan.synapses:
+        for sg in plan.synapses:
             for table in (sg.pre_vars, sg.post_vars, sg.psm_vars):
                 for v in table.values():
                     self._set_initial(sg, v)
-            if sg.matrix_type & SynapseMatrixConnectivity.DENSE:
+            if not plan.connectivity[sg].init_after_connectivity:
                 for v in sg.vars.values():
-                    self._set_initial(sg, v)
+                    self._set_initial(sg, v, sg)
         self.lib.gn_init()
         if connectivity:
             self._init_connectivity()
-        for sg in self.plan.synapses:
-            if sg.matrix_type & SynapseMatrixConnectivity.SPARSE:
+        for sg in plan.synapses:
+            if plan.connectivity[sg].init_after_connectivity:
                 for v in sg.vars.values():
-                    self._set_initial(sg, v)
-        for cu in self.plan.custom_updates:
+                    self._set_initial(sg, v, sg)
+        for cu in plan.custom_updates:
             if cu._attached_to_synapses():
                 for v in cu.vars.values():
-                    self._set_initial(cu, v)
+                    self._set_initial(cu, v, cu.synapse_group)
         self.lib.gn_init_sparse()
 
-    def _set_initial(self, group, var) -> None:
+    def _set_initial(self, group, var, sg: SynapseGroup | None = None) -> None:
+        """Set a variable's initial numbers (var-init snippets run in the generated code instead).
+
+        ``sg`` is given for per-synapse variables: where its matrix type pads rows, the values fill the
+        synapses' slots in row order.
+        """
         init = var.init_values
         if init is None or isinstance(init, VarInit):
             return
-        view = var._view
-        sparse = var._is_sparse() if hasattr(var, "_is_sparse") else False
-        if np.isscalar(init) or np.ndim(init) == 0:
-            if sparse:
-                var.values = np.full(int(var._sg._row_length.sum()), init)
-            else:
-                view[...] = init
-            return
-        values = np.asarray(init)
-        if sparse:
-            sg = var._sg
-            n = int(sg._row_length.sum())
+        view = self.views[var]
+        if sg is not None and not self.exposes_view(sg) and var.dims & VarAccessDim.ELEMENT:
+            layout = self.layouts[sg]
+            n = int(layout.row_length.sum())
+            values = np.full(n, init) if np.ndim(init) == 0 else np.asarray(init)
             if values.size != n:
                 raise ModelError(f"'{group.name}': {values.size} initial values given for per-synapse variable "
                                  f"'{var.name}', but the population has {n} synapses")
-            order = getattr(sg, "synapse_order", None)
-            var.values = values[order] if (order is not None and sg._manual_connectivity is not None) else values
+            if np.ndim(init) != 0 and sg._manual_connectivity is not None:
+                values = values[sg.synapse_order]
+            view[..., layout.valid] = values
             return
-        target = view[0] if getattr(var, "delayed", False) else view
+        if np.ndim(init) == 0:
+            view[...] = init
+            return
+        values = np.asarray(init)
+        delayed = self.plan.is_delayed(var)
+        target = view[0] if delayed else view
         if values.size != target.size:
             raise ModelError(f"'{group.name}': {values.size} initial values given for variable '{var.name}', "
                              f"which has {target.size} elements")
-        if getattr(var, "delayed", False):
+        if delayed:
             view[...] = values.reshape(target.shape)[None, :]
         else:
             view[...] = values.reshape(view.shape)
@@ -212,54 +264,23 @@ class Runtime:
                 for egp in sg.connectivity_extra_global_params.values():
                     self.set_egp(egp, values)
         self.lib.gn_init_connectivity()
-        bad = [sg.name for sg in self.plan.synapses if sg.matrix_type & SynapseMatrixConnectivity.SPARSE
+        bad = [sg.name for sg in self.plan.synapses if self.plan.connectivity[sg].row_capacity
                and ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(sg)}_overflow").value]
         if bad:
             raise ModelError(f"sparse connectivity of {bad} produced more synapses in a row than "
                              "max_connections allows; set synapse_group.max_connections higher")
         for sg in self.plan.synapses:
-            if not sg.matrix_type & SynapseMatrixConnectivity.SPARSE:
-                continue
+            conn = self.plan.connectivity[sg]
             p = self.plan.prefix(sg)
-            row_length = self.arrays[f"{p}_rowLength"]
-            ind = self.arrays[f"{p}_ind"]
-            if sg._manual_connectivity is not None:
-                pre, post = sg._manual_connectivity
-                order = sg.synapse_order
-                pre_s, post_s = pre[order], post[order]
-                counts = np.bincount(pre_s, minlength=sg.src.num_neurons)
-                row_length[:] = counts
-                starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-                slot = np.arange(pre_s.size) - starts[pre_s]
-                ind[pre_s * sg._row_stride + slot] = post_s
-            elif sg.connectivity_initialiser is None or not (
-                    sg.connectivity_initialiser.snippet.row_build_code
-                    or sg.connectivity_initialiser.snippet.col_build_code):
-                raise ModelError(f"SPARSE synapse population '{sg.name}' has no connectivity: pass "
-                                 "init_sparse_connectivity(...) or call set_sparse_connections() before load()")
-            sg._row_length = row_length
-            sg._ind = ind.reshape(sg.src.num_neurons, sg._row_stride).ravel() if sg._row_stride else ind
-            if sg.name in self._column_groups:
-                self._build_column_index(sg, p)
+            self.layouts[sg] = conn.host_layout(self.arrays, p, self.info)
+            if conn.uses_column_index and sg.name in self._column_groups:
+                col_length, remap, stride = Sparse.build_column_index(self.layouts[sg], sg.trg.num_neurons)
+                self.info.col_stride[sg.name] = stride
+                self._bind(f"{p}_remap", remap)
+                self._bind(f"{p}_colLength", col_length)
+                ctypes.c_uint32.in_dll(self.lib, f"{p}_colStride").value = stride
 
-    def _build_column_index(self, sg: SynapseGroup, p: str) -> None:
-        mask = sg._valid_synapse_mask()
-        syn = np.nonzero(mask)[0].astype(np.uint32)
-        post = sg._ind[mask].astype(np.int64)
-        order = np.argsort(post, kind="stable")
-        counts = np.bincount(post, minlength=sg.trg.num_neurons)
-        stride = int(counts.max()) if counts.size else 0
-        self.info.col_stride[sg.name] = stride
-        remap = np.zeros(sg.trg.num_neurons * max(stride, 1), dtype=np.uint32)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        post_sorted = post[order]
-        slot = np.arange(post_sorted.size) - starts[post_sorted]
-        remap[post_sorted * stride + slot] = syn[order]
-        self._bind(f"{p}_remap", remap)
-        self._bind(f"{p}_colLength", counts.astype(np.uint32))
-        ctypes.c_uint32.in_dll(self.lib, f"{p}_colStride").value = stride
-
-    # -- running -------------------------------------------------------------
+    # -- running -------------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
         self.lib.gn_step(self.timestep, n, self.num_recording_timesteps)
         self.timestep += n
@@ -288,6 +309,12 @@ class Runtime:
     def push(self, array) -> None:
         """Host and device memory are one on the CPU backend."""
 
+    def pull_connectivity(self, sg) -> None:
+        """Host and device memory are one on the CPU backend."""
+
+    def push_connectivity(self, sg) -> None:
+        """Host and device memory are one on the CPU backend."""
+
     def pull_recording_buffers(self) -> None:
         """Recording buffers are host memory on the CPU backend."""
 
@@ -301,9 +328,9 @@ class Runtime:
         return [decode_spike_recording(buf, self.timestep, self.model.dt)]
 
     def close(self) -> None:
-        for g in self.plan.neurons + self.plan.synapses + self.plan.current_sources + self.plan.custom_updates:
-            for a in g.all_arrays():
-                a._unbind()
+        self.views.clear()
+        self.arrays.clear()
+        self.layouts.clear()
         handle = self.lib._handle
         self.lib = None
         try:
@@ -332,28 +359,3 @@ def decode_spike_recording(buf: np.ndarray, timestep: int, dt: float) -> tuple[n
     ids = w_i[k].astype(np.int64) * 32 + (31 - rev_bit)
     times = steps[t_idx] * dt
     return times.astype(np.float64), ids.astype(np.int64)
-
-
-def compiler_flags(model) -> list[str]:
-    """Extra flags from the preferences: ``num_threads`` (OpenMP) and ``optimize_code`` (fast maths).
-
-    ``optimize_code=True`` adds ``-ffast-math -fno-finite-math-only`` (Brian2's default flags, and GeNN's
-    with its own ``optimize_code``): faster, but no longer bitwise-identical to exact IEEE arithmetic.
-    """
-    from ..codegen.generate import num_threads
-
-    flags = []
-    if num_threads(model) > 1:
-        flags.append("-fopenmp")
-    else:  # '#pragma omp simd' without the runtime (with -fopenmp as well it measured 2x slower on 2 threads)
-        flags.append("-fopenmp-simd")
-    if model._preferences.get("optimize_code", False):
-        flags += ["-ffast-math", "-fno-finite-math-only"]
-    return flags
-
-
-def _row_stride(sg: SynapseGroup) -> int:
-    if sg._manual_connectivity is not None:
-        pre = sg._manual_connectivity[0]
-        return int(np.bincount(pre, minlength=sg.src.num_neurons).max()) if pre.size else 0
-    return int(sg.max_connections or 0)

@@ -20,11 +20,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..codegen import make_plan
-from ..codegen.cuda import generate_cuda, placeholder_info
+from ..codegen import ModelPlan, make_plan
+from ..codegen.cuda_source import generate_cuda, placeholder_info
 from . import cpu
-
-supports_batching = True
 
 #: NVRTC options: no FMA contraction, so double-precision arithmetic matches the cpu backend bit for bit
 NVRTC_OPTIONS = ("--std=c++17", "--fmad=false")
@@ -36,14 +34,14 @@ def generate_cuda_source(model, batch_size: int | None = None) -> str:
     return generate_cuda(plan, placeholder_info(plan), batch_size or model.batch_size).source
 
 
-@dataclass
-class BuildResult:
-    cpu_build: cpu.BuildResult
+@dataclass(frozen=True)
+class CudaBuild:
+    cpu_build: cpu.CpuBuild
     code_path: Path
     build_time: float
 
     @property
-    def plan(self):
+    def plan(self) -> ModelPlan:
         return self.cpu_build.plan
 
     def create_runtime(self, model, num_recording_timesteps: int | None):
@@ -52,13 +50,20 @@ class BuildResult:
         return Runtime(self, model, num_recording_timesteps)
 
 
-def build(model, code_path: str, always_rebuild: bool = False) -> BuildResult:
-    """Write ``model.cu`` and compile the host-side initialisation library (no GPU needed)."""
-    start = time.perf_counter()
-    source = generate_cuda_source(model)
-    os.makedirs(code_path, exist_ok=True)
-    cu_file = Path(code_path) / "model.cu"
-    if not cu_file.exists() or cu_file.read_text() != source:
-        cu_file.write_text(source)
-    cpu_build = cpu.build(model, code_path, always_rebuild)
-    return BuildResult(cpu_build, Path(code_path), time.perf_counter() - start)
+class CudaBackend:
+    name = "cuda"
+    supports_batching = True
+
+    def build(self, model, code_path: str, always_rebuild: bool = False) -> CudaBuild:
+        """Write ``model.cu`` and compile the host-side initialisation library (no GPU needed)."""
+        start = time.perf_counter()
+        source = generate_cuda_source(model)
+        os.makedirs(code_path, exist_ok=True)
+        cu_file = Path(code_path) / "model.cu"
+        if not cu_file.exists() or cu_file.read_text() != source:
+            cu_file.write_text(source)
+        cpu_build = cpu.BACKEND.build(model, code_path, always_rebuild)
+        return CudaBuild(cpu_build, Path(code_path), time.perf_counter() - start)
+
+
+BACKEND = CudaBackend()

@@ -1,7 +1,7 @@
 """Runtime of the ``cuda`` backend: device-resident state in CuPy arrays, kernels from NVRTC.
 
 Host mirrors (numpy) back the group views; ``pull_from_device``/``push_to_device`` copy between them
-and the device.  Every timestep launches the kernels listed by :class:`~genn_neuromod.codegen.cuda.CudaSource`;
+and the device.  Every timestep launches the kernels listed by :class:`~genn_neuromod.codegen.cuda_source.CudaSource`;
 when CuPy can capture CUDA graphs, runs of steps are replayed as graphs (one launch per chunk).
 """
 
@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from ..api import types
-from ..api.groups import ArrayBase, ExtraGlobalParameter, NeuronGroup, SynapseGroup
-from ..codegen import make_plan
-from ..codegen.cuda import generate_cuda
+from ..api.arrays import ArrayBase, ExtraGlobalParameter, Variable
+from ..api.groups import NeuronGroup, SynapseGroup
+from ..codegen.connectivity import HostLayout
+from ..codegen.cuda_source import generate_cuda
 from ..codegen.plan import c_ident
 from ..compiler.errors import ModelError
 from . import cpu
 
 _GRAPH_CHUNK = 100  # timesteps per captured graph
-_VAR_TABLES = {"var": "vars", "wu_var": "vars", "pre_var": "pre_vars", "post_var": "post_vars", "psm_var": "psm_vars"}
 
 
 class CudaUnavailableError(RuntimeError):
@@ -74,7 +74,8 @@ class Runtime:
             self.num_recording_timesteps = host.num_recording_timesteps
             self.recording_in_use = host.recording_in_use
             self.info = host.info
-            self.source = generate_cuda(make_plan(model), self.info, B)
+            self.layouts: dict[SynapseGroup, HostLayout] = dict(host.layouts)
+            self.source = generate_cuda(self.plan, self.info, B)
             (Path(built.code_path) / "model_load.cu").write_text(self.source.source)
             self.host = self._host_state(host)
         finally:
@@ -143,41 +144,54 @@ class Runtime:
         self._set_global("gnp_" + cname, np.array([dev.data.ptr if arr.size else 0], dtype=np.uint64))
 
     def _bind_views(self) -> None:
-        B = self.batch_size
-        self._cname_of: dict[int, str] = {}
-        for spec in self.plan.arrays:
-            arr = self.host[spec.cname]
-            size = self.source.sizes[spec.cname]
-            shape = spec.shape(self.info) if spec.shape else (size,)
-            if self.source.batched[spec.cname] and B > 1:
-                shape = (B, *shape)
-            owner, role = spec.owner, spec.role
-            target: ArrayBase | None = None
-            if role in _VAR_TABLES:
-                target = getattr(owner, _VAR_TABLES[role])[spec.name]
-            elif role in ("st", "prev_st"):
-                target = owner.spike_times if role == "st" else owner.prev_spike_times
-            elif role == "out_post":
-                target = owner.out_post
-            elif role == "den_delay":
-                target = owner.den_delay
-            elif role == "egp":
-                target = self.plan.egps[spec.cname]
-                target._spec = spec
-                shape = (arr.size,)
-            if target is not None:
-                target._bind(arr, shape)
-                self._cname_of[id(target)] = spec.cname
+        """The model's arrays see the host mirrors, with a leading batch axis where they have one copy per
+        instance."""
+        self.views: dict[ArrayBase, np.ndarray] = {}
+        for array in self.plan.bindings:
+            self._bind_view(array)
+
+    def _bind_view(self, array: ArrayBase) -> None:
+        spec = self.plan.spec_of(array)
+        arr = self.host[spec.cname]
+        if isinstance(array, ExtraGlobalParameter):
+            self.views[array] = arr
+            return
+        shape = spec.shape(self.info) if spec.shape else (self.source.sizes[spec.cname],)
+        if self.source.batched[spec.cname] and self.batch_size > 1:
+            shape = (self.batch_size, *shape)
+        self.views[array] = arr.reshape(shape)
+
+    def view(self, array: ArrayBase) -> np.ndarray:
+        try:
+            return self.views[array]
+        except KeyError:
+            raise ModelError(f"'{array.name}' of '{array.group.name}' is not an array of this model") from None
+
+    def current_view(self, var: Variable) -> np.ndarray:
+        """The current delay slot of a delayed variable (of every batch instance: the slot axis follows the
+        batch axis)."""
+        view = self.view(var)
+        if not self.plan.is_delayed(var):
+            return view
+        slot = self.delay_slot(self.plan.delay_owner(var.group, var))
+        batched = self.source.batched[self.plan.spec_of(var).cname] and self.batch_size > 1
+        return view[:, slot] if batched else view[slot]
+
+    def exposes_view(self, sg: SynapseGroup) -> bool:
+        return self.plan.connectivity[sg].exposes_view
+
+    def host_layout(self, sg: SynapseGroup) -> HostLayout:
+        return self.layouts[sg]
 
     def _cname(self, array: ArrayBase) -> str:
         try:
-            return self._cname_of[id(array)]
+            return self.plan.spec_of(array).cname
         except KeyError:
             raise ModelError(f"'{array.name}' of '{array.group.name}' is not an array of this model") from None
 
     def device_array(self, array: ArrayBase):
         """The CuPy array behind a view, shaped like it."""
-        return self.dev[self._cname(array)].reshape(array._view.shape)
+        return self.dev[self._cname(array)].reshape(self.view(array).shape)
 
     def pull(self, array: ArrayBase) -> None:
         cname = self._cname(array)
@@ -192,14 +206,19 @@ class Runtime:
             self._stream.synchronize()
 
     def set_egp(self, egp: ExtraGlobalParameter, values) -> None:
-        spec = egp._spec
+        spec = self.plan.spec_of(egp)
         arr = np.ascontiguousarray(np.asarray(values, dtype=types.numpy_dtype(spec.ctype)).ravel())
         self.host[spec.cname] = arr
         with self._stream:
             self._upload(spec.cname, arr)
         self._stream.synchronize()
-        egp._bind(arr, arr.shape)
-        self._cname_of[id(egp)] = spec.cname
+        self._bind_view(egp)
+
+    def pull_connectivity(self, sg: SynapseGroup) -> None:
+        """Connectivity does not change on the device (no custom connectivity updates yet)."""
+
+    def push_connectivity(self, sg: SynapseGroup) -> None:
+        """Connectivity is uploaded at load and does not change."""
 
     def set_dynamic_param(self, group, kind: str, name: str, value: float) -> None:
         prefix = self.plan.prefix(group) + ("_ps" if kind == "ps" else "")
@@ -279,9 +298,7 @@ class Runtime:
         return int(sum(a.nbytes for a in self.dev.values()))
 
     def close(self) -> None:
-        for g in self.plan.neurons + self.plan.synapses + self.plan.current_sources + self.plan.custom_updates:
-            for a in g.all_arrays():
-                a._unbind()
+        self.views.clear()
         self._graphs.clear()
         self._kernels = []
         self.dev.clear()

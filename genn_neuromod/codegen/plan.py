@@ -1,7 +1,8 @@
-"""Lay out a model for code generation: C names, delay slots and every array.
+"""Lay out a model for code generation: C names, delay slots, connectivity and every array, computed once.
 
-The plan is backend-neutral: the C and CUDA generators read it, and the
-runtime allocates exactly the arrays it lists.
+The plan is backend-neutral and read by everything after it: the kernels' descriptions, the C and CUDA
+sources and the runtimes (which allocate exactly the arrays it lists and bind the model's arrays through
+:meth:`ModelPlan.spec_of`).  It reads the user's model and never writes to it.
 """
 
 from __future__ import annotations
@@ -12,25 +13,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import types
-from ..api.enums import SynapseMatrixConnectivity, VarAccessDim, get_var_access_dim
-from ..api.groups import CurrentSource, CustomUpdate, NeuronGroup, SynapseGroup
+from ..api.enums import VarAccessDim, get_var_access_dim
+from ..api.groups import ArrayBase, CurrentSource, CustomUpdate, NeuronGroup, SynapseGroup, Variable
 from ..api.refs import VarReference
 from ..compiler import scan_names
-from ..compiler.errors import ModelError
+from .connectivity import Connectivity, connectivity_of
 
 
 @dataclass
 class LoadInfo:
-    """Sizes only known at ``load()``: sparse row strides and the recording length."""
+    """Sizes only known at ``load()``: sparse row and column strides and the recording length (runtime-owned)."""
 
     row_stride: dict[str, int] = field(default_factory=dict)
     col_stride: dict[str, int] = field(default_factory=dict)
     num_recording_timesteps: int = 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class ArraySpec:
-    """One array shared between numpy and the generated code."""
+    """One array shared between the runtime (numpy) and the generated code."""
 
     cname: str
     ctype: str                       # resolved snippet type ("float", "unsigned int", ...)
@@ -45,37 +46,59 @@ def c_ident(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
 
-@dataclass
+def constant_size(k: int) -> Callable[[LoadInfo], int]:
+    return lambda info: k
+
+
+def _constant_shape(shape: tuple[int, ...]) -> Callable[[LoadInfo], tuple[int, ...]]:
+    return lambda info: shape
+
+
+@dataclass(frozen=True)
 class ModelPlan:
+    """Everything about a model's layout that code generation and the runtimes share."""
+
     model: Any
     precision: str
     time_precision: str
     dt: float
-    neurons: list[NeuronGroup]
-    synapses: list[SynapseGroup]
-    current_sources: list[CurrentSource]
-    custom_updates: list[CustomUpdate]
-    arrays: list[ArraySpec] = field(default_factory=list)
-    cname: dict[int, str] = field(default_factory=dict)     # id(group) -> C prefix
-    delayed_neuron_vars: dict[int, set[str]] = field(default_factory=dict)
-    egps: dict[str, Any] = field(default_factory=dict)                 # C name -> ExtraGlobalParameter
-    batch_expr: str = "0u"          # C expression of the snippet name 'batch' ("batch" in batched CUDA kernels)
+    neurons: tuple[NeuronGroup, ...]
+    synapses: tuple[SynapseGroup, ...]
+    current_sources: tuple[CurrentSource, ...]
+    custom_updates: tuple[CustomUpdate, ...]
+    prefixes: dict[Any, str]                        # group -> C prefix ("n0", "s3", ...)
+    delay_slots: dict[NeuronGroup, int]             # spike-queue slots of each neuron group
+    delayed: frozenset[Variable]                    # variables kept in one copy per delay slot
+    connectivity: dict[SynapseGroup, Connectivity]
+    arrays: tuple[ArraySpec, ...]
+    bindings: dict[ArrayBase, ArraySpec]             # the model's arrays (vars, EGPs, spike times, ...)
 
     def prefix(self, group) -> str:
-        return self.cname[id(group)]
+        return self.prefixes[group]
 
     def resolve(self, t: str) -> str:
         return types.resolve(t, self.precision, self.time_precision)
 
-    def add_array(self, spec: ArraySpec) -> ArraySpec:
-        self.arrays.append(spec)
-        return spec
+    def slots(self, ng: NeuronGroup) -> int:
+        return self.delay_slots[ng]
+
+    def is_delayed(self, var: Variable) -> bool:
+        return var in self.delayed
+
+    def spec_of(self, array: ArrayBase) -> ArraySpec:
+        return self.bindings[array]
 
     def array(self, cname: str) -> ArraySpec:
         for a in self.arrays:
             if a.cname == cname:
                 return a
         raise KeyError(cname)
+
+    def delay_owner(self, group, var: Variable) -> NeuronGroup:
+        """The neuron group whose spike queue selects the current slot of a delayed variable."""
+        if isinstance(group, SynapseGroup):
+            return group.src if group.pre_vars.get(var.name) is var else group.trg
+        return group
 
 
 def uses_name(code_fields: dict[str, str], name: str, context: str) -> bool:
@@ -87,67 +110,36 @@ def uses_name(code_fields: dict[str, str], name: str, context: str) -> bool:
 
 
 def make_plan(model) -> ModelPlan:
-    plan = ModelPlan(model, model.precision, model.time_precision, model.dt,
-                     list(model.neuron_populations.values()), list(model.synapse_populations.values()),
-                     list(model.current_sources.values()), list(model.custom_updates.values()))
-    for i, g in enumerate(plan.neurons):
-        plan.cname[id(g)] = f"n{i}"
-    for i, g in enumerate(plan.synapses):
-        plan.cname[id(g)] = f"s{i}"
-    for i, g in enumerate(plan.current_sources):
-        plan.cname[id(g)] = f"c{i}"
-    for i, g in enumerate(plan.custom_updates):
-        plan.cname[id(g)] = f"u{i}"
-    _validate(plan)
-    _plan_delays(plan)
-    _plan_arrays(plan)
-    return plan
+    """Lay out ``model`` (a :class:`~genn_neuromod.GeNNModel` being built)."""
+    neurons = tuple(model.neuron_populations.values())
+    synapses = tuple(model.synapse_populations.values())
+    sources = tuple(model.current_sources.values())
+    updates = tuple(model.custom_updates.values())
+    prefixes: dict[Any, str] = {}
+    for letter, groups in (("n", neurons), ("s", synapses), ("c", sources), ("u", updates)):
+        for i, g in enumerate(groups):
+            prefixes[g] = f"{letter}{i}"
+    slots = _delay_slots(neurons, synapses)
+    delayed = _delayed_vars(neurons, synapses, slots)
+    connectivity = {sg: connectivity_of(sg) for sg in synapses}
+    layout = _ArrayLayout(model, prefixes, slots, delayed, connectivity)
+    layout.plan_all(neurons, synapses, sources, updates)
+    return ModelPlan(model, model.precision, model.time_precision, model.dt, neurons, synapses, sources, updates,
+                     prefixes, slots, frozenset(delayed), connectivity, tuple(layout.arrays), layout.bindings)
 
 
-def _validate(plan: ModelPlan) -> None:
-    for sg in plan.synapses:
-        if sg.axonal_delay_steps < 0 or sg.back_prop_delay_steps < 0:
-            raise ModelError(f"synapse population '{sg.name}': delays must be >= 0")
-        if sg.max_dendritic_delay_timesteps < 1:
-            raise ModelError(f"synapse population '{sg.name}': max_dendritic_delay_timesteps must be >= 1")
-        for what, target, pop in (("post_target_var", sg.post_target_var, sg.trg),
-                                  ("pre_target_var", sg.pre_target_var, sg.src)):
-            names = ["Isyn"] + [a.name for a in pop.model.additional_input_vars]
-            if target not in names:
-                raise ModelError(f"synapse population '{sg.name}': {what} '{target}' is not an input of "
-                                 f"'{pop.name}' (it has {names})")
-        if sg.wu_model.post_event_syn_code:
-            raise NotImplementedError(f"synapse population '{sg.name}': postsynaptic spike-like events are not "
-                                      "supported by the embedded engine yet")
-    for cs in plan.current_sources:
-        names = ["Isyn"] + [a.name for a in cs.pop.model.additional_input_vars]
-        if cs.target_var not in names:
-            raise ModelError(f"current source '{cs.name}': target_var '{cs.target_var}' is not an input of "
-                             f"'{cs.pop.name}' (it has {names})")
+def _delay_slots(neurons, synapses) -> dict[NeuronGroup, int]:
+    slots = {n: 1 for n in neurons}
+    for sg in synapses:
+        slots[sg.src] = max(slots[sg.src], sg.axonal_delay_steps + 1)
+        slots[sg.trg] = max(slots[sg.trg], sg.back_prop_delay_steps + 1)
+        if het_delayed_post(sg):
+            slots[sg.trg] = max(slots[sg.trg], sg.max_dendritic_delay_timesteps)
+    return slots
 
 
-def _plan_delays(plan: ModelPlan) -> None:
-    slots = {id(n): 1 for n in plan.neurons}
-    for sg in plan.synapses:
-        slots[id(sg.src)] = max(slots[id(sg.src)], sg.axonal_delay_steps + 1)
-        slots[id(sg.trg)] = max(slots[id(sg.trg)], sg.back_prop_delay_steps + 1)
-        if _het_delayed_post(sg):
-            slots[id(sg.trg)] = max(slots[id(sg.trg)], sg.max_dendritic_delay_timesteps)
-    for n in plan.neurons:
-        n._num_delay_slots = slots[id(n)]
-        plan.delayed_neuron_vars[id(n)] = set()
-    for sg in plan.synapses:
-        for refs, pop in ((sg.wu_initialiser.pre_var_refs, sg.src), (sg.wu_initialiser.post_var_refs, sg.trg)):
-            if pop._num_delay_slots > 1:
-                for target in refs.values():
-                    name = target.var_name if isinstance(target, VarReference) else target
-                    plan.delayed_neuron_vars[id(pop)].add(name)
-    for n in plan.neurons:
-        for v in n.vars.values():
-            v.delayed = v.name in plan.delayed_neuron_vars[id(n)]
-
-
-def _het_delayed_post(sg: SynapseGroup) -> bool:
+def het_delayed_post(sg: SynapseGroup) -> bool:
+    """Whether synapse code reads postsynaptic variables with a delay (``postVar[d]``)."""
     names = set()
     for code_field, code in sg.wu_model.code_fields().items():
         if code and not code_field.endswith("condition_code"):
@@ -156,158 +148,20 @@ def _het_delayed_post(sg: SynapseGroup) -> bool:
     return any(n.endswith("[]") and n[:-2] in post_names for n in names)
 
 
-def pre_vars_delayed(sg: SynapseGroup) -> bool:
-    return sg.axonal_delay_steps > 0
-
-
-def post_vars_delayed(sg: SynapseGroup) -> bool:
-    return sg.trg._num_delay_slots > 1 and (sg.back_prop_delay_steps > 0 or _het_delayed_post(sg))
-
-
-def synapse_count(sg: SynapseGroup) -> Callable[[LoadInfo], int]:
-    if sg.matrix_type & SynapseMatrixConnectivity.DENSE:
-        n = sg.src.num_neurons * sg.trg.num_neurons
-        return lambda info: n
-    return lambda info: sg.src.num_neurons * info.row_stride[sg.name]
-
-
-def _plan_arrays(plan: ModelPlan) -> None:
-    time_t = plan.time_precision
-    for ng in plan.neurons:
-        p, n, s = plan.prefix(ng), ng.num_neurons, ng._num_delay_slots
-        for v in ng.vars.values():
-            count = n if get_var_access_dim(v.access) & VarAccessDim.ELEMENT else 1
-            k = count * (s if v.delayed else 1)
-            shape = (s, count) if v.delayed else (count,)
-            plan.add_array(ArraySpec(f"{p}_{c_ident(v.name)}", plan.resolve(v.type), _const(k), ng, "var",
-                                     v.name, _const_shape(shape)))
-        plan.add_array(ArraySpec(f"{p}_spkQuePtr", "unsigned int", _const(1), ng, "internal", "spkQuePtr"))
-        plan.add_array(ArraySpec(f"{p}_spkCnt", "unsigned int", _const(s), ng, "internal", "spkCnt"))
-        plan.add_array(ArraySpec(f"{p}_spk", "unsigned int", _const(s * n), ng, "internal", "spk"))
-        plan.add_array(ArraySpec(f"{p}_spkFlag", "uint8_t", _const(_pad8(n)), ng, "internal", "spkFlag"))
-        shape = (s, n) if s > 1 else (n,)
-        plan.add_array(ArraySpec(f"{p}_st", time_t, _const(s * n), ng, "st", "st", _const_shape(shape)))
-        plan.add_array(ArraySpec(f"{p}_prev_st", time_t, _const(s * n), ng, "prev_st", "prev_st",
-                                 _const_shape(shape)))
-        words = (n + 31) // 32
-        plan.add_array(ArraySpec(f"{p}_recSpk", "unsigned int",
-                                 (lambda info, w=words: max(info.num_recording_timesteps, 1) * w), ng,
-                                 "recording", "recSpk"))
-        _plan_egps(plan, ng, ng.extra_global_params, f"{p}_egp_")
-        _plan_var_init_egps(plan, ng, ng.vars.values(), p)
-    for sg in plan.synapses:
-        p, npre, npost = plan.prefix(sg), sg.src.num_neurons, sg.trg.num_neurons
-        ssrc, strg = sg.src._num_delay_slots, sg.trg._num_delay_slots
-        count = synapse_count(sg)
-        for v in sg.vars.values():
-            size = count if get_var_access_dim(v.access) & VarAccessDim.ELEMENT else _const(1)
-            plan.add_array(ArraySpec(f"{p}_{c_ident(v.name)}", plan.resolve(v.type), size, sg, "wu_var", v.name))
-        for v in sg.pre_vars.values():
-            m = _elements(v, npre)
-            v.delayed = pre_vars_delayed(sg) and ssrc > 1
-            plan.add_array(ArraySpec(f"{p}_pre_{c_ident(v.name)}", plan.resolve(v.type),
-                                     _const(m * (ssrc if v.delayed else 1)), sg, "pre_var", v.name,
-                                     _const_shape((ssrc, m) if v.delayed else (m,))))
-        for v in sg.post_vars.values():
-            m = _elements(v, npost)
-            v.delayed = post_vars_delayed(sg)
-            plan.add_array(ArraySpec(f"{p}_post_{c_ident(v.name)}", plan.resolve(v.type),
-                                     _const(m * (strg if v.delayed else 1)), sg, "post_var", v.name,
-                                     _const_shape((strg, m) if v.delayed else (m,))))
-        for v in sg.psm_vars.values():
-            plan.add_array(ArraySpec(f"{p}_psm_{c_ident(v.name)}", plan.resolve(v.type),
-                                     _const(_elements(v, npost)), sg, "psm_var", v.name))
-        plan.add_array(ArraySpec(f"{p}_outPost", plan.precision, _const(npost), sg, "out_post", "outPost"))
-        plan.add_array(ArraySpec(f"{p}_outPre", plan.precision, _const(npre), sg, "out_pre", "outPre"))
-        dd = sg.max_dendritic_delay_timesteps
-        plan.add_array(ArraySpec(f"{p}_denDelay", plan.precision, _const(dd * npost), sg, "den_delay", "denDelay",
-                                 _const_shape((dd, npost))))
-        plan.add_array(ArraySpec(f"{p}_denDelayPtr", "unsigned int", _const(1), sg, "internal", "denDelayPtr"))
-        if sg.matrix_type & SynapseMatrixConnectivity.SPARSE:
-            plan.add_array(ArraySpec(f"{p}_rowLength", "unsigned int", _const(npre), sg, "internal", "rowLength"))
-            plan.add_array(ArraySpec(f"{p}_ind", "unsigned int", count, sg, "internal", "ind"))
-            plan.add_array(ArraySpec(f"{p}_colLength", "unsigned int", _const(npost), sg, "internal", "colLength"))
-            plan.add_array(ArraySpec(f"{p}_remap", "unsigned int",
-                                     lambda info, sg=sg, npost=npost: npost * info.col_stride[sg.name], sg,
-                                     "internal", "remap"))
-        if sg.wu_model.pre_event_syn_code:
-            plan.add_array(ArraySpec(f"{p}_evCnt", "unsigned int", _const(ssrc), sg, "internal", "evCnt"))
-            plan.add_array(ArraySpec(f"{p}_ev", "unsigned int", _const(ssrc * npre), sg, "internal", "ev"))
-            plan.add_array(ArraySpec(f"{p}_evFlag", "uint8_t", _const(_pad8(npre)), sg, "internal", "evFlag"))
-            plan.add_array(ArraySpec(f"{p}_set", time_t, _const(ssrc * npre), sg, "event_time", "set"))
-            plan.add_array(ArraySpec(f"{p}_prev_set", time_t, _const(ssrc * npre), sg, "event_time", "prev_set"))
-        _plan_egps(plan, sg, sg.extra_global_params, f"{p}_egp_")
-        _plan_egps(plan, sg, sg.psm_extra_global_params, f"{p}_psmegp_")
-        _plan_egps(plan, sg, sg.connectivity_extra_global_params, f"{p}_connegp_")
-        _plan_var_init_egps(plan, sg, list(sg.vars.values()) + list(sg.pre_vars.values())
-                            + list(sg.post_vars.values()) + list(sg.psm_vars.values()), p)
-    for cs in plan.current_sources:
-        p = plan.prefix(cs)
-        for v in cs.vars.values():
-            plan.add_array(ArraySpec(f"{p}_{c_ident(v.name)}", plan.resolve(v.type),
-                                     _const(_elements(v, cs.pop.num_neurons)), cs, "var", v.name))
-        _plan_egps(plan, cs, cs.extra_global_params, f"{p}_egp_")
-        _plan_var_init_egps(plan, cs, cs.vars.values(), p)
-    for cu in plan.custom_updates:
-        p = plan.prefix(cu)
-        size = custom_update_size(cu)
-        for v in cu.vars.values():
-            dims = int(v.access) & 0xC0
-            k = size if not (dims & VarAccessDim.ELEMENT) else _const(1)
-            plan.add_array(ArraySpec(f"{p}_{c_ident(v.name)}", plan.resolve(v.type), k, cu, "var", v.name))
-        _plan_egps(plan, cu, cu.extra_global_params, f"{p}_egp_")
-        _plan_var_init_egps(plan, cu, cu.vars.values(), p)
-
-
-def custom_update_size(cu: CustomUpdate) -> Callable[[LoadInfo], int]:
-    if cu._attached_to_synapses():
-        return synapse_count(cu.synapse_group)
-    n = custom_update_num_elements(cu)
-    return _const(n)
-
-
-def custom_update_num_elements(cu: CustomUpdate) -> int:
-    """Number of neurons a neuron-attached custom update loops over."""
-    sizes = set()
-    for name, ref in cu.var_refs.items():
-        if not isinstance(ref, VarReference):
-            raise ModelError(f"custom update '{cu.name}': var_refs['{name}'] must be created with "
-                             "create_var_ref / create_wu_var_ref / create_psm_var_ref")
-        g = ref.group
-        if ref.kind in ("neuron", "spike_time", "prev_spike_time"):
-            sizes.add(g.num_neurons)
-        elif ref.kind == "current_source":
-            sizes.add(g.pop.num_neurons)
-        elif ref.kind in ("psm", "wu_post", "out_post"):
-            sizes.add(g.trg.num_neurons)
-        elif ref.kind == "wu_pre":
-            sizes.add(g.src.num_neurons)
-        elif ref.kind == "custom_update":
-            sizes.add(custom_update_num_elements(g))
-    if not sizes:
-        raise ModelError(f"custom update '{cu.name}' has no variable references to attach it to a group")
-    if len(sizes) > 1:
-        raise ModelError(f"custom update '{cu.name}': its variable references target groups of different "
-                         f"sizes {sorted(sizes)}")
-    return sizes.pop()
-
-
-def _plan_egps(plan: ModelPlan, group, egps: dict, prefix: str) -> None:
-    for e in egps.values():
-        base = e.type.replace("*", "").strip()
-        plan.add_array(ArraySpec(prefix + c_ident(e.name), plan.resolve(base), lambda info: 0, group, "egp", e.name))
-        e._cname = prefix + c_ident(e.name)
-        plan.egps[e._cname] = e
-
-
-def _plan_var_init_egps(plan: ModelPlan, group, variables, prefix: str) -> None:
-    for v in variables:
-        for e in v.extra_global_params.values():
-            base = e.type.replace("*", "").strip()
-            cname = f"{prefix}_vi_{c_ident(v.name)}_{c_ident(e.name)}"
-            plan.add_array(ArraySpec(cname, plan.resolve(base), lambda info: 0, group, "egp", e.name))
-            e._cname = cname
-            plan.egps[cname] = e
+def _delayed_vars(neurons, synapses, slots) -> set[Variable]:
+    """Neuron variables read by delayed synapses, and weight-update pre/post variables kept per delay slot."""
+    delayed: set[Variable] = set()
+    for sg in synapses:
+        for refs, pop in ((sg.wu_initialiser.pre_var_refs, sg.src), (sg.wu_initialiser.post_var_refs, sg.trg)):
+            if slots[pop] > 1:
+                for target in refs.values():
+                    name = target.var_name if isinstance(target, VarReference) else target
+                    delayed.add(pop.vars[name])
+        if sg.axonal_delay_steps > 0 and slots[sg.src] > 1:
+            delayed.update(sg.pre_vars.values())
+        if slots[sg.trg] > 1 and (sg.back_prop_delay_steps > 0 or het_delayed_post(sg)):
+            delayed.update(sg.post_vars.values())
+    return delayed
 
 
 def _elements(var, n: int) -> int:
@@ -320,9 +174,127 @@ def _pad8(n: int) -> int:
     return (n + 7) // 8 * 8
 
 
-def _const(k: int) -> Callable[[LoadInfo], int]:
-    return lambda info: k
+class _ArrayLayout:
+    """Collects the arrays of a plan and which of the model's arrays each one backs."""
 
+    def __init__(self, model, prefixes, slots, delayed, connectivity):
+        self.model = model
+        self.prefixes = prefixes
+        self.slots = slots
+        self.delayed = delayed
+        self.connectivity = connectivity
+        self.arrays: list[ArraySpec] = []
+        self.bindings: dict[ArrayBase, ArraySpec] = {}
 
-def _const_shape(shape: tuple[int, ...]) -> Callable[[LoadInfo], tuple[int, ...]]:
-    return lambda info: shape
+    def resolve(self, t: str) -> str:
+        return types.resolve(t, self.model.precision, self.model.time_precision)
+
+    def add(self, spec: ArraySpec, bound: ArrayBase | None = None) -> ArraySpec:
+        self.arrays.append(spec)
+        if bound is not None:
+            self.bindings[bound] = spec
+        return spec
+
+    def state(self, group, var: Variable, cname: str, role: str, count: int, slots: int) -> None:
+        """A state variable of ``count`` elements, in ``slots`` copies when delayed."""
+        delayed = var in self.delayed
+        k = count * (slots if delayed else 1)
+        shape = (slots, count) if delayed else (count,)
+        self.add(ArraySpec(cname, self.resolve(var.type), constant_size(k), group, role, var.name,
+                           _constant_shape(shape)), var)
+
+    def egps(self, group, egps: dict, prefix: str) -> None:
+        for e in egps.values():
+            base = e.type.replace("*", "").strip()
+            self.add(ArraySpec(prefix + c_ident(e.name), self.resolve(base), constant_size(0), group, "egp", e.name),
+                     e)
+
+    def var_init_egps(self, group, variables, prefix: str) -> None:
+        for v in variables:
+            for e in v.extra_global_params.values():
+                base = e.type.replace("*", "").strip()
+                cname = f"{prefix}_vi_{c_ident(v.name)}_{c_ident(e.name)}"
+                self.add(ArraySpec(cname, self.resolve(base), constant_size(0), group, "egp", e.name), e)
+
+    def plan_all(self, neurons, synapses, sources, updates) -> None:
+        for ng in neurons:
+            self.neuron_group(ng)
+        for sg in synapses:
+            self.synapse_group(sg)
+        for cs in sources:
+            p = self.prefixes[cs]
+            for v in cs.vars.values():
+                self.state(cs, v, f"{p}_{c_ident(v.name)}", "var", _elements(v, cs.pop.num_neurons), 1)
+            self.egps(cs, cs.extra_global_params, f"{p}_egp_")
+            self.var_init_egps(cs, cs.vars.values(), p)
+        for cu in updates:
+            self.custom_update(cu)
+
+    def neuron_group(self, ng: NeuronGroup) -> None:
+        p, n, s = self.prefixes[ng], ng.num_neurons, self.slots[ng]
+        time_t = self.model.time_precision
+        for v in ng.vars.values():
+            self.state(ng, v, f"{p}_{c_ident(v.name)}", "var", _elements(v, n), s)
+        self.add(ArraySpec(f"{p}_spkQuePtr", "unsigned int", constant_size(1), ng, "internal", "spkQuePtr"))
+        self.add(ArraySpec(f"{p}_spkCnt", "unsigned int", constant_size(s), ng, "internal", "spkCnt"))
+        self.add(ArraySpec(f"{p}_spk", "unsigned int", constant_size(s * n), ng, "internal", "spk"))
+        self.add(ArraySpec(f"{p}_spkFlag", "uint8_t", constant_size(_pad8(n)), ng, "internal", "spkFlag"))
+        shape = (s, n) if s > 1 else (n,)
+        self.add(ArraySpec(f"{p}_st", time_t, constant_size(s * n), ng, "st", "st", _constant_shape(shape)),
+                 ng.spike_times)
+        self.add(ArraySpec(f"{p}_prev_st", time_t, constant_size(s * n), ng, "prev_st", "prev_st",
+                           _constant_shape(shape)), ng.prev_spike_times)
+        words = (n + 31) // 32
+        self.add(ArraySpec(f"{p}_recSpk", "unsigned int",
+                           lambda info, w=words: max(info.num_recording_timesteps, 1) * w, ng, "recording", "recSpk"))
+        self.egps(ng, ng.extra_global_params, f"{p}_egp_")
+        self.var_init_egps(ng, ng.vars.values(), p)
+
+    def synapse_group(self, sg: SynapseGroup) -> None:
+        p, npre, npost = self.prefixes[sg], sg.src.num_neurons, sg.trg.num_neurons
+        ssrc, strg = self.slots[sg.src], self.slots[sg.trg]
+        conn = self.connectivity[sg]
+        precision = self.model.precision
+        for v in sg.vars.values():
+            size = conn.synapse_count if get_var_access_dim(v.access) & VarAccessDim.ELEMENT else constant_size(1)
+            self.add(ArraySpec(f"{p}_{c_ident(v.name)}", self.resolve(v.type), size, sg, "wu_var", v.name), v)
+        for v in sg.pre_vars.values():
+            self.state(sg, v, f"{p}_pre_{c_ident(v.name)}", "pre_var", _elements(v, npre), ssrc)
+        for v in sg.post_vars.values():
+            self.state(sg, v, f"{p}_post_{c_ident(v.name)}", "post_var", _elements(v, npost), strg)
+        for v in sg.psm_vars.values():
+            self.state(sg, v, f"{p}_psm_{c_ident(v.name)}", "psm_var", _elements(v, npost), 1)
+        self.add(ArraySpec(f"{p}_outPost", precision, constant_size(npost), sg, "out_post", "outPost",
+                           _constant_shape((npost,))), sg.out_post)
+        self.add(ArraySpec(f"{p}_outPre", precision, constant_size(npre), sg, "out_pre", "outPre"))
+        dd = sg.max_dendritic_delay_timesteps
+        self.add(ArraySpec(f"{p}_denDelay", precision, constant_size(dd * npost), sg, "den_delay", "denDelay",
+                           _constant_shape((dd, npost))), sg.den_delay)
+        self.add(ArraySpec(f"{p}_denDelayPtr", "unsigned int", constant_size(1), sg, "internal", "denDelayPtr"))
+        for spec in conn.arrays(p):
+            self.add(spec)
+        if sg.wu_model.pre_event_syn_code:
+            time_t = self.model.time_precision
+            self.add(ArraySpec(f"{p}_evCnt", "unsigned int", constant_size(ssrc), sg, "internal", "evCnt"))
+            self.add(ArraySpec(f"{p}_ev", "unsigned int", constant_size(ssrc * npre), sg, "internal", "ev"))
+            self.add(ArraySpec(f"{p}_evFlag", "uint8_t", constant_size(_pad8(npre)), sg, "internal", "evFlag"))
+            self.add(ArraySpec(f"{p}_set", time_t, constant_size(ssrc * npre), sg, "event_time", "set"))
+            self.add(ArraySpec(f"{p}_prev_set", time_t, constant_size(ssrc * npre), sg, "event_time", "prev_set"))
+        self.egps(sg, sg.extra_global_params, f"{p}_egp_")
+        self.egps(sg, sg.psm_extra_global_params, f"{p}_psmegp_")
+        self.egps(sg, sg.connectivity_extra_global_params, f"{p}_connegp_")
+        self.var_init_egps(sg, list(sg.vars.values()) + list(sg.pre_vars.values()) + list(sg.post_vars.values())
+                           + list(sg.psm_vars.values()), p)
+
+    def custom_update(self, cu: CustomUpdate) -> None:
+        p = self.prefixes[cu]
+        if cu._attached_to_synapses():
+            size = self.connectivity[cu.synapse_group].synapse_count
+        else:
+            size = constant_size(cu.num_elements)
+        for v in cu.vars.values():
+            dims = int(v.access) & 0xC0
+            k = size if not (dims & VarAccessDim.ELEMENT) else constant_size(1)
+            self.add(ArraySpec(f"{p}_{c_ident(v.name)}", self.resolve(v.type), k, cu, "var", v.name), v)
+        self.egps(cu, cu.extra_global_params, f"{p}_egp_")
+        self.var_init_egps(cu, cu.vars.values(), p)

@@ -1,0 +1,186 @@
+"""The arrays a group exposes (``vars[...]``, ``extra_global_params[...]``, spike times, ...).
+
+An array object is a handle: the numbers live in the runtime of the loaded model, which the handle asks
+for them (``view``, ``values``, ``pull_from_device``, ...).  Before ``load()`` only initial values can be
+set.  On the CPU backend ``view`` is the live state itself (zero-copy); on a device backend it is the host
+mirror that ``pull_from_device``/``push_to_device`` keep in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..compiler.errors import ModelError
+from .enums import VarAccessDim, get_var_access_dim
+from .init import VarInit
+
+
+class ArrayBase:
+    """An array of the running model; its data belong to the runtime after ``load()``."""
+
+    def __init__(self, name: str, type_name: str, group: Any):
+        self.name = name
+        self.type = type_name
+        self.group = group
+
+    def _runtime(self):
+        return self.group._model._runtime
+
+    def _loaded(self):
+        runtime = self._runtime()
+        if runtime is None:
+            raise RuntimeError(f"'{self.name}' of '{self.group.name}' is not available: call model.load() first")
+        return runtime
+
+    def pull_from_device(self) -> None:
+        self._loaded().pull(self)
+
+    def push_to_device(self) -> None:
+        self._loaded().push(self)
+
+    @property
+    def view(self) -> np.ndarray:
+        return self._loaded().view(self)
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """The device copy of this array (``cuda`` backend only), for CuPy, PyTorch, Numba..."""
+        device_array = getattr(self._runtime(), "device_array", None)
+        if device_array is None:
+            raise AttributeError(f"'{self.name}' of '{self.group.name}' has no device copy: "
+                                 "__cuda_array_interface__ needs a model loaded with backend='cuda'")
+        return device_array(self).__cuda_array_interface__
+
+
+class Array(ArrayBase):
+    """An internal array exposed read/write (spike times, ``out_post``)."""
+
+
+class Variable(ArrayBase):
+    """A per-neuron (or per-group) state variable."""
+
+    def __init__(self, name: str, type_name: str, access: int, group: Any, init_values: Any = None):
+        super().__init__(name, type_name, group)
+        self.access = access
+        self.set_init_values(init_values)
+
+    def set_init_values(self, init_values: Any) -> None:
+        """Set the value(s) this variable is initialised with at ``load()``."""
+        self.init_values = init_values
+        self.init_required = init_values is not None and not isinstance(init_values, VarInit)
+        self.extra_global_params = {}
+        if isinstance(init_values, VarInit):
+            self.extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self.group)
+                                        for e in init_values.snippet.extra_global_params}
+
+    set_values = set_init_values
+
+    @property
+    def dims(self) -> VarAccessDim:
+        """The dimensions this variable has (custom-update accesses name the ones *removed*, as GeNN)."""
+        from .groups import CustomUpdate
+
+        if isinstance(self.group, CustomUpdate):
+            return (VarAccessDim.ELEMENT | VarAccessDim.BATCH) & ~get_var_access_dim(self.access)
+        return get_var_access_dim(self.access)
+
+    @property
+    def current_view(self) -> np.ndarray:
+        """The view of the current delay slot (the whole view when the variable is not delayed)."""
+        return self._loaded().current_view(self)
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.copy(self.view)
+
+    @values.setter
+    def values(self, vals) -> None:
+        self.view[...] = vals
+
+    @property
+    def current_values(self) -> np.ndarray:
+        return np.copy(self.current_view)
+
+
+class SynapseVariable(Variable):
+    """A per-synapse variable; where the matrix type pads rows (SPARSE), values are in row order without padding."""
+
+    def _padded(self) -> bool:
+        return bool(self.dims & VarAccessDim.ELEMENT) and not self._loaded().exposes_view(self.group.synapse_group)
+
+    @property
+    def view(self) -> np.ndarray:
+        if self._padded():
+            raise RuntimeError("Only variables of DENSE connectivity can be accessed without copying "
+                               "via 'view'; use 'values' for SPARSE")
+        return self._loaded().view(self)
+
+    @property
+    def current_view(self) -> np.ndarray:
+        return self.view
+
+    @property
+    def values(self) -> np.ndarray:
+        runtime = self._loaded()
+        view = runtime.view(self)
+        if not self._padded():
+            return np.copy(view)
+        return view[..., runtime.host_layout(self.group.synapse_group).valid]
+
+    @values.setter
+    def values(self, vals) -> None:
+        runtime = self._loaded()
+        view = runtime.view(self)
+        if not self._padded():
+            view[...] = vals
+        else:
+            view[..., runtime.host_layout(self.group.synapse_group).valid] = vals
+
+    @property
+    def current_values(self) -> np.ndarray:
+        return self.values
+
+
+class ExtraGlobalParameter(ArrayBase):
+    """An extra global parameter: an array the user sizes and fills."""
+
+    def __init__(self, name: str, type_name: str, group: Any, init_values=None):
+        super().__init__(name, type_name, group)
+        self.set_init_values(init_values)
+
+    def set_init_values(self, init_values) -> None:
+        self.init_values = None if init_values is None else np.asarray(init_values)
+        if self._runtime() is not None and self.init_values is not None:
+            self._runtime().set_egp(self, self.init_values)
+
+    set_values = set_init_values
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.copy(self.view)
+
+    @values.setter
+    def values(self, vals) -> None:
+        vals = np.asarray(vals)
+        runtime = self._runtime()
+        if runtime is None:
+            self.set_init_values(vals)
+            return
+        view = runtime.view(self)
+        if view.shape != vals.shape:
+            runtime.set_egp(self, vals)
+        else:
+            view[...] = vals
+
+
+def prepare_vars(defs, values: dict, group, var_cls=Variable, what: str = "variable") -> dict[str, Variable]:
+    """The variables of a group from its model's definitions and the initial values given."""
+    values = dict(values or {})
+    names = {v.name for v in defs}
+    unknown = set(values) - names
+    if unknown:
+        raise ModelError(f"'{group.name}': unknown {what}(s) {sorted(unknown)}; "
+                         f"the model has {sorted(names) or 'none'}")
+    return {v.name: var_cls(v.name, v.type, v.access, group, values.get(v.name)) for v in defs}

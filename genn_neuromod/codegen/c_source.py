@@ -1,0 +1,38 @@
+"""The C translation unit of the cpu backend: every kernel of a model rendered from ``templates/c``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..api import types
+from .environment import C_TARGET, literal
+from .kernels import describe_model
+from .plan import ModelPlan
+from .render import philox_header, render
+
+
+@dataclass(frozen=True)
+class GeneratedModel:
+    source: str
+    custom_update_groups: tuple[str, ...]   # exported as gn_custom_update_<index>
+    needs_column_index: frozenset[str]      # synapse groups whose postsynaptic learning walks a column index
+
+
+def num_threads(model) -> int:
+    """OpenMP threads from the ``num_threads`` preference (0 means one per core)."""
+    n = int(model._preferences.get("num_threads", 1))
+    return (os.cpu_count() or 1) if n == 0 else max(n, 1)
+
+
+def generate_c(plan: ModelPlan) -> GeneratedModel:
+    """The complete C source of a model (snippet errors are raised here, at ``build()``)."""
+    kernels = describe_model(plan, C_TARGET)
+    threads = num_threads(plan.model)
+    source = render(
+        "c/model.c.j2", k=kernels, precision=plan.precision, time_precision=plan.time_precision,
+        dt=literal(plan.dt, plan.time_precision),
+        arrays=[dict(cname=a.cname, ctype=types.c_name(a.ctype)) for a in plan.arrays],
+        philox=philox_header(), num_threads=threads, omp=threads > 1,
+        fast_math=bool(plan.model._preferences.get("optimize_code", False)))
+    return GeneratedModel(source, kernels.custom_update_groups, kernels.needs_column_index)

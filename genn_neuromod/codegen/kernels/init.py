@@ -1,0 +1,166 @@
+"""The initialisation kernels: variables from var-init snippets, and sparse connectivity from build snippets.
+
+Three passes run at ``load()`` (GeNN's order): element variables (neurons, current sources, weight-update
+pre/post and postsynaptic-model variables, custom updates over neurons) and per-synapse variables of
+matrices that do not need their connectivity first; then the connectivity build code (``row_build_code``
+or ``col_build_code``); then the per-synapse variables of matrices laid out by that connectivity (SPARSE).
+Values given as numbers or arrays are set by the runtime, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...api.groups import SynapseGroup
+from ...api.init import VarInit
+from ...compiler import Function
+from ..environment import Environment, Target, stream
+from ..plan import ModelPlan, c_ident
+from .common import Code, SynapseGroupLayout, statements, synapse_layout
+
+
+@dataclass(frozen=True)
+class VarInitCode:
+    """One variable initialised by a var-init snippet.
+
+    ``kind`` is ``"element"`` (a loop over ``count`` elements, copied into every one of ``slots`` delay
+    slots) or ``"synapse"`` (a loop over the synapses of ``group``, as its matrix type walks them).
+    """
+
+    kind: str
+    array: str
+    ctype: str
+    code: Code
+    count: int = 1
+    slots: int = 1
+    group: SynapseGroupLayout | None = None
+
+
+@dataclass(frozen=True)
+class ConnectivityBuild:
+    """A sparse connectivity snippet's build code, run per row (``id_pre``) or per column (``id_post``)."""
+
+    prefix: str
+    name: str
+    row: bool
+    n: int
+    code: Code
+
+
+@dataclass(frozen=True)
+class Initialisation:
+    before_connectivity: tuple[VarInitCode, ...]
+    connectivity: tuple[ConnectivityBuild, ...]
+    after_connectivity: tuple[VarInitCode, ...]
+
+
+def _var_init(plan: ModelPlan, target: Target, var, owner: str, env: Environment, strm: str) -> Code:
+    init: VarInit = var.init_values
+    env = env.params(init.snippet, init.params, set(), "").egps(var.extra_global_params)
+    env.writable("value", "value", var.type)
+    compiled = statements(init.snippet.var_init_code, env,
+                          f"{owner} variable '{var.name}' init (snippet '{init.snippet.class_name}') var_init_code")
+    return Code(compiled.c, compiled.uses_rng, strm)
+
+
+def _ctype(plan: ModelPlan, type_name: str) -> str:
+    from ...api import types
+
+    return types.c_name(plan.resolve(type_name))
+
+
+def _elements(plan: ModelPlan, target: Target, group, variables, prefix: str, n: int, owner: str,
+              slots: int = 1, per_element=True) -> list[VarInitCode]:
+    from ..environment import is_element
+
+    out = []
+    for v in variables:
+        if not isinstance(v.init_values, VarInit):
+            continue
+        env = Environment(plan, target)
+        if per_element:
+            env.element("neuron", num_neurons=n)
+        count = n if is_element(v.access) else 1
+        code = _var_init(plan, target, v, f"{owner} '{group.name}'", env, stream(group, f"init/{v.name}"))
+        out.append(VarInitCode("element", f"{prefix}{c_ident(v.name)}", _ctype(plan, v.type), code, count,
+                               slots if plan.is_delayed(v) else 1))
+    return out
+
+
+def _synapse_vars(plan: ModelPlan, target: Target, sg: SynapseGroup) -> tuple[list, list]:
+    """Per-synapse variables: those of one shared value, and those with one value per synapse."""
+    from ..environment import is_element
+
+    shared, per_synapse = [], []
+    p = plan.prefix(sg)
+    for v in sg.vars.values():
+        if not isinstance(v.init_values, VarInit):
+            continue
+        owner = f"synapse population '{sg.name}'"
+        strm = stream(sg, f"init/{v.name}")
+        if not is_element(v.access):
+            code = _var_init(plan, target, v, owner, Environment(plan, target), strm)
+            shared.append(VarInitCode("element", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code))
+            continue
+        env = Environment(plan, target).element("synapse", num_pre=sg.src.num_neurons, num_post=sg.trg.num_neurons)
+        env.namespace.symbols.pop("id_syn")
+        code = _var_init(plan, target, v, owner, env, strm)
+        per_synapse.append(VarInitCode("synapse", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code,
+                                       group=synapse_layout(plan, sg)))
+    return shared, per_synapse
+
+
+def _connectivity_build(plan: ModelPlan, target: Target, sg: SynapseGroup) -> ConnectivityBuild:
+    init = sg.connectivity_initialiser
+    snip = init.snippet
+    p = plan.prefix(sg)
+    env = (Environment(plan, target).params(snip, init.params, set(), p + "_conn")
+           .egps(sg.connectivity_extra_global_params))
+    for name, val in (("num_pre", sg.src.num_neurons), ("num_post", sg.trg.num_neurons), ("num_threads", 1),
+                      ("id_thread", 0), ("id_pre_begin", 0), ("id_post_begin", 0)):
+        env.constant(name, val, "unsigned int")
+    row = bool(snip.row_build_code)
+    index = "id_pre" if row else "id_post"
+    env.readonly(index, index, "unsigned int")
+    if row:
+        add = Function(lambda a: f"GN_ADD_SYNAPSE({p}, id_pre, {a[0]})", None)
+    else:
+        add = Function(lambda a: f"GN_ADD_SYNAPSE({p}, {a[0]}, id_post)", None)
+    env.function("addSynapse", add)
+    field_name = "row_build_code" if row else "col_build_code"
+    compiled = statements(snip.row_build_code or snip.col_build_code, env,
+                          f"Synapse group '{sg.name}' (snippet '{snip.class_name}') {field_name}")
+    return ConnectivityBuild(p, sg.name, row, sg.src.num_neurons if row else sg.trg.num_neurons,
+                             Code(compiled.c, compiled.uses_rng, stream(sg, "connectivity")))
+
+
+def describe(plan: ModelPlan, target: Target) -> Initialisation:
+    before, builds, after = [], [], []
+    for ng in plan.neurons:
+        before += _elements(plan, target, ng, ng.vars.values(), f"{plan.prefix(ng)}_", ng.num_neurons,
+                            "neuron population", plan.slots(ng))
+    for cs in plan.current_sources:
+        before += _elements(plan, target, cs, cs.vars.values(), f"{plan.prefix(cs)}_", cs.pop.num_neurons,
+                            "current source")
+    for sg in plan.synapses:
+        p = plan.prefix(sg)
+        before += _elements(plan, target, sg, sg.pre_vars.values(), f"{p}_pre_", sg.src.num_neurons,
+                            "synapse population", plan.slots(sg.src))
+        before += _elements(plan, target, sg, sg.post_vars.values(), f"{p}_post_", sg.trg.num_neurons,
+                            "synapse population", plan.slots(sg.trg))
+        before += _elements(plan, target, sg, sg.psm_vars.values(), f"{p}_psm_", sg.trg.num_neurons,
+                            "synapse population")
+        shared, per_synapse = _synapse_vars(plan, target, sg)
+        before += shared
+        if plan.connectivity[sg].init_after_connectivity:
+            after += per_synapse
+        else:
+            before += per_synapse
+        if plan.connectivity[sg].builds_on_device():
+            builds.append(_connectivity_build(plan, target, sg))
+    for cu in plan.custom_updates:
+        if cu._attached_to_synapses():
+            continue  # their var-init snippets are refused when they are added
+        before += _elements(plan, target, cu, cu.vars.values(), f"{plan.prefix(cu)}_", cu.num_elements,
+                            "custom update")
+    return Initialisation(tuple(before), tuple(builds), tuple(after))

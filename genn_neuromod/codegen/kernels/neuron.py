@@ -1,0 +1,236 @@
+"""The neuron update kernel: one pass over each neuron group per timestep.
+
+Besides the neuron model's own code (sim code, threshold, reset) the kernel runs, per neuron and in
+GeNN 5's order, the code other groups attach to it: the postsynaptic models of incoming synapse groups,
+presynaptic output (``addToPre``), current sources, the presynaptic and postsynaptic dynamics and spike
+code of weight-update models, and spike-like event conditions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...api.enums import VarAccessMode, get_var_access_mode
+from ...api.groups import CurrentSource, NeuronGroup, SynapseGroup
+from ...compiler import Function
+from ..environment import Environment, Target, context, is_element, literal, stream
+from ..plan import ModelPlan, c_ident
+from .common import Code, code, expression, statements, uses_function
+
+
+@dataclass(frozen=True)
+class AttachedCode:
+    """Code of another group run inside the neuron loop: its loads, its code and its write-backs."""
+
+    loads: tuple[str, ...]
+    code: Code
+    stores: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NeuronUpdate:
+    """Everything the neuron-update template lays out for one neuron group."""
+
+    prefix: str
+    name: str
+    n: int
+    slots: int
+    loads: tuple[str, ...]           # the group's variables into locals
+    stores: tuple[str, ...]          # and back
+    input_decls: tuple[str, ...]     # Isyn and additional input variables
+    postsynaptic: tuple[AttachedCode, ...]
+    pre_output: tuple[str, ...]      # addToPre accumulators into the inputs
+    current_sources: tuple[AttachedCode, ...]
+    sim: Code
+    threshold: Code
+    reset: Code
+    auto_refractory: bool
+    wu_loads: tuple[str, ...]        # weight-update pre/post variables and event times
+    wu_stores: tuple[str, ...]
+    wu_dynamics: tuple[Code, ...]    # pre/post dynamics code of weight-update models
+    wu_spike: tuple[Code, ...]       # pre/post spike code
+    event_conditions: tuple[str, ...]
+    event_prefixes: tuple[str, ...]  # synapse groups with presynaptic spike-like events
+    recording: bool
+    words: int                       # 32-bit words per recorded timestep
+
+    @property
+    def rng(self) -> bool:
+        """The neuron's own random stream is needed (its code or attached weight-update code draws)."""
+        return self.sim.rng or self.threshold.rng or self.reset.rng or any(c.rng for c in self.wu_dynamics
+                                                                             + self.wu_spike)
+
+    @property
+    def stream(self) -> str:
+        return self.sim.stream
+
+
+def neuron_local(name: str) -> str:
+    return f"l_{c_ident(name)}"
+
+
+def describe(plan: ModelPlan, target: Target, ng: NeuronGroup) -> NeuronUpdate:
+    p, n, model = plan.prefix(ng), ng.num_neurons, ng.model
+    slots = plan.slots(ng)
+    loads, stores = [], []
+    env = (Environment(plan, target).params(model, ng.params, ng.dynamic_params, p)
+           .egps(ng.extra_global_params))
+    for v in ng.vars.values():
+        loc, ct = neuron_local(v.name), _ctype(plan, v.type)
+        delayed = plan.is_delayed(v)
+        idx = "id" if is_element(v.access) else "0"
+        r_off = "readOff + " if delayed else ""
+        w_off = "writeOff + " if delayed else ""
+        loads.append(f"{ct} {loc} = {p}_{c_ident(v.name)}[{r_off}{idx}];")
+        if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY or delayed:
+            stores.append(f"{p}_{c_ident(v.name)}[{w_off}{idx}] = {loc};")
+        env.var(v.name, loc, v.type, v.access)
+    env.element("neuron", num_neurons=n)
+    env.readonly("st", "lst", "timepoint", "'st' (spike time) is read-only")
+    inputs = [("Isyn", _ctype(plan, "scalar"), "0")] + [
+        (a.name, _ctype(plan, a.type), literal(a.value, plan.resolve(a.type))) for a in model.additional_input_vars]
+    input_decls = tuple(f"{ct} _in_{c_ident(name)} = {val};" for name, ct, val in inputs)
+    attached_env = env.copy()  # neuron code reads the inputs; postsynaptic models and current sources write them
+    for name, ct, _ in inputs:
+        env.readonly(name, f"_in_{c_ident(name)}", ct, f"'{name}' is an input")
+
+    postsynaptic = tuple(_postsynaptic(plan, target, sg, attached_env) for sg in ng.in_syn)
+    pre_output = tuple(f"_in_{c_ident(sg.pre_target_var)} += {plan.prefix(sg)}_outPre[id]; "
+                       f"{plan.prefix(sg)}_outPre[id] = 0;"
+                       for sg in ng.out_syn if uses_function(sg.wu_model, "addToPre"))
+    current_sources = tuple(_current_source(plan, target, cs, attached_env) for cs in ng.current_sources)
+
+    kind = "Neuron group"
+    sim = statements(model.sim_code, env, context(kind, ng, model, "sim_code"))
+    thr = expression(model.threshold_condition_code, env, context(kind, ng, model, "threshold_condition_code"))
+    reset = statements(model.reset_code, env, context(kind, ng, model, "reset_code"))
+    strm = stream(ng, "neuron")
+
+    wu_loads, wu_stores, dynamics, spikes, conditions = [], [], [], [], []
+    for sg, side in [(sg, "pre") for sg in ng.out_syn] + [(sg, "post") for sg in ng.in_syn]:
+        d, s, dyn, spk = _weight_update_side(plan, target, sg, side, env, strm)
+        wu_loads += d
+        wu_stores += s
+        if dyn:
+            dynamics.append(dyn)
+        if spk:
+            spikes.append(spk)
+    for sg in ng.out_syn:
+        if sg.wu_model.pre_event_threshold_condition_code:
+            q = plan.prefix(sg)
+            wu_loads += [f"const timepoint lset{q} = {q}_set[readOff + id];", f"timepoint nset{q} = lset{q};",
+                         f"bool ev{q} = false;", f"(void)ev{q};"]
+            wu_stores.append(f"{q}_set[writeOff + id] = nset{q};")
+            if slots > 1:  # both read unconditionally, then a select: no branch, so the loop vectorises
+                wu_loads.append(f"const timepoint lprevw{q} = {q}_prev_set[writeOff + id], "
+                                f"lprevr{q} = {q}_prev_set[readOff + id];")
+                wu_stores.append(f"{q}_prev_set[writeOff + id] = ev{q} ? lprevw{q} : lprevr{q};")
+            conditions.append(_event_condition(plan, target, sg, env))
+    return NeuronUpdate(
+        prefix=p, name=ng.name, n=n, slots=slots, loads=tuple(loads), stores=tuple(stores),
+        input_decls=input_decls, postsynaptic=postsynaptic, pre_output=pre_output,
+        current_sources=current_sources, sim=Code(sim.c, sim.uses_rng, strm),
+        threshold=Code(thr.c, thr.uses_rng, strm), reset=Code(reset.c, reset.uses_rng, strm),
+        auto_refractory=model.auto_refractory_required and bool(thr.c),
+        wu_loads=tuple(wu_loads), wu_stores=tuple(wu_stores), wu_dynamics=tuple(dynamics), wu_spike=tuple(spikes),
+        event_conditions=tuple(conditions),
+        event_prefixes=tuple(plan.prefix(sg) for sg in ng.out_syn if sg.wu_model.pre_event_syn_code),
+        recording=ng.spike_recording_enabled, words=(n + 31) // 32)
+
+
+def _ctype(plan: ModelPlan, type_name: str) -> str:
+    from ...api import types
+
+    return types.c_name(plan.resolve(type_name))
+
+
+def _injection(env: Environment, target_var: str) -> Environment:
+    target = f"_in_{c_ident(target_var)}"
+    return env.function("injectCurrent", Function(lambda a: f"{target} += {a[0]}", (1,)))
+
+
+def _postsynaptic(plan: ModelPlan, target: Target, sg: SynapseGroup, neuron: Environment) -> AttachedCode:
+    """A postsynaptic model: reads the synapse group's accumulated input, injects current into its target."""
+    p, psm = plan.prefix(sg), sg.ps_model
+    env = (Environment(plan, target).params(psm, sg.ps_params, sg.ps_dynamic_params, p + "_ps")
+           .egps(sg.psm_extra_global_params).element("neuron", num_neurons=sg.trg.num_neurons)
+           .writable("inSyn", "linSyn", "scalar"))
+    loads = [f"scalar linSyn = {p}_outPost[id];"]
+    if uses_function(sg.wu_model, "addToPostDelay"):
+        loads += [f"{{ const uint32_t dd = {p}_denDelayPtr[0] * {sg.trg.num_neurons}u + id;",
+                  f"  linSyn += {p}_denDelay[dd]; {p}_denDelay[dd] = 0; }}"]
+    stores = [f"{p}_outPost[id] = linSyn;"]
+    for v in sg.psm_vars.values():
+        loc = f"lps_{c_ident(v.name)}"
+        i = "id" if is_element(v.access) else "0"
+        loads.append(f"{_ctype(plan, v.type)} {loc} = {p}_psm_{c_ident(v.name)}[{i}];")
+        env.var(v.name, loc, v.type, v.access)
+        if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY:
+            stores.append(f"{p}_psm_{c_ident(v.name)}[{i}] = {loc};")
+    env.neuron_var_refs(psm.neuron_var_refs, sg.ps_initialiser.var_refs, neuron)
+    _injection(env, sg.post_target_var)
+    compiled = statements(psm.sim_code, env, context("Synapse group", sg, psm, "postsynaptic sim_code"))
+    return AttachedCode(tuple(loads), code(compiled, sg, "psm"), tuple(stores))
+
+
+def _current_source(plan: ModelPlan, target: Target, cs: CurrentSource, neuron: Environment) -> AttachedCode:
+    p, m = plan.prefix(cs), cs.model
+    env = (Environment(plan, target).params(m, cs.params, cs.dynamic_params, p).egps(cs.extra_global_params)
+           .element("neuron", num_neurons=cs.pop.num_neurons))
+    loads, stores = [], []
+    for v in cs.vars.values():
+        loc = f"lcs_{c_ident(v.name)}"
+        i = "id" if is_element(v.access) else "0"
+        loads.append(f"{_ctype(plan, v.type)} {loc} = {p}_{c_ident(v.name)}[{i}];")
+        env.var(v.name, loc, v.type, v.access)
+        if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY:
+            stores.append(f"{p}_{c_ident(v.name)}[{i}] = {loc};")
+    env.neuron_var_refs(m.neuron_var_refs, cs.var_refs, neuron)
+    _injection(env, cs.target_var)
+    compiled = statements(m.injection_code, env, context("Current source", cs, m, "injection_code"))
+    return AttachedCode(tuple(loads), code(compiled, cs, "injection"), tuple(stores))
+
+
+def _weight_update_side(plan: ModelPlan, target: Target, sg: SynapseGroup, side: str, neuron: Environment,
+                        neuron_stream: str):
+    """Presynaptic (or postsynaptic) variables of a weight-update model, updated in the neuron kernel."""
+    p, wu = plan.prefix(sg), sg.wu_model
+    variables = sg.pre_vars if side == "pre" else sg.post_vars
+    pop = sg.src if side == "pre" else sg.trg
+    env = (Environment(plan, target).params(wu, sg.params, sg.dynamic_params, p).egps(sg.extra_global_params)
+           .element("neuron", num_neurons=pop.num_neurons))
+    env.readonly(f"st_{side}", "lst", "timepoint")
+    loads, stores = [], []
+    for v in variables.values():
+        loc = f"l{side}{p}_{c_ident(v.name)}"
+        arr = f"{p}_{side}_{c_ident(v.name)}"
+        i = "id" if is_element(v.access) else "0"
+        n_el = pop.num_neurons if is_element(v.access) else 1
+        delayed = plan.is_delayed(v)
+        r_off = f"(size_t)readSlot * {n_el}u + " if delayed else ""  # size_t: affine, so it vectorises
+        w_off = f"(size_t)writeSlot * {n_el}u + " if delayed else ""
+        loads.append(f"{_ctype(plan, v.type)} {loc} = {arr}[{r_off}{i}];")
+        if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY or delayed:
+            stores.append(f"{arr}[{w_off}{i}] = {loc};")
+        env.var(v.name, loc, v.type, v.access, f"{side}synaptic variable")
+    refs = wu.pre_neuron_var_refs if side == "pre" else wu.post_neuron_var_refs
+    targets = sg.wu_initialiser.pre_var_refs if side == "pre" else sg.wu_initialiser.post_var_refs
+    env.neuron_var_refs(refs, targets, neuron)
+    kind = "Synapse group"
+    dyn = statements(getattr(wu, f"{side}_dynamics_code"), env, context(kind, sg, wu, f"{side}_dynamics_code"))
+    spk = statements(getattr(wu, f"{side}_spike_code"), env, context(kind, sg, wu, f"{side}_spike_code"))
+    return (loads, stores, Code("{\n" + dyn.c + "}" if dyn.c else "", dyn.uses_rng, neuron_stream),
+            Code("{\n" + spk.c + "}" if spk.c else "", spk.uses_rng, neuron_stream))
+
+
+def _event_condition(plan: ModelPlan, target: Target, sg: SynapseGroup, neuron: Environment) -> str:
+    """The presynaptic spike-like event condition: sets the event flag and time."""
+    p, wu = plan.prefix(sg), sg.wu_model
+    env = (Environment(plan, target).params(wu, sg.params, sg.dynamic_params, p).egps(sg.extra_global_params))
+    env.namespace.add("id", neuron.namespace.symbols["id"])
+    for v in sg.pre_vars.values():
+        env.readonly(v.name, f"lpre{p}_{c_ident(v.name)}", v.type)
+    env.neuron_var_refs(wu.pre_neuron_var_refs, sg.wu_initialiser.pre_var_refs, neuron)
+    cond = expression(wu.pre_event_threshold_condition_code, env,
+                      context("Synapse group", sg, wu, "pre_event_threshold_condition_code"))
+    return f"ev{p} = ({cond.c}); {p}_evFlag[id] = ev{p}; if (ev{p}) {{ nset{p} = t; }}"
