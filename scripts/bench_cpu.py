@@ -13,7 +13,7 @@ by default, ``.venv-bench-brian2`` next to this repository, created on first use
 names an interpreter that can ``import pygenn`` (GeNN is not on PyPI; build it from
 GeNN's own instructions), or when this interpreter can.
 
-Usage:  python scripts/bench_cpu.py [--quick] [--networks coba izhikevich] [--no-brian2]
+Usage:  python scripts/bench_cpu.py [--quick] [--networks coba izhikevich] [--no-brian2] [--baseline CHECKOUT]
 """
 
 from __future__ import annotations
@@ -63,16 +63,25 @@ def genn_python(path: str | None) -> str | None:
     return None
 
 
-def ours(network: str, duration: float, seed: int, cache: str, threads: int) -> dict:
+def ours(network: str, duration: float, seed: int, cache: str, threads: int, baseline: str | None = None) -> dict:
+    """This checkout's engine, or with ``baseline`` another checkout's (same network script, own cache)."""
     env = dict(os.environ, GENN_NEUROMOD_CACHE=cache)
+    if baseline:
+        env["PYTHONPATH"] = os.pathsep.join([baseline] + [p for p in [env.get("PYTHONPATH")] if p])
     cmd = [sys.executable, str(HERE / "_genn_networks.py"), "--network", network, "--seed", str(seed),
            "--threads", str(threads)]
     with tempfile.TemporaryDirectory() as wd:
         first = _run_json(cmd + ["--duration", str(duration), "--workdir", wd], env, wd)
         again = _run_json(cmd + ["--duration", "0.01", "--workdir", wd], env, wd)
     first["rebuild_s"] = again["build_s"]
-    first["engine"] = f"genn_neuromod cpu, {threads} thr"
+    first["engine"] = f"baseline @{_revision(baseline)}, {threads} thr" if baseline else \
+        f"genn_neuromod cpu, {threads} thr"
     return first
+
+
+def _revision(path: str) -> str:
+    proc = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return proc.stdout.strip() or Path(path).name
 
 
 def real_genn(py: str, network: str, duration: float, seed: int) -> dict:
@@ -120,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="also write the rows to this JSON file")
     ap.add_argument("--threads", type=int, default=0,
                     help="OpenMP threads for the second genn_neuromod row (default: all cores)")
+    ap.add_argument("--baseline", metavar="CHECKOUT",
+                    help="also run another checkout of genn_neuromod (e.g. a 'git worktree' of an earlier commit) "
+                         "in the same invocation, to compare a change side by side")
     args = ap.parse_args(argv)
     durations = QUICK if args.quick else DURATIONS
     b2 = None if args.no_brian2 else ensure_brian2_python(args.brian2_python)
@@ -127,12 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     if gpy is None:
         print("real GeNN: not found (pass --genn-python); skipping it", file=sys.stderr)
     rows = []
-    with tempfile.TemporaryDirectory() as cache:
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as baseline_cache:
         for net in args.networks:
             d = durations[net]
             for threads in dict.fromkeys((1, args.threads or (os.cpu_count() or 1))):
                 print(f"[{net}] genn_neuromod, {threads} thread(s) ...", file=sys.stderr)
                 rows.append(ours(net, d, args.seed, cache, threads))
+                if args.baseline:
+                    print(f"[{net}] baseline {args.baseline}, {threads} thread(s) ...", file=sys.stderr)
+                    rows.append(ours(net, d, args.seed, baseline_cache, threads, args.baseline))
             if gpy:
                 print(f"[{net}] real GeNN ...", file=sys.stderr)
                 rows.append(real_genn(gpy, net, d, args.seed))

@@ -44,6 +44,17 @@ class ArrayBase:
     def view(self) -> np.ndarray:
         return self._loaded().view(self)
 
+    # PyGeNN's own attributes, read by scripts and GeNN's tests: None unless the model is loaded
+    @property
+    def _view(self) -> np.ndarray | None:
+        runtime = self._runtime()
+        return None if runtime is None else runtime.view(self)
+
+    @property
+    def _array(self) -> np.ndarray | None:
+        view = self._view
+        return None if view is None else view.reshape(-1)
+
     @property
     def __cuda_array_interface__(self) -> dict:
         """The device copy of this array (``cuda`` backend only), for CuPy, PyTorch, Numba..."""
