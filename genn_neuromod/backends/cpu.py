@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..api import types
-from ..api.arrays import ArrayBase, ExtraGlobalParameter, Variable
+from ..api.arrays import ArrayBase, ExtraGlobalParameter
 from ..api.enums import VarAccessDim
 from ..api.groups import NeuronGroup, SynapseGroup
 from ..api.init import VarInit
@@ -24,6 +24,7 @@ from ..codegen.connectivity import HostLayout, Sparse
 from ..codegen.plan import c_ident
 from ..compiler.errors import ModelError
 from .compile import compile_shared
+from .views import HostViews
 
 _CTYPES = {"float": ctypes.c_float, "double": ctypes.c_double, "int32_t": ctypes.c_int32,
            "uint32_t": ctypes.c_uint32, "int8_t": ctypes.c_int8, "uint8_t": ctypes.c_uint8,
@@ -97,7 +98,7 @@ BACKEND = CpuBackend()
 build = BACKEND.build
 
 
-class Runtime:
+class Runtime(HostViews):
     """A model loaded on the CPU: its arrays (numpy, shared zero-copy with the C), its library and its clock."""
 
     def __init__(self, built: CpuBuild, model, num_recording_timesteps: int | None, seed: int | None = None):
@@ -157,24 +158,6 @@ class Runtime:
             shape = arr.shape if isinstance(bound, ExtraGlobalParameter) or spec.shape is None \
                 else spec.shape(self.info)
             self.views[bound] = arr.reshape(shape)
-
-    def view(self, array: ArrayBase) -> np.ndarray:
-        try:
-            return self.views[array]
-        except KeyError:
-            raise ModelError(f"'{array.name}' of '{array.group.name}' is not an array of this model") from None
-
-    def current_view(self, var: Variable) -> np.ndarray:
-        view = self.view(var)
-        if not self.plan.is_delayed(var):
-            return view
-        return view[self.delay_slot(self.plan.delay_owner(var.group, var))]
-
-    def exposes_view(self, sg: SynapseGroup) -> bool:
-        return self.plan.connectivity[sg].exposes_view
-
-    def host_layout(self, sg: SynapseGroup) -> HostLayout:
-        return self.layouts[sg]
 
     def set_egp(self, egp: ExtraGlobalParameter, values) -> None:
         spec = self.plan.spec_of(egp)

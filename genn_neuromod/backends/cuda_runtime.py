@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from ..api import types
-from ..api.arrays import ArrayBase, ExtraGlobalParameter, Variable
+from ..api.arrays import ArrayBase, ExtraGlobalParameter
 from ..api.groups import NeuronGroup, SynapseGroup
 from ..codegen.connectivity import HostLayout
 from ..codegen.cuda_source import generate_cuda
 from ..codegen.plan import c_ident
 from ..compiler.errors import ModelError
 from . import cpu
+from .views import HostViews
 
 _GRAPH_CHUNK = 100  # timesteps per captured graph
 
@@ -58,7 +59,7 @@ def batch_seeds(model, batch_size: int, base_seed: int | None = None) -> list[in
     return [(int(base_seed) + b) % (1 << 64) for b in range(batch_size)]
 
 
-class Runtime:
+class Runtime(HostViews):
     """A model loaded on the GPU."""
 
     def __init__(self, built, model, num_recording_timesteps: int | None):
@@ -161,27 +162,8 @@ class Runtime:
             shape = (self.batch_size, *shape)
         self.views[array] = arr.reshape(shape)
 
-    def view(self, array: ArrayBase) -> np.ndarray:
-        try:
-            return self.views[array]
-        except KeyError:
-            raise ModelError(f"'{array.name}' of '{array.group.name}' is not an array of this model") from None
-
-    def current_view(self, var: Variable) -> np.ndarray:
-        """The current delay slot of a delayed variable (of every batch instance: the slot axis follows the
-        batch axis)."""
-        view = self.view(var)
-        if not self.plan.is_delayed(var):
-            return view
-        slot = self.delay_slot(self.plan.delay_owner(var.group, var))
-        batched = self.source.batched[self.plan.spec_of(var).cname] and self.batch_size > 1
-        return view[:, slot] if batched else view[slot]
-
-    def exposes_view(self, sg: SynapseGroup) -> bool:
-        return self.plan.connectivity[sg].exposes_view
-
-    def host_layout(self, sg: SynapseGroup) -> HostLayout:
-        return self.layouts[sg]
+    def _batched(self, array: ArrayBase) -> bool:
+        return self.batch_size > 1 and self.source.batched[self.plan.spec_of(array).cname]
 
     def _cname(self, array: ArrayBase) -> str:
         try:

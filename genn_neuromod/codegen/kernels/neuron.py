@@ -144,6 +144,18 @@ def _ctype(plan: ModelPlan, type_name: str) -> str:
     return types.c_name(plan.resolve(type_name))
 
 
+def _local_vars(plan: ModelPlan, env: Environment, variables, local: str, array: str, loads: list,
+                stores: list) -> None:
+    """Variables of attached code (not delayed): loaded into locals, written back unless read-only."""
+    for v in variables:
+        loc = f"{local}{c_ident(v.name)}"
+        i = "id" if is_element(v.access) else "0"
+        loads.append(f"{_ctype(plan, v.type)} {loc} = {array}{c_ident(v.name)}[{i}];")
+        env.var(v.name, loc, v.type, v.access)
+        if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY:
+            stores.append(f"{array}{c_ident(v.name)}[{i}] = {loc};")
+
+
 def _injection(env: Environment, target_var: str) -> Environment:
     target = f"_in_{c_ident(target_var)}"
     return env.function("injectCurrent", Function(lambda a: f"{target} += {a[0]}", (1,)))
@@ -160,13 +172,7 @@ def _postsynaptic(plan: ModelPlan, target: Target, sg: SynapseGroup, neuron: Env
         loads += [f"{{ const uint32_t dd = {p}_denDelayPtr[0] * {sg.trg.num_neurons}u + id;",
                   f"  linSyn += {p}_denDelay[dd]; {p}_denDelay[dd] = 0; }}"]
     stores = [f"{p}_outPost[id] = linSyn;"]
-    for v in sg.psm_vars.values():
-        loc = f"lps_{c_ident(v.name)}"
-        i = "id" if is_element(v.access) else "0"
-        loads.append(f"{_ctype(plan, v.type)} {loc} = {p}_psm_{c_ident(v.name)}[{i}];")
-        env.var(v.name, loc, v.type, v.access)
-        if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY:
-            stores.append(f"{p}_psm_{c_ident(v.name)}[{i}] = {loc};")
+    _local_vars(plan, env, sg.psm_vars.values(), "lps_", f"{p}_psm_", loads, stores)
     env.neuron_var_refs(psm.neuron_var_refs, sg.ps_initialiser.var_refs, neuron)
     _injection(env, sg.post_target_var)
     compiled = statements(psm.sim_code, env, context("Synapse group", sg, psm, "postsynaptic sim_code"))
@@ -178,13 +184,7 @@ def _current_source(plan: ModelPlan, target: Target, cs: CurrentSource, neuron: 
     env = (Environment(plan, target).params(m, cs.params, cs.dynamic_params, p).egps(cs.extra_global_params)
            .element("neuron", num_neurons=cs.pop.num_neurons))
     loads, stores = [], []
-    for v in cs.vars.values():
-        loc = f"lcs_{c_ident(v.name)}"
-        i = "id" if is_element(v.access) else "0"
-        loads.append(f"{_ctype(plan, v.type)} {loc} = {p}_{c_ident(v.name)}[{i}];")
-        env.var(v.name, loc, v.type, v.access)
-        if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY:
-            stores.append(f"{p}_{c_ident(v.name)}[{i}] = {loc};")
+    _local_vars(plan, env, cs.vars.values(), "lcs_", f"{p}_", loads, stores)
     env.neuron_var_refs(m.neuron_var_refs, cs.var_refs, neuron)
     _injection(env, cs.target_var)
     compiled = statements(m.injection_code, env, context("Current source", cs, m, "injection_code"))
