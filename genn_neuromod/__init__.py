@@ -37,6 +37,7 @@ from .api.init import (
 )
 from .api.model import GeNNModel
 from .api.refs import (
+    create_den_delay_var_ref,
     create_egp_ref,
     create_out_post_var_ref,
     create_prev_spike_time_var_ref,
@@ -82,7 +83,8 @@ __all__ = [
     "NeuronGroup", "ParallelismHint", "PlogSeverity", "SnippetError", "SynapseGroup", "SynapseMatrixConnectivity",
     "SynapseMatrixType", "SynapseMatrixWeight", "VarAccess", "VarAccessDim", "VarAccessMode",
     "VarAccessModeAttribute", "VarLocation", "VarLocationAttribute", "create_current_source_model",
-    "create_custom_update_model", "create_egp_ref", "create_neuron_model", "create_out_post_var_ref",
+    "create_custom_update_model", "create_den_delay_var_ref", "create_egp_ref", "create_neuron_model",
+    "create_out_post_var_ref",
     "create_postsynaptic_model", "create_prev_spike_time_var_ref", "create_psm_egp_ref", "create_psm_var_ref",
     "create_sparse_connect_init_snippet", "create_spike_time_var_ref", "create_toeplitz_connect_init_snippet",
     "create_var_init_snippet", "create_var_ref", "create_weight_update_model", "create_wu_egp_ref",

@@ -262,7 +262,7 @@ def test_lif_exp_curr_matches_numpy(tmp_path):
     np.testing.assert_array_equal(times, ref_t)
     np.testing.assert_array_equal(ids, ref_i)
     np.testing.assert_allclose(lif.vars["V"].values, v, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(sg.out_post.view, in_syn, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(sg.out_post.view[0], in_syn, rtol=1e-13, atol=0)
     # refractoriness: no interspike interval shorter than TauRefrac
     for j in range(n_out):
         isi = np.diff(times[ids == j])
@@ -326,7 +326,7 @@ def test_lif_exp_cond_plus_delta_curr_matches_numpy(tmp_path):
     np.testing.assert_array_equal(times, ref_t)
     np.testing.assert_array_equal(ids, ref_i)
     np.testing.assert_allclose(lif.vars["V"].values, v, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(s_exc.out_post.view, g_cond, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(s_exc.out_post.view[0], g_cond, rtol=1e-13, atol=0)
 
 
 def _dense(pre, post, g, n_pre, n_post) -> np.ndarray:

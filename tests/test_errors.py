@@ -651,8 +651,12 @@ def test_lifecycle_order_errors(tmp_path):
         model.custom_update("NoSuchGroup")
     assert "'NoSuchGroup'" in str(info.value)
     model.unload()
-    with pytest.raises(RuntimeError):
-        model.unload()
+    model.unload()  # unloading a model that is not loaded does nothing
+    with pytest.raises(RuntimeError, match="loaded"):
+        model.step_time()
+    model.load()  # and it can be loaded again
+    model.step_time()
+    assert model.timestep == 1
 
 
 def test_recording_needs_num_recording_timesteps(tmp_path):

@@ -20,8 +20,10 @@ class GeNNModel:
         model_name: name of the model (used for the generated code's folder).
         backend: ``"single_threaded_cpu"`` (alias ``"cpu"``, the default) or ``"cuda"``.
         time_precision: type of time (defaults to ``precision``).
-        **preference_kwargs: backend preferences; ``optimize_code`` (default True),
-            ``num_threads`` (OpenMP threads, default 1) and ``compiler`` are understood.
+        **preference_kwargs: backend preferences, as PyGeNN's: ``optimize_code`` (fast maths, default
+            False) and ``num_threads`` (OpenMP threads of the cpu backend, default 1, 0 = all cores); the
+            other PyGeNN preference names are accepted (and have no effect); an unknown one raises
+            ``ValueError``.  ``backend_preferences(backend)`` lists them.
     """
 
     def __init__(self, precision: str = "float", model_name: str = "GeNNModel", backend: str | None = None,
@@ -36,7 +38,7 @@ class GeNNModel:
         from ..backends.base import canonical_name
 
         self._backend_name = canonical_name(backend)
-        self._preferences = dict(preference_kwargs)
+        self._preferences = _check_preferences(self._backend_name, preference_kwargs)
         self._dt = 0.1
         self.batch_size = 1
         self.seed = 0
@@ -90,10 +92,43 @@ class GeNNModel:
     def build_time(self) -> float:
         return self._build_result.build_time if self._build_result is not None else 0.0
 
-    # timing properties of PyGeNN (timing is not instrumented on the embedded engine)
-    neuron_update_time = init_time = presynaptic_update_time = postsynaptic_update_time = property(
-        lambda self: 0.0)
-    synapse_dynamics_time = init_sparse_time = property(lambda self: 0.0)
+    # -- timing (``timing_enabled = True`` before build(); seconds, accumulated since load()) --------
+    def _time(self, kernel: str) -> float:
+        return self._runtime.kernel_time(kernel) if self._runtime is not None else 0.0
+
+    @property
+    def neuron_update_time(self) -> float:
+        return self._time("neuron_update")
+
+    @property
+    def presynaptic_update_time(self) -> float:
+        return self._time("presynaptic_update")
+
+    @property
+    def postsynaptic_update_time(self) -> float:
+        return self._time("postsynaptic_update")
+
+    @property
+    def synapse_dynamics_time(self) -> float:
+        return self._time("synapse_dynamics")
+
+    @property
+    def init_time(self) -> float:
+        return self._time("init")
+
+    @property
+    def init_sparse_time(self) -> float:
+        return self._time("init_sparse")
+
+    def get_custom_update_time(self, name: str) -> float:
+        """Seconds spent in the custom updates of update group ``name``."""
+        return self._time(f"custom_update:{name}")
+
+    def get_custom_update_transpose_time(self, name: str) -> float:
+        """Transposes run inside the custom update kernel: their time is part of :meth:`get_custom_update_time`."""
+        return 0.0
+
+    get_custom_update_remap_time = get_custom_update_host_time = get_custom_update_transpose_time
 
     def resolve_type(self, type_name: str) -> str:
         """A snippet type with ``scalar`` and ``timepoint`` resolved to this model's precisions."""
@@ -198,8 +233,9 @@ class GeNNModel:
         self._loaded = True
 
     def unload(self) -> None:
+        """Free the loaded state (nothing to do if the model is not loaded); ``load()`` may follow again."""
         if not self._loaded:
-            raise RuntimeError("GeNN model has not been loaded")
+            return
         self._runtime.close()
         self._runtime = None
         self._loaded = False
@@ -227,10 +263,28 @@ class GeNNModel:
             raise RuntimeError("Cannot pull recording buffer if recording system is not in use")
         rt.pull_recording_buffers()
 
-    def get_custom_update_time(self, name: str) -> float:  # pragma: no cover - compatibility
-        return 0.0
 
-    get_custom_update_transpose_time = get_custom_update_remap_time = get_custom_update_time
+
+def _check_preferences(backend: str, given: dict) -> dict:
+    from ..backends.base import get_backend
+
+    known = get_backend(backend).preferences
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ValueError(f"Unknown preference(s) {unknown} for the {backend} backend; it accepts "
+                         f"{sorted(known)}")
+    if "num_threads" in given:
+        n = given["num_threads"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"num_threads must be a non-negative integer (0 = one per core), got {n!r}")
+    return dict(given)
+
+
+def backend_preferences(backend: str = "single_threaded_cpu") -> dict:
+    """The preferences a backend accepts and their defaults."""
+    from ..backends.base import canonical_name, get_backend
+
+    return dict(get_backend(canonical_name(backend)).preferences)
 
 
 def _precision(value, what: str) -> str:

@@ -11,7 +11,8 @@ class VarReference:
     """A reference to a variable owned by another group.
 
     ``kind`` names the storage: ``"neuron"``, ``"current_source"``, ``"custom_update"``, ``"psm"``,
-    ``"wu"``, ``"wu_pre"``, ``"wu_post"``, ``"spike_time"``, ``"prev_spike_time"``, ``"out_post"``.
+    ``"wu"``, ``"wu_pre"``, ``"wu_post"``, ``"spike_time"``, ``"prev_spike_time"``, ``"out_post"``,
+    ``"den_delay"``.
     """
 
     group: Any
@@ -81,7 +82,14 @@ def create_prev_spike_time_var_ref(group) -> VarReference:
 
 
 def create_out_post_var_ref(sg) -> VarReference:
+    """Reference the input a synapse group has accumulated for its target neurons (``outPost``)."""
     return VarReference(sg, "outPost", "out_post")
+
+
+def create_den_delay_var_ref(sg) -> VarReference:
+    """Reference a synapse group's dendritic-delay ring buffer: its current slot, or every slot with
+    ``VarAccessMode.BROADCAST``."""
+    return VarReference(sg, "denDelay", "den_delay")
 
 
 def create_egp_ref(group, egp_name: str) -> EGPReference:
@@ -154,7 +162,7 @@ def reference_elements(ref: VarReference) -> int:
         return g.num_neurons
     if ref.kind == "current_source":
         return g.pop.num_neurons
-    if ref.kind in ("psm", "wu_post", "out_post"):
+    if ref.kind in ("psm", "wu_post", "out_post", "den_delay"):
         return g.trg.num_neurons
     if ref.kind == "wu_pre":
         return g.src.num_neurons

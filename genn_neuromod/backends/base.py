@@ -85,10 +85,16 @@ class Build(Protocol):
     def create_runtime(self, model, num_recording_timesteps: int | None) -> Runtime: ...
 
 
+#: preferences every backend accepts (PyGeNN's ``PreferencesBase``), with their defaults
+COMMON_PREFERENCES = {"optimize_code": False, "debug_code": False, "genn_log_level": None,
+                      "code_generator_log_level": None, "transpiler_log_level": None, "runtime_log_level": None}
+
+
 @runtime_checkable
 class Backend(Protocol):
     name: str
     supports_batching: bool
+    preferences: dict  # accepted preference names and defaults (COMMON_PREFERENCES and the backend's own)
 
     def build(self, model, code_path: str, always_rebuild: bool = False) -> Build: ...
 

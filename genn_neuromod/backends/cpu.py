@@ -23,6 +23,7 @@ from ..codegen.c_source import num_threads
 from ..codegen.connectivity import HostLayout, Sparse
 from ..codegen.plan import c_ident
 from ..compiler.errors import ModelError
+from .base import COMMON_PREFERENCES
 from .compile import compile_shared
 from .views import HostViews
 
@@ -77,6 +78,7 @@ class CpuBuild:
 class CpuBackend:
     name = "single_threaded_cpu"
     supports_batching = False
+    preferences = {**COMMON_PREFERENCES, "num_threads": 1}
 
     def build(self, model, code_path: str, always_rebuild: bool = False) -> CpuBuild:
         """Plan, generate and compile ``model``; the C source is also written to ``code_path``."""
@@ -122,6 +124,8 @@ class Runtime(HostViews):
         self.layouts: dict[SynapseGroup, HostLayout] = {}
         self._bound = {spec.cname: array for array, spec in self.plan.bindings.items()}
         self._cu_index = {g: i for i, g in enumerate(built.generated.custom_update_groups)}
+        self._timing = built.generated.timing
+        self._host_times: dict[str, float] = {}
         self._column_groups = built.generated.needs_column_index
         if seed is None:
             seed = model.seed if model.seed else int.from_bytes(os.urandom(8), "little")
@@ -187,7 +191,7 @@ class Runtime(HostViews):
             if not plan.connectivity[sg].init_after_connectivity:
                 for v in sg.vars.values():
                     self._set_initial(sg, v, sg)
-        self.lib.gn_init()
+        self._timed("init", self.lib.gn_init)
         if connectivity:
             self._init_connectivity()
         for sg in plan.synapses:
@@ -198,7 +202,7 @@ class Runtime(HostViews):
             if cu._attached_to_synapses():
                 for v in cu.vars.values():
                     self._set_initial(cu, v, cu.synapse_group)
-        self.lib.gn_init_sparse()
+        self._timed("init_sparse", self.lib.gn_init_sparse)
 
     def _set_initial(self, group, var, sg: SynapseGroup | None = None) -> None:
         """Set a variable's initial numbers (var-init snippets run in the generated code instead).
@@ -246,7 +250,7 @@ class Runtime(HostViews):
                 values = host_init(sg.src.num_neurons, sg.trg.num_neurons, dict(init.params), rng)
                 for egp in sg.connectivity_extra_global_params.values():
                     self.set_egp(egp, values)
-        self.lib.gn_init_connectivity()
+        self._timed("init", self.lib.gn_init_connectivity)
         bad = [sg.name for sg in self.plan.synapses if self.plan.connectivity[sg].row_capacity
                and ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(sg)}_overflow").value]
         if bad:
@@ -273,7 +277,21 @@ class Runtime(HostViews):
             idx = self._cu_index[name]
         except KeyError:
             raise ModelError(f"no custom update group '{name}'; the model has {sorted(self._cu_index)}") from None
-        getattr(self.lib, f"gn_custom_update_{idx}")(ctypes.c_uint64(self.timestep))
+        self._timed(f"custom_update:{name}", getattr(self.lib, f"gn_custom_update_{idx}"),
+                    ctypes.c_uint64(self.timestep))
+
+    def _timed(self, kernel: str, function, *args) -> None:
+        start = time.perf_counter()
+        function(*args)
+        self._host_times[kernel] = self._host_times.get(kernel, 0.0) + time.perf_counter() - start
+
+    def kernel_time(self, kernel: str) -> float:
+        """Seconds spent in a kernel since load (0 unless the model was built with ``timing_enabled``)."""
+        if not self._timing:
+            return 0.0
+        if kernel in ("synapse_dynamics", "presynaptic_update", "postsynaptic_update", "neuron_update"):
+            return float(ctypes.c_double.in_dll(self.lib, f"gn_time_{kernel}").value)
+        return self._host_times.get(kernel, 0.0)
 
     def set_dynamic_param(self, group, kind: str, name: str, value: float) -> None:
         prefix = self.plan.prefix(group) + ("_ps" if kind == "ps" else "")

@@ -23,6 +23,7 @@ from pathlib import Path
 from ..codegen import ModelPlan, make_plan
 from ..codegen.cuda_source import generate_cuda, placeholder_info
 from . import cpu
+from .base import COMMON_PREFERENCES
 
 #: NVRTC options: no FMA contraction, so double-precision arithmetic matches the cpu backend bit for bit
 NVRTC_OPTIONS = ("--std=c++17", "--fmad=false")
@@ -53,6 +54,12 @@ class CudaBuild:
 class CudaBackend:
     name = "cuda"
     supports_batching = True
+    #: ours (cuda_graphs, nvrtc_options), the cpu backend's num_threads (host-side initialisation) and PyGeNN's
+    #: CUDA preferences, which are accepted and have no effect here
+    preferences = {**COMMON_PREFERENCES, "cuda_graphs": True, "nvrtc_options": (), "num_threads": 1,
+                   "show_ptx_info": False, "generate_line_info": False, "enable_nvtx": False,
+                   "device_select_method": None, "manual_device_id": 0, "block_size_select_method": None,
+                   "manual_block_sizes": None, "constant_cache_overhead": None, "enable_nccl_reductions": False}
 
     def build(self, model, code_path: str, always_rebuild: bool = False) -> CudaBuild:
         """Write ``model.cu`` and compile the host-side initialisation library (no GPU needed)."""

@@ -159,7 +159,7 @@ class Runtime(HostViews):
             return
         shape = spec.shape(self.info) if spec.shape else (self.source.sizes[spec.cname],)
         if self.source.batched[spec.cname] and self.batch_size > 1:
-            shape = (self.batch_size, *shape)
+            shape = (self.batch_size, *(shape[1:] if spec.batch_axis else shape))
         self.views[array] = arr.reshape(shape)
 
     def _batched(self, array: ArrayBase) -> bool:
@@ -274,6 +274,10 @@ class Runtime(HostViews):
         n_rec = self.num_recording_timesteps
         buf = self.host[f"{self.plan.prefix(ng)}_recSpk"].reshape(self.batch_size, n_rec, words)
         return [cpu.decode_spike_recording(buf[b], self.timestep, self.model.dt) for b in range(self.batch_size)]
+
+    def kernel_time(self, kernel: str) -> float:
+        """Kernel timing is not instrumented on the cuda backend yet (0)."""
+        return 0.0
 
     def memory_bytes(self) -> int:
         """Device memory held by the model's arrays."""

@@ -17,6 +17,7 @@ class GeneratedModel:
     source: str
     custom_update_groups: tuple[str, ...]   # exported as gn_custom_update_<index>
     needs_column_index: frozenset[str]      # synapse groups whose postsynaptic learning walks a column index
+    timing: bool                            # kernels timed (the model's timing_enabled at build)
 
 
 def num_threads(model) -> int:
@@ -29,10 +30,12 @@ def generate_c(plan: ModelPlan) -> GeneratedModel:
     """The complete C source of a model (snippet errors are raised here, at ``build()``)."""
     kernels = describe_model(plan, C_TARGET)
     threads = num_threads(plan.model)
+    timing = bool(getattr(plan.model, "timing_enabled", False))
     source = render(
         "c/model.c.j2", k=kernels, precision=plan.precision, time_precision=plan.time_precision,
         dt=literal(plan.dt, plan.time_precision),
         arrays=[dict(cname=a.cname, ctype=types.c_name(a.ctype)) for a in plan.arrays],
         philox=philox_header(), num_threads=threads, omp=threads > 1,
-        fast_math=bool(plan.model._preferences.get("optimize_code", False)))
-    return GeneratedModel(source, kernels.custom_update_groups, kernels.needs_column_index)
+        fast_math=bool(plan.model._preferences.get("optimize_code", False)),
+        timing=timing)
+    return GeneratedModel(source, kernels.custom_update_groups, kernels.needs_column_index, timing)

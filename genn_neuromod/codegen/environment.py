@@ -1,7 +1,7 @@
 """The names a code field sees: one builder for every kind of group (in the spirit of GeNN's ``environment.h``).
 
-An :class:`Environment` starts with what every field sees (``t``, ``dt``, ``batch``, the ``gennrand_*``
-functions) and is extended by the kernel that compiles a field: the model's parameters and derived
+An :class:`Environment` starts with what every field sees (``t``, ``dt``, ``batch``, ``num_batch``, the
+``gennrand_*`` functions) and is extended by the kernel that compiles a field: the model's parameters and derived
 parameters, its extra global parameters, its variables and variable references, the element built-ins of
 the field's kind (``id`` and ``num_neurons`` for neuron-like code, ``id_pre``/``id_post``/``id_syn``/
 ``num_pre``/``num_post`` for synaptic code) and the field's special functions (``addToPost``,
@@ -96,6 +96,7 @@ class Environment:
         self.namespace.add("t", Symbol("t", tt, readonly_reason="'t' is the simulation time", uniform=True))
         self.namespace.add("dt", Symbol("DT", tt, readonly_reason="'dt' is the timestep", uniform=True))
         self.namespace.add("batch", Symbol(target.batch, "unsigned int", uniform=True))
+        self.constant("num_batch", max(int(plan.model.batch_size), 1), "unsigned int")
         s = "f" if plan.precision == "float" else "d"
         rng = {
             "gennrand": Function(lambda a: "gn_next_u32(&rng)", (0,), True, "uint32_t"),

@@ -40,6 +40,7 @@ class ArraySpec:
     role: str = ""                   # "var", "pre_var", "spk", "egp", ...
     name: str = ""                   # variable name within the group
     shape: Callable[[LoadInfo], tuple[int, ...]] | None = None
+    batch_axis: bool = False         # the shape starts with a batch axis (of length 1 without batches), as PyGeNN's
 
 
 def c_ident(name: str) -> str:
@@ -138,14 +139,22 @@ def _delay_slots(neurons, synapses) -> dict[NeuronGroup, int]:
     return slots
 
 
-def het_delayed_post(sg: SynapseGroup) -> bool:
-    """Whether synapse code reads postsynaptic variables with a delay (``postVar[d]``)."""
+def het_delayed_names(sg: SynapseGroup) -> set[str]:
+    """The postsynaptic names synapse code reads with a delay (``postVar[d]``): weight-update postsynaptic
+    variables, postsynaptic neuron variable references and postsynaptic-model variable references."""
     names = set()
     for code_field, code in sg.wu_model.code_fields().items():
         if code and not code_field.endswith("condition_code"):
             names |= scan_names(code, f"synapse population '{sg.name}' {code_field}")
-    post_names = {v.name for v in sg.wu_model.post_vars} | {r.name for r in sg.wu_model.post_neuron_var_refs}
-    return any(n.endswith("[]") and n[:-2] in post_names for n in names)
+    wu = sg.wu_model
+    post_names = ({v.name for v in wu.post_vars} | {r.name for r in wu.post_neuron_var_refs}
+                  | {r.name for r in wu.psm_var_refs})
+    return {n[:-2] for n in names if n.endswith("[]") and n[:-2] in post_names}
+
+
+def het_delayed_post(sg: SynapseGroup) -> bool:
+    """Whether synapse code reads postsynaptic variables with a delay (``postVar[d]``)."""
+    return bool(het_delayed_names(sg))
 
 
 def _delayed_vars(neurons, synapses, slots) -> set[Variable]:
@@ -161,6 +170,11 @@ def _delayed_vars(neurons, synapses, slots) -> set[Variable]:
             delayed.update(sg.pre_vars.values())
         if slots[sg.trg] > 1 and (sg.back_prop_delay_steps > 0 or het_delayed_post(sg)):
             delayed.update(sg.post_vars.values())
+        het = het_delayed_names(sg)
+        for r in sg.wu_model.psm_var_refs:  # postsynaptic-model variables synapse code reads, as GeNN queues them
+            if slots[sg.trg] > 1 and (sg.back_prop_delay_steps > 0 or r.name in het):
+                target = sg.wu_initialiser.psm_var_refs[r.name]
+                delayed.add(sg.psm_vars[target.var_name if isinstance(target, VarReference) else target])
     return delayed
 
 
@@ -263,9 +277,9 @@ class _ArrayLayout:
         for v in sg.post_vars.values():
             self.state(sg, v, f"{p}_post_{c_ident(v.name)}", "post_var", _elements(v, npost), strg)
         for v in sg.psm_vars.values():
-            self.state(sg, v, f"{p}_psm_{c_ident(v.name)}", "psm_var", _elements(v, npost), 1)
+            self.state(sg, v, f"{p}_psm_{c_ident(v.name)}", "psm_var", _elements(v, npost), strg)
         self.add(ArraySpec(f"{p}_outPost", precision, constant_size(npost), sg, "out_post", "outPost",
-                           _constant_shape((npost,))), sg.out_post)
+                           _constant_shape((1, npost)), batch_axis=True), sg.out_post)
         self.add(ArraySpec(f"{p}_outPre", precision, constant_size(npre), sg, "out_pre", "outPre"))
         dd = sg.max_dendritic_delay_timesteps
         self.add(ArraySpec(f"{p}_denDelay", precision, constant_size(dd * npost), sg, "den_delay", "denDelay",

@@ -67,10 +67,12 @@ def _ref_delay(plan: ModelPlan, ref: VarReference) -> tuple[int, int]:
     if ref.kind == "neuron":
         v = g.vars[ref.var_name]
         return (plan.slots(g) if plan.is_delayed(v) else 1), (g.num_neurons if is_element(v.access) else 1)
-    if ref.kind in ("wu_pre", "wu_post"):
-        v = (g.pre_vars if ref.kind == "wu_pre" else g.post_vars)[ref.var_name]
+    if ref.kind in ("wu_pre", "wu_post", "psm"):
+        v = {"wu_pre": g.pre_vars, "wu_post": g.post_vars, "psm": g.psm_vars}[ref.kind][ref.var_name]
         pop = g.src if ref.kind == "wu_pre" else g.trg
         return (plan.slots(pop) if plan.is_delayed(v) else 1), (pop.num_neurons if is_element(v.access) else 1)
+    if ref.kind == "den_delay":
+        return g.max_dendritic_delay_timesteps, g.trg.num_neurons
     return 1, 1
 
 
@@ -92,9 +94,14 @@ def _ref_target(plan: ModelPlan, ref: VarReference, idx: str) -> tuple[str, str,
         return f"{gp}_{c_ident(v.name)}", idx if is_element(v.access) else "0", is_element(v.access)
     if k == "psm":
         v = g.psm_vars[ref.var_name]
-        return f"{gp}_psm_{c_ident(v.name)}", idx if is_element(v.access) else "0", is_element(v.access)
+        elem = is_element(v.access)
+        delayed = plan.is_delayed(v)
+        off = f"{plan.prefix(g.trg)}_spkQuePtr[0] * {g.trg.num_neurons if elem else 1}u + " if delayed else ""
+        return f"{gp}_psm_{c_ident(v.name)}", off + (idx if elem else "0"), elem
     if k == "out_post":
         return f"{gp}_outPost", idx, True
+    if k == "den_delay":  # the slot being delivered now
+        return f"{gp}_denDelay", f"{gp}_denDelayPtr[0] * {g.trg.num_neurons}u + {idx}", True
     if k in ("wu_pre", "wu_post"):
         side = k[3:]
         v = (g.pre_vars if side == "pre" else g.post_vars)[ref.var_name]

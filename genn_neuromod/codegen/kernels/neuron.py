@@ -146,14 +146,19 @@ def _ctype(plan: ModelPlan, type_name: str) -> str:
 
 def _local_vars(plan: ModelPlan, env: Environment, variables, local: str, array: str, loads: list,
                 stores: list) -> None:
-    """Variables of attached code (not delayed): loaded into locals, written back unless read-only."""
+    """Variables of attached code: loaded into locals, written back unless read-only.  Delayed ones (kept per
+    spike-queue slot of the neuron group) are read from the slot of the last step and written to this one."""
     for v in variables:
         loc = f"{local}{c_ident(v.name)}"
-        i = "id" if is_element(v.access) else "0"
-        loads.append(f"{_ctype(plan, v.type)} {loc} = {array}{c_ident(v.name)}[{i}];")
+        element, delayed = is_element(v.access), plan.is_delayed(v)
+        if delayed:
+            read, write = ("readOff + id", "writeOff + id") if element else ("readSlot", "writeSlot")
+        else:
+            read = write = "id" if element else "0"
+        loads.append(f"{_ctype(plan, v.type)} {loc} = {array}{c_ident(v.name)}[{read}];")
         env.var(v.name, loc, v.type, v.access)
-        if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY:
-            stores.append(f"{array}{c_ident(v.name)}[{i}] = {loc};")
+        if get_var_access_mode(v.access) != VarAccessMode.READ_ONLY or delayed:
+            stores.append(f"{array}{c_ident(v.name)}[{write}] = {loc};")
 
 
 def _injection(env: Environment, target_var: str) -> Environment:

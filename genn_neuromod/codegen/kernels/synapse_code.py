@@ -19,11 +19,24 @@ from ..plan import ModelPlan, c_ident
 KIND = "Synapse group"
 
 
-def _delayed_index(arr: str, delayed: bool, trg: str, slots: int, n: int):
-    """``post[d]``: the value ``d`` steps ago, from the slot ``d`` behind the target's current one."""
+def _delayed_index(arr: str, delayed: bool, element: bool, trg: str, slots: int, n: int):
+    """``post[d]``: the value ``d`` steps ago, from the slot ``d`` behind the target's current one (the one
+    value there is when the variable is not kept per slot)."""
+    i = "id_post" if element else "0"
     if not delayed:
-        return None
-    return lambda d: f"{arr}[(({trg}_spkQuePtr[0] + {slots}u - (uint32_t)({d})) % {slots}u) * {n}u + id_post]"
+        return lambda d: f"{arr}[{i}]"
+
+    def index(d: str) -> str:
+        slot = f"(({trg}_spkQuePtr[0] + {slots}u - (uint32_t)({d})) % {slots}u)"
+        return f"{arr}[{slot} * {n}u + {i}]" if element else f"{arr}[{slot}]"
+    return index
+
+
+def _post_read(arr: str, delayed: bool, element: bool) -> str:
+    """A postsynaptic value at the back-propagation delay (``postOff``) when it is kept per slot."""
+    if element:
+        return f"{arr}[{'postOff + ' if delayed else ''}id_post]"
+    return f"{arr}[{'postSlot' if delayed else '0'}]"
 
 
 def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> Environment:
@@ -57,14 +70,10 @@ def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> En
     nt, slots_t = trg.num_neurons, plan.slots(trg)
     for v in sg.post_vars.values():
         arr = f"{p}_post_{c_ident(v.name)}"
-        delayed = plan.is_delayed(v)
-        off = post_off if delayed else ""
-        i = "id_post" if is_element(v.access) else "0"
-        if not is_element(v.access) and delayed:
-            off = "postSlot + "
-        env.readonly(v.name, f"{arr}[{off}{i}]", v.type,
+        delayed, element = plan.is_delayed(v), is_element(v.access)
+        env.readonly(v.name, _post_read(arr, delayed, element), v.type,
                      f"postsynaptic variable '{v.name}' is read-only in synaptic code",
-                     index=_delayed_index(arr, delayed, tp, slots_t, nt))
+                     index=_delayed_index(arr, delayed, element, tp, slots_t, nt))
     for r in wu.pre_neuron_var_refs:
         var = src.vars[_target_name(sg.wu_initialiser.pre_var_refs[r.name])]
         off = pre_off if plan.is_delayed(var) else ""
@@ -74,13 +83,17 @@ def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> En
         var = trg.vars[_target_name(sg.wu_initialiser.post_var_refs[r.name])]
         delayed = plan.is_delayed(var)
         arr = f"{tp}_{c_ident(var.name)}"
-        env.readonly(r.name, f"{arr}[{post_off if delayed else ''}id_post]", r.type,
+        element = is_element(var.access)
+        env.readonly(r.name, _post_read(arr, delayed, element), r.type,
                      f"postsynaptic neuron variable reference '{r.name}' is read-only",
-                     index=_delayed_index(arr, delayed, tp, slots_t, nt))
+                     index=_delayed_index(arr, delayed, element, tp, slots_t, nt))
     for r in wu.psm_var_refs:
-        name = _target_name(sg.wu_initialiser.psm_var_refs[r.name])
-        env.readonly(r.name, f"{p}_psm_{c_ident(name)}[id_post]", r.type,
-                     f"postsynaptic model variable reference '{r.name}' is read-only")
+        var = sg.psm_vars[_target_name(sg.wu_initialiser.psm_var_refs[r.name])]
+        arr = f"{p}_psm_{c_ident(var.name)}"
+        delayed, element = plan.is_delayed(var), is_element(var.access)
+        env.readonly(r.name, _post_read(arr, delayed, element), r.type,
+                     f"postsynaptic model variable reference '{r.name}' is read-only",
+                     index=_delayed_index(arr, delayed, element, tp, slots_t, nt))
     acc = env.accumulate
     env.function("addToPost", Function(lambda a: acc(f"{p}_outPost[id_post]", a[0]), (1,)))
     dd = sg.max_dendritic_delay_timesteps
