@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 NETWORKS = ("coba", "izhikevich")
 
 _RUN = """
@@ -38,8 +39,7 @@ model.step_time_n({steps})
 
 def _instructions(network: str, steps: int, checkout: str | None, cache: str) -> int:
     env = dict(os.environ, GENN_NEUROMOD_CACHE=cache, PYTHONHASHSEED="0")  # the same Python work in every run
-    if checkout:
-        env["PYTHONPATH"] = os.pathsep.join([checkout] + [p for p in [env.get("PYTHONPATH")] if p])
+    env["PYTHONPATH"] = os.pathsep.join([checkout or str(REPO)] + [p for p in [env.get("PYTHONPATH")] if p])
     with tempfile.TemporaryDirectory() as wd:
         out = Path(wd) / "callgrind.out"
         code = _RUN.format(here=str(HERE), network=network, steps=steps)

@@ -165,3 +165,91 @@ def test_out_post_has_pyg_shape_and_den_delay_reference_zeroes_buffer(tmp_path):
     assert np.all(sg.den_delay.view[slot] == 7.0)
     model.custom_update("Zero")
     assert not np.any(sg.den_delay.view)
+
+
+def _pattern_neuron():
+    """Fires (and has a spike-like event) at t = id, id + period, ... (GeNN's feature tests use the same)."""
+    return create_neuron_model("pattern", params=["period"],
+                               threshold_condition_code="t >= (scalar)id && fmod(t - (scalar)id, period) < 1e-4")
+
+
+@pytest.mark.parametrize("back_prop", [0, 3])
+def test_postsynaptic_spike_like_events_times_and_recording(tmp_path, back_prop):
+    """post_event_threshold_condition_code on the target, post_event_syn_code per column, set_post /
+    prev_set_post shifted by the back-propagation delay, and both kinds of event recording."""
+    wu = create_weight_update_model(
+        "post_events", vars=[("a", "scalar"), ("b", "scalar"), ("n", "scalar")],
+        post_event_threshold_condition_code="t >= (scalar)id && fmod(t - (scalar)id, 5.0) < 1e-4",
+        post_event_syn_code="a = set_post; b = prev_set_post; n += 1.0;",
+        pre_event_threshold_condition_code="fmod(t, 4.0) < 1e-4", pre_event_syn_code="addToPost(1.0);")
+    model = pygenn.GeNNModel("double", f"postev{back_prop}")
+    model.dt = 1.0
+    pre = model.add_neuron_population("Pre", 3, empty)
+    post = model.add_neuron_population("Post", 3, empty)
+    pre.spike_event_recording_enabled = True
+    post.spike_event_recording_enabled = True
+    lowest = np.finfo(np.float64).min
+    sg = model.add_synapse_population("S", "DENSE", pre, post,
+                                      init_weight_update(wu, {}, {"a": lowest, "b": lowest, "n": 0.0}),
+                                      init_postsynaptic("DeltaCurr"))
+    sg.back_prop_delay_steps = back_prop
+    model.build(str(tmp_path))
+    model.load(num_recording_timesteps=30)
+    steps = 30
+    model.step_time_n(steps)
+    model.pull_recording_buffers_from_device()
+    # events of post neuron j at steps j, j+5, ...; each is processed back_prop + 1 steps later
+    event_steps = {j: [s for s in range(j, steps, 5)] for j in range(3)}
+    processed = {j: [s for s in event_steps[j] if s + back_prop + 1 < steps] for j in range(3)}
+    n = sg.vars["n"].values.reshape(3, 3)
+    for j in range(3):
+        assert np.all(n[:, j] == len(processed[j]))
+        last = processed[j][-1]
+        # set_post is the time of the event being processed plus (back_prop + 1) dt, as GeNN's st_post
+        assert np.all(sg.vars["a"].values.reshape(3, 3)[:, j] == last + back_prop + 1)
+        # previous event times are recorded one step late (GeNN's rule): with a back-propagation delay the
+        # event being processed is already the "previous" one (the same values as GeNN 5.4 gives here)
+        if back_prop:
+            prev = last + back_prop + 1
+        else:
+            prev = processed[j][-2] + 1 if len(processed[j]) > 1 else lowest
+        assert np.all(sg.vars["b"].values.reshape(3, 3)[:, j] == prev)
+    times, ids = sg.post_spike_event_recording_data[0]
+    expected = sorted((s, j) for j in range(3) for s in event_steps[j])
+    assert sorted(zip(times.astype(int), ids, strict=True)) == expected
+    times, ids = sg.pre_spike_event_recording_data[0]
+    assert sorted(zip(times.astype(int), ids, strict=True)) == [(s, i) for s in range(0, steps, 4) for i in range(3)]
+
+
+def test_custom_update_var_init_snippets_cover_every_element(tmp_path):
+    """Var-init snippets of custom-update variables: over every neuron (custom-update access names the dims
+    removed) and over every synapse of a DENSE or SPARSE group."""
+    index = create_var_init_snippet("index", var_init_code="value = id;")
+    syn_index = create_var_init_snippet("syn_index", var_init_code="value = id_pre * 100 + id_post;")
+    cu_model = create_custom_update_model("Scale", vars=[("X", "scalar")], var_refs=[("R", "scalar")],
+                                          update_code="R = X;")
+    model = pygenn.GeNNModel("double", "cuinit")
+    pop = model.add_neuron_population("P", 6, "LIF", {"C": 1.0, "TauM": 20.0, "Vrest": -70.0, "Vreset": -70.0,
+                                                      "Vthresh": -50.0, "Ioffset": 0.0, "TauRefrac": 2.0},
+                                      {"V": -70.0, "RefracTime": 0.0})
+    ncu = model.add_custom_update("N", "U", cu_model, {}, {"X": init_var(index)},
+                                  {"R": pygenn.create_var_ref(pop, "V")})
+    dense = model.add_synapse_population("D", "DENSE", pop, pop, init_weight_update("StaticPulse", {}, {"g": 0.0}),
+                                         init_postsynaptic("DeltaCurr"))
+    sparse = model.add_synapse_population("Sp", "SPARSE", pop, pop,
+                                          init_weight_update("StaticPulse", {}, {"g": 0.0}),
+                                          init_postsynaptic("DeltaCurr"))
+    sparse.set_sparse_connections([0, 1, 1, 5], [2, 0, 3, 5])
+    dcu = model.add_custom_update("DC", "U", cu_model, {}, {"X": init_var(syn_index)},
+                                  {"R": pygenn.create_wu_var_ref(dense, "g")})
+    scu = model.add_custom_update("SC", "U", cu_model, {}, {"X": init_var(syn_index)},
+                                  {"R": pygenn.create_wu_var_ref(sparse, "g")})
+    model.build(str(tmp_path))
+    model.load()
+    np.testing.assert_array_equal(ncu.vars["X"].values, np.arange(6))
+    pre, post = np.meshgrid(np.arange(6), np.arange(6), indexing="ij")
+    np.testing.assert_array_equal(dcu.vars["X"].values, (pre * 100 + post).ravel())
+    np.testing.assert_array_equal(scu.vars["X"].values, [2, 100, 103, 505])
+    model.custom_update("U")
+    np.testing.assert_array_equal(pop.vars["V"].values, np.arange(6))
+    np.testing.assert_array_equal(sparse.vars["g"].values, [2, 100, 103, 505])

@@ -22,7 +22,6 @@ from .enums import (
     VarAccessMode,
     VarLocation,
 )
-from .init import VarInit
 from .refs import (
     VarReference,
     check_neuron_var_refs,
@@ -158,9 +157,6 @@ class SynapseGroup(Group):
         self.connectivity_initialiser = connectivity_init
         self.wu_model = wu_init.snippet
         self.ps_model = ps_init.snippet
-        if self.wu_model.post_event_syn_code:
-            raise NotImplementedError(f"synapse population '{name}': postsynaptic spike-like events are not "
-                                      "supported by the embedded engine yet")
         owner = f"synapse population '{name}'"
         self.params = _check_params(self.wu_model, wu_init.params, name, "weight update model")
         self.ps_params = _check_params(self.ps_model, ps_init.params, name, "postsynaptic model")
@@ -322,6 +318,18 @@ class SynapseGroup(Group):
     def get_sparse_post_inds(self) -> np.ndarray:
         """The postsynaptic index of every synapse, in row order."""
         return self._require_sparse("get_sparse_post_inds").host_layout(self).post_indices
+
+    @property
+    def pre_spike_event_recording_data(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Recorded presynaptic spike-like events ``[(times, ids)]`` per batch (the source population needs
+        ``spike_event_recording_enabled``)."""
+        return self._model._require_loaded().recorded_events(self, "pre")
+
+    @property
+    def post_spike_event_recording_data(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Recorded postsynaptic spike-like events ``[(times, ids)]`` per batch (the target population needs
+        ``spike_event_recording_enabled``)."""
+        return self._model._require_loaded().recorded_events(self, "post")
 
     def pull_connectivity_from_device(self) -> None:
         self._model._require_loaded().pull_connectivity(self)
@@ -506,9 +514,6 @@ class CustomUpdate(Group):
             mode = VarAccessMode(int(v.access) & 0x3F)
             if mode in (VarAccessMode.REDUCE_SUM, VarAccessMode.REDUCE_MAX):
                 kinds.add("neuron" if int(v.access) & VarAccessDim.ELEMENT else "batch")
-            if syn and isinstance(v.init_values, VarInit):
-                raise NotImplementedError(f"custom update '{self.name}': var-init snippets for variables of "
-                                          "synapse custom updates are not supported yet")
         if len(kinds) > 1:
             raise ModelError(f"custom update '{self.name}' cannot perform batch and neuron reductions at once")
         if not syn:

@@ -21,7 +21,7 @@ from ..api.init import VarInit
 from ..codegen import GeneratedModel, LoadInfo, ModelPlan, generate_c, make_plan
 from ..codegen.c_source import num_threads
 from ..codegen.connectivity import HostLayout, Sparse
-from ..codegen.plan import c_ident
+from ..codegen.plan import c_ident, event_arrays
 from ..compiler.errors import ModelError
 from .base import COMMON_PREFERENCES
 from .compile import compile_shared
@@ -108,7 +108,8 @@ class Runtime(HostViews):
         self.model = model
         self.timestep = 0  # as GeNN: a (re)load starts a fresh run at t = 0
         self.num_recording_timesteps = int(num_recording_timesteps or 0)
-        self.recording_in_use = any(n.spike_recording_enabled for n in self.plan.neurons)
+        self.recording_in_use = any(n.spike_recording_enabled or n.spike_event_recording_enabled
+                                    for n in self.plan.neurons)
         if built.openmp:
             _keep_openmp_loaded()
         tmpdir = tempfile.mkdtemp(prefix="gn_rt_")
@@ -323,10 +324,20 @@ class Runtime(HostViews):
         if not ng.spike_recording_enabled:
             raise RuntimeError(f"spike recording is not enabled for '{ng.name}': set "
                                "pop.spike_recording_enabled = True before build()")
-        n_rec = self.num_recording_timesteps
-        words = (ng.num_neurons + 31) // 32
-        buf = self.arrays[f"{self.plan.prefix(ng)}_recSpk"].reshape(n_rec, words)
-        return [decode_spike_recording(buf, self.timestep, self.model.dt)]
+        return [self._decode(f"{self.plan.prefix(ng)}_recSpk", ng.num_neurons)]
+
+    def recorded_events(self, sg: SynapseGroup, side: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Recorded spike-like events of one side ("pre" or "post") of a synapse group."""
+        cname = event_arrays(self.plan.prefix(sg), side)["recording"]
+        if cname not in self.arrays:
+            pop = sg.src if side == "pre" else sg.trg
+            raise RuntimeError(f"spike-like event recording of '{sg.name}' needs {side}synaptic spike-like events "
+                               f"and pop.spike_event_recording_enabled = True on '{pop.name}' before build()")
+        return [self._decode(cname, (sg.src if side == "pre" else sg.trg).num_neurons)]
+
+    def _decode(self, cname: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        buf = self.arrays[cname].reshape(self.num_recording_timesteps, (n + 31) // 32)
+        return decode_spike_recording(buf, self.timestep, self.model.dt)
 
     def close(self) -> None:
         self.views.clear()

@@ -17,7 +17,7 @@ from ..api.arrays import ArrayBase, ExtraGlobalParameter
 from ..api.groups import NeuronGroup, SynapseGroup
 from ..codegen.connectivity import HostLayout
 from ..codegen.cuda_source import generate_cuda
-from ..codegen.plan import c_ident
+from ..codegen.plan import c_ident, event_arrays
 from ..compiler.errors import ModelError
 from . import cpu
 from .views import HostViews
@@ -259,10 +259,9 @@ class Runtime(HostViews):
         self._stream.synchronize()
 
     def pull_recording_buffers(self) -> None:
-        for ng in self.plan.neurons:
-            if ng.spike_recording_enabled:
-                cname = f"{self.plan.prefix(ng)}_recSpk"
-                self.dev[cname].get(stream=self._stream, out=self.host[cname])
+        for spec in self.plan.arrays:
+            if spec.role == "recording":
+                self.dev[spec.cname].get(stream=self._stream, out=self.host[spec.cname])
         self._stream.synchronize()
 
     def recorded_spikes(self, ng: NeuronGroup) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -270,9 +269,17 @@ class Runtime(HostViews):
         if not ng.spike_recording_enabled:
             raise RuntimeError(f"spike recording is not enabled for '{ng.name}': set "
                                "pop.spike_recording_enabled = True before build()")
-        words = (ng.num_neurons + 31) // 32
-        n_rec = self.num_recording_timesteps
-        buf = self.host[f"{self.plan.prefix(ng)}_recSpk"].reshape(self.batch_size, n_rec, words)
+        return self._decode(f"{self.plan.prefix(ng)}_recSpk", ng.num_neurons)
+
+    def recorded_events(self, sg: SynapseGroup, side: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        cname = event_arrays(self.plan.prefix(sg), side)["recording"]
+        if cname not in self.host:
+            raise RuntimeError(f"spike-like event recording of '{sg.name}' is not enabled")
+        return self._decode(cname, (sg.src if side == "pre" else sg.trg).num_neurons)
+
+    def _decode(self, cname: str, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One (times, ids) pair per batch instance, from the last pulled recording buffers."""
+        buf = self.host[cname].reshape(self.batch_size, self.num_recording_timesteps, (n + 31) // 32)
         return [cpu.decode_spike_recording(buf[b], self.timestep, self.model.dt) for b in range(self.batch_size)]
 
     def kernel_time(self, kernel: str) -> float:

@@ -25,7 +25,7 @@ NEURON_BLOCK = 256
 SYNAPSE_BLOCK = 128
 CU_BLOCK = 256
 
-_BATCHED_INTERNAL = {"spkCnt", "spk", "spkFlag", "evCnt", "ev", "evFlag"}
+_BATCHED_INTERNAL = {"spkCnt", "spk", "spkFlag", "evCnt", "ev", "evFlag", "pevCnt", "pev", "pevFlag"}
 _BATCHED_ROLES = {"st", "prev_st", "recording", "out_post", "out_pre", "den_delay", "event_time"}
 
 

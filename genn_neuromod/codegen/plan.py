@@ -178,6 +178,14 @@ def _delayed_vars(neurons, synapses, slots) -> set[Variable]:
     return delayed
 
 
+def event_arrays(prefix: str, side: str) -> dict[str, str]:
+    """C names of the spike-like event arrays of a synapse group (``side`` "pre" or "post")."""
+    b = f"{prefix}_ev" if side == "pre" else f"{prefix}_pev"
+    t = f"{prefix}_set" if side == "pre" else f"{prefix}_pset"
+    return {"base": b, "time": t, "prev_time": f"{prefix}_prev_{t[len(prefix) + 1:]}",
+            "recording": f"{prefix}_recEv" if side == "pre" else f"{prefix}_recPev"}
+
+
 def _elements(var, n: int) -> int:
     """One value per neuron, or one shared by all neurons (``READ_ONLY_SHARED_NEURON``)."""
     return n if get_var_access_dim(var.access) & VarAccessDim.ELEMENT else 1
@@ -287,18 +295,33 @@ class _ArrayLayout:
         self.add(ArraySpec(f"{p}_denDelayPtr", "unsigned int", constant_size(1), sg, "internal", "denDelayPtr"))
         for spec in conn.arrays(p):
             self.add(spec)
-        if sg.wu_model.pre_event_syn_code:
-            time_t = self.model.time_precision
-            self.add(ArraySpec(f"{p}_evCnt", "unsigned int", constant_size(ssrc), sg, "internal", "evCnt"))
-            self.add(ArraySpec(f"{p}_ev", "unsigned int", constant_size(ssrc * npre), sg, "internal", "ev"))
-            self.add(ArraySpec(f"{p}_evFlag", "uint8_t", constant_size(_pad8(npre)), sg, "internal", "evFlag"))
-            self.add(ArraySpec(f"{p}_set", time_t, constant_size(ssrc * npre), sg, "event_time", "set"))
-            self.add(ArraySpec(f"{p}_prev_set", time_t, constant_size(ssrc * npre), sg, "event_time", "prev_set"))
+        for side, pop, slots in (("pre", sg.src, ssrc), ("post", sg.trg, strg)):
+            if getattr(sg.wu_model, f"{side}_event_threshold_condition_code"):
+                self.events(sg, side, pop.num_neurons, slots, pop.spike_event_recording_enabled)
         self.egps(sg, sg.extra_global_params, f"{p}_egp_")
         self.egps(sg, sg.psm_extra_global_params, f"{p}_psmegp_")
         self.egps(sg, sg.connectivity_extra_global_params, f"{p}_connegp_")
         self.var_init_egps(sg, list(sg.vars.values()) + list(sg.pre_vars.values()) + list(sg.post_vars.values())
                            + list(sg.psm_vars.values()), p)
+
+    def events(self, sg: SynapseGroup, side: str, n: int, slots: int, recorded: bool) -> None:
+        """Spike-like event queue, flags, times and (optionally) recording of one side of a synapse group."""
+        prefix = self.prefixes[sg]
+        names = event_arrays(prefix, side)
+        base, time_t = names["base"], self.model.time_precision
+
+        def add(cname: str, ctype: str, size, role: str) -> None:
+            self.add(ArraySpec(cname, ctype, size, sg, role, cname[len(prefix) + 1:]))
+
+        add(f"{base}Cnt", "unsigned int", constant_size(slots), "internal")
+        add(base, "unsigned int", constant_size(slots * n), "internal")
+        add(f"{base}Flag", "uint8_t", constant_size(_pad8(n)), "internal")
+        add(names["time"], time_t, constant_size(slots * n), "event_time")
+        add(names["prev_time"], time_t, constant_size(slots * n), "event_time")
+        if recorded:
+            words = (n + 31) // 32
+            add(names["recording"], "unsigned int", lambda info, w=words: max(info.num_recording_timesteps, 1) * w,
+                "recording")
 
     def custom_update(self, cu: CustomUpdate) -> None:
         p = self.prefixes[cu]

@@ -73,6 +73,8 @@ def _ref_delay(plan: ModelPlan, ref: VarReference) -> tuple[int, int]:
         return (plan.slots(pop) if plan.is_delayed(v) else 1), (pop.num_neurons if is_element(v.access) else 1)
     if ref.kind == "den_delay":
         return g.max_dendritic_delay_timesteps, g.trg.num_neurons
+    if ref.kind in ("spike_time", "prev_spike_time"):
+        return plan.slots(g), g.num_neurons
     return 1, 1
 
 

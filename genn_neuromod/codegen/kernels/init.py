@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...api.enums import VarAccessDim
 from ...api.groups import SynapseGroup
 from ...api.init import VarInit
 from ...compiler import Function
@@ -69,36 +70,35 @@ def _ctype(plan: ModelPlan, type_name: str) -> str:
     return types.c_name(plan.resolve(type_name))
 
 
-def _elements(plan: ModelPlan, target: Target, group, variables, prefix: str, n: int, owner: str,
-              slots: int = 1, per_element=True) -> list[VarInitCode]:
-    from ..environment import is_element
+def _per_element(var) -> bool:
+    """One value per element (neuron or synapse); ``Variable.dims`` reads custom updates' subtractive dims."""
+    return bool(var.dims & VarAccessDim.ELEMENT)
 
+
+def _elements(plan: ModelPlan, target: Target, group, variables, prefix: str, n: int, owner: str,
+              slots: int = 1) -> list[VarInitCode]:
     out = []
     for v in variables:
         if not isinstance(v.init_values, VarInit):
             continue
-        env = Environment(plan, target)
-        if per_element:
-            env.element("neuron", num_neurons=n)
-        count = n if is_element(v.access) else 1
+        env = Environment(plan, target).element("neuron", num_neurons=n)
+        count = n if _per_element(v) else 1
         code = _var_init(plan, target, v, f"{owner} '{group.name}'", env, stream(group, f"init/{v.name}"))
         out.append(VarInitCode("element", f"{prefix}{c_ident(v.name)}", _ctype(plan, v.type), code, count,
                                slots if plan.is_delayed(v) else 1))
     return out
 
 
-def _synapse_vars(plan: ModelPlan, target: Target, sg: SynapseGroup) -> tuple[list, list]:
-    """Per-synapse variables: those of one shared value, and those with one value per synapse."""
-    from ..environment import is_element
-
+def _synapse_vars(plan: ModelPlan, target: Target, group, sg: SynapseGroup, owner: str) -> tuple[list, list]:
+    """Per-synapse variables of a synapse group (or of a custom update over its synapses): those of one
+    shared value, and those with one value per synapse."""
     shared, per_synapse = [], []
-    p = plan.prefix(sg)
-    for v in sg.vars.values():
+    p = plan.prefix(group)
+    for v in group.vars.values():
         if not isinstance(v.init_values, VarInit):
             continue
-        owner = f"synapse population '{sg.name}'"
-        strm = stream(sg, f"init/{v.name}")
-        if not is_element(v.access):
+        strm = stream(group, f"init/{v.name}")
+        if not _per_element(v):
             code = _var_init(plan, target, v, owner, Environment(plan, target), strm)
             shared.append(VarInitCode("element", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code))
             continue
@@ -150,17 +150,18 @@ def describe(plan: ModelPlan, target: Target) -> Initialisation:
                             "synapse population", plan.slots(sg.trg))
         before += _elements(plan, target, sg, sg.psm_vars.values(), f"{p}_psm_", sg.trg.num_neurons,
                             "synapse population")
-        shared, per_synapse = _synapse_vars(plan, target, sg)
+        shared, per_synapse = _synapse_vars(plan, target, sg, sg, f"synapse population '{sg.name}'")
         before += shared
-        if plan.connectivity[sg].init_after_connectivity:
-            after += per_synapse
-        else:
-            before += per_synapse
+        (after if plan.connectivity[sg].init_after_connectivity else before).extend(per_synapse)
         if plan.connectivity[sg].builds_on_device():
             builds.append(_connectivity_build(plan, target, sg))
     for cu in plan.custom_updates:
         if cu._attached_to_synapses():
-            continue  # their var-init snippets are refused when they are added
-        before += _elements(plan, target, cu, cu.vars.values(), f"{plan.prefix(cu)}_", cu.num_elements,
-                            "custom update")
+            sg = cu.synapse_group
+            shared, per_synapse = _synapse_vars(plan, target, cu, sg, f"custom update '{cu.name}'")
+            before += shared
+            (after if plan.connectivity[sg].init_after_connectivity else before).extend(per_synapse)
+        else:
+            before += _elements(plan, target, cu, cu.vars.values(), f"{plan.prefix(cu)}_", cu.num_elements,
+                                "custom update")
     return Initialisation(tuple(before), tuple(builds), tuple(after))

@@ -14,7 +14,7 @@ from ...api.enums import VarAccessMode, get_var_access_mode
 from ...api.groups import CurrentSource, NeuronGroup, SynapseGroup
 from ...compiler import Function
 from ..environment import Environment, Target, context, is_element, literal, stream
-from ..plan import ModelPlan, c_ident
+from ..plan import ModelPlan, c_ident, event_arrays
 from .common import Code, code, expression, statements, uses_function
 
 
@@ -25,6 +25,19 @@ class AttachedCode:
     loads: tuple[str, ...]
     code: Code
     stores: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SpikeEvents:
+    """The spike-like events one synapse group takes from this neuron group (presynaptic events of an outgoing
+    group, postsynaptic events of an incoming one): C names of their queue, flags, times and recording."""
+
+    base: str        # the queue is <base>Cnt (per slot), <base> (ids per slot), <base>Flag (per neuron)
+    time: str        # event times per slot (set_pre / set_post) and the previous ones
+    prev_time: str
+    local: str       # suffix of the locals of the neuron loop
+    condition: str   # C that evaluates the condition, sets the flag and the new event time
+    recording: str   # recording bits (empty: not recorded)
 
 
 @dataclass(frozen=True)
@@ -49,8 +62,7 @@ class NeuronUpdate:
     wu_stores: tuple[str, ...]
     wu_dynamics: tuple[Code, ...]    # pre/post dynamics code of weight-update models
     wu_spike: tuple[Code, ...]       # pre/post spike code
-    event_conditions: tuple[str, ...]
-    event_prefixes: tuple[str, ...]  # synapse groups with presynaptic spike-like events
+    events: tuple[SpikeEvents, ...]  # spike-like events of outgoing (presynaptic) and incoming (postsynaptic) groups
     recording: bool
     words: int                       # 32-bit words per recorded timestep
 
@@ -106,7 +118,7 @@ def describe(plan: ModelPlan, target: Target, ng: NeuronGroup) -> NeuronUpdate:
     reset = statements(model.reset_code, env, context(kind, ng, model, "reset_code"))
     strm = stream(ng, "neuron")
 
-    wu_loads, wu_stores, dynamics, spikes, conditions = [], [], [], [], []
+    wu_loads, wu_stores, dynamics, spikes = [], [], [], []
     for sg, side in [(sg, "pre") for sg in ng.out_syn] + [(sg, "post") for sg in ng.in_syn]:
         d, s, dyn, spk = _weight_update_side(plan, target, sg, side, env, strm)
         wu_loads += d
@@ -115,17 +127,20 @@ def describe(plan: ModelPlan, target: Target, ng: NeuronGroup) -> NeuronUpdate:
             dynamics.append(dyn)
         if spk:
             spikes.append(spk)
-    for sg in ng.out_syn:
-        if sg.wu_model.pre_event_threshold_condition_code:
-            q = plan.prefix(sg)
-            wu_loads += [f"const timepoint lset{q} = {q}_set[readOff + id];", f"timepoint nset{q} = lset{q};",
-                         f"bool ev{q} = false;", f"(void)ev{q};"]
-            wu_stores.append(f"{q}_set[writeOff + id] = nset{q};")
-            if slots > 1:  # both read unconditionally, then a select: no branch, so the loop vectorises
-                wu_loads.append(f"const timepoint lprevw{q} = {q}_prev_set[writeOff + id], "
-                                f"lprevr{q} = {q}_prev_set[readOff + id];")
-                wu_stores.append(f"{q}_prev_set[writeOff + id] = ev{q} ? lprevw{q} : lprevr{q};")
-            conditions.append(_event_condition(plan, target, sg, env))
+    events = []
+    for sg, side in [(sg, "pre") for sg in ng.out_syn] + [(sg, "post") for sg in ng.in_syn]:
+        if not getattr(sg.wu_model, f"{side}_event_threshold_condition_code"):
+            continue
+        ev = _events(plan, target, sg, side, env)
+        q = ev.local
+        wu_loads += [f"const timepoint lset{q} = {ev.time}[readOff + id];", f"timepoint nset{q} = lset{q};",
+                     f"bool ev{q} = false;", f"(void)ev{q};"]
+        wu_stores.append(f"{ev.time}[writeOff + id] = nset{q};")
+        if slots > 1:  # both read unconditionally, then a select: no branch, so the loop vectorises
+            wu_loads.append(f"const timepoint lprevw{q} = {ev.prev_time}[writeOff + id], "
+                            f"lprevr{q} = {ev.prev_time}[readOff + id];")
+            wu_stores.append(f"{ev.prev_time}[writeOff + id] = ev{q} ? lprevw{q} : lprevr{q};")
+        events.append(ev)
     return NeuronUpdate(
         prefix=p, name=ng.name, n=n, slots=slots, loads=tuple(loads), stores=tuple(stores),
         input_decls=input_decls, postsynaptic=postsynaptic, pre_output=pre_output,
@@ -133,9 +148,7 @@ def describe(plan: ModelPlan, target: Target, ng: NeuronGroup) -> NeuronUpdate:
         threshold=Code(thr.c, thr.uses_rng, strm), reset=Code(reset.c, reset.uses_rng, strm),
         auto_refractory=model.auto_refractory_required and bool(thr.c),
         wu_loads=tuple(wu_loads), wu_stores=tuple(wu_stores), wu_dynamics=tuple(dynamics), wu_spike=tuple(spikes),
-        event_conditions=tuple(conditions),
-        event_prefixes=tuple(plan.prefix(sg) for sg in ng.out_syn if sg.wu_model.pre_event_syn_code),
-        recording=ng.spike_recording_enabled, words=(n + 31) // 32)
+        events=tuple(events), recording=ng.spike_recording_enabled, words=(n + 31) // 32)
 
 
 def _ctype(plan: ModelPlan, type_name: str) -> str:
@@ -228,14 +241,23 @@ def _weight_update_side(plan: ModelPlan, target: Target, sg: SynapseGroup, side:
             Code("{\n" + spk.c + "}" if spk.c else "", spk.uses_rng, neuron_stream))
 
 
-def _event_condition(plan: ModelPlan, target: Target, sg: SynapseGroup, neuron: Environment) -> str:
-    """The presynaptic spike-like event condition: sets the event flag and time."""
+def _events(plan: ModelPlan, target: Target, sg: SynapseGroup, side: str, neuron: Environment) -> SpikeEvents:
+    """A spike-like event condition (presynaptic or postsynaptic): sets the event flag and time."""
     p, wu = plan.prefix(sg), sg.wu_model
+    names = event_arrays(p, side)
+    q = f"{p}{'' if side == 'pre' else 'post'}"
     env = (Environment(plan, target).params(wu, sg.params, sg.dynamic_params, p).egps(sg.extra_global_params))
     env.namespace.add("id", neuron.namespace.symbols["id"])
-    for v in sg.pre_vars.values():
-        env.readonly(v.name, f"lpre{p}_{c_ident(v.name)}", v.type)
-    env.neuron_var_refs(wu.pre_neuron_var_refs, sg.wu_initialiser.pre_var_refs, neuron)
-    cond = expression(wu.pre_event_threshold_condition_code, env,
-                      context("Synapse group", sg, wu, "pre_event_threshold_condition_code"))
-    return f"ev{p} = ({cond.c}); {p}_evFlag[id] = ev{p}; if (ev{p}) {{ nset{p} = t; }}"
+    pop = sg.src if side == "pre" else sg.trg
+    env.constant("num_neurons", pop.num_neurons, "unsigned int")
+    for v in (sg.pre_vars if side == "pre" else sg.post_vars).values():
+        env.readonly(v.name, f"l{side}{p}_{c_ident(v.name)}", v.type)
+    refs = wu.pre_neuron_var_refs if side == "pre" else wu.post_neuron_var_refs
+    targets = sg.wu_initialiser.pre_var_refs if side == "pre" else sg.wu_initialiser.post_var_refs
+    env.neuron_var_refs(refs, targets, neuron)
+    field_name = f"{side}_event_threshold_condition_code"
+    cond = expression(getattr(wu, field_name), env, context("Synapse group", sg, wu, field_name))
+    flag = f"{names['base']}Flag"
+    condition = f"ev{q} = ({cond.c}); {flag}[id] = ev{q}; if (ev{q}) {{ nset{q} = t; }}"
+    recording = names["recording"] if pop.spike_event_recording_enabled else ""
+    return SpikeEvents(names["base"], names["time"], names["prev_time"], q, condition, recording)

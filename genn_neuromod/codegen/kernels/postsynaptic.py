@@ -1,4 +1,5 @@
-"""The postsynaptic learning kernel: ``post_spike_syn_code`` over the columns of the neurons that fired."""
+"""The postsynaptic learning kernel: ``post_event_syn_code`` over the columns of the neurons with a postsynaptic
+spike-like event, then ``post_spike_syn_code`` over the columns of the neurons that fired."""
 
 from __future__ import annotations
 
@@ -14,15 +15,17 @@ from .synapse_code import KIND, synapse_environment
 @dataclass(frozen=True)
 class PostsynapticUpdate:
     group: SynapseGroupLayout
-    code: Code
+    code: Code    # post_spike_syn_code
+    event: Code   # post_event_syn_code
 
 
 def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> PostsynapticUpdate | None:
     wu = sg.wu_model
-    if not wu.post_spike_syn_code:
+    if not (wu.post_spike_syn_code or wu.post_event_syn_code):
         return None
     env = synapse_environment(plan, target, sg)
-    compiled = statements(wu.post_spike_syn_code, env, context(KIND, sg, wu, "post_spike_syn_code"))
-    if not compiled.c:
+    spike = statements(wu.post_spike_syn_code, env, context(KIND, sg, wu, "post_spike_syn_code"))
+    event = statements(wu.post_event_syn_code, env, context(KIND, sg, wu, "post_event_syn_code"))
+    if not (spike.c or event.c):
         return None
-    return PostsynapticUpdate(synapse_layout(plan, sg), code(compiled, sg, "post_spike"))
+    return PostsynapticUpdate(synapse_layout(plan, sg), code(spike, sg, "post_spike"), code(event, sg, "post_event"))

@@ -54,6 +54,9 @@ def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> En
     if wu.pre_event_syn_code:  # spike-like event times of this group's presynaptic events
         env.readonly("set_pre", f"({p}_set[{pre_off}id_pre] + {ax})", "timepoint")
         env.readonly("prev_set_pre", f"({p}_prev_set[prevPreOff + id_pre] + {ax})", "timepoint")
+    if wu.post_event_syn_code:  # spike-like event times of this group's postsynaptic events
+        env.readonly("set_post", f"({p}_pset[{post_off}id_post] + {bp})", "timepoint")
+        env.readonly("prev_set_post", f"({p}_prev_pset[prevPostOff + id_post] + {bp})", "timepoint")
     env.readonly("st_post", f"({tp}_st[{post_off}id_post] + {bp})", "timepoint")
     env.readonly("prev_st_post", f"({tp}_prev_st[prevPostOff + id_post] + {bp})", "timepoint")
     for v in sg.vars.values():
