@@ -64,6 +64,7 @@ from .builtins import (
     current_source_models,
     custom_update_models,
     init_sparse_connectivity_snippets,
+    init_toeplitz_connectivity_snippets,
     init_var_snippets,
     neuron_models,
     postsynaptic_models,
@@ -91,6 +92,7 @@ __all__ = [
     "create_wu_post_var_ref", "create_wu_pre_var_ref", "create_wu_var_ref", "current_source_models",
     "custom_update_models", "get_var_access_dim", "init_connectivity", "init_postsynaptic",
     "init_sparse_connectivity", "init_toeplitz_connectivity", "init_var", "init_sparse_connectivity_snippets",
+    "init_toeplitz_connectivity_snippets",
     "init_var_snippets", "init_weight_update", "neuron_models", "postsynaptic_models", "types",
     "weight_update_models",
 ]

@@ -752,7 +752,7 @@ def test_delays_are_checked_when_set(attribute, value):
 
 
 @pytest.mark.parametrize(
-    "matrix_type", ["BITMASK", "PROCEDURAL", "TOEPLITZ", "DENSE_PROCEDURALG", "PROCEDURAL_KERNELG"]
+    "matrix_type", ["BITMASK", "PROCEDURAL", "DENSE_PROCEDURALG", "PROCEDURAL_KERNELG"]
 )
 @pytest.mark.parametrize("as_enum", [False, True])
 def test_unsupported_matrix_types(matrix_type, as_enum):
@@ -771,11 +771,24 @@ def test_unknown_matrix_type_name():
         model.add_synapse_population("Syn", "SPARSEST", a, a, _static(), init_postsynaptic("DeltaCurr"))
 
 
+def test_toeplitz_needs_its_initialiser_and_only_presynaptic_code():
+    model = _model()
+    a = model.add_neuron_population("A", 16, empty_neuron_model)
+    conv = pygenn.init_toeplitz_connectivity("Conv2D", {"conv_kh": 3, "conv_kw": 3, "conv_ih": 4, "conv_iw": 4,
+                                                        "conv_ic": 1, "conv_oh": 4, "conv_ow": 4, "conv_oc": 1})
+    with pytest.raises(ModelError, match="'Syn'.*init_toeplitz_connectivity"):
+        model.add_synapse_population("Syn", "TOEPLITZ", a, a, _static(), init_postsynaptic("DeltaCurr"))
+    with pytest.raises(ModelError, match="'Syn'.*init_toeplitz_connectivity"):
+        model.add_synapse_population("Syn", "SPARSE", a, a, _static(), init_postsynaptic("DeltaCurr"), conv)
+    stdp = init_weight_update("STDP", {"tauPlus": 20.0, "tauMinus": 20.0, "Aplus": 0.1, "Aminus": 0.1,
+                                       "Wmin": 0.0, "Wmax": 1.0}, {"g": 0.5})
+    with pytest.raises(NotImplementedError, match="'Syn'.*TOEPLITZ.*postsynaptic learning"):
+        model.add_synapse_population("Syn", "TOEPLITZ", a, a, stdp, init_postsynaptic("DeltaCurr"), conv)
+    with pytest.raises(ValueError, match="unknown Toeplitz connectivity snippet 'Conv3D'"):
+        pygenn.init_toeplitz_connectivity("Conv3D", {})
+
+
 def test_unsupported_features_raise_not_implemented():
-    with pytest.raises(NotImplementedError, match="TOEPLITZ"):
-        pygenn.init_toeplitz_connectivity("Conv2D", {})
-    with pytest.raises(NotImplementedError, match="TOEPLITZ"):
-        pygenn.create_toeplitz_connect_init_snippet("conv", diagonal_build_code="")
     with pytest.raises(NotImplementedError, match="custom connectivity"):
         _model().add_custom_connectivity_update("CCU", "G", None, None)
 

@@ -22,6 +22,7 @@ from .enums import (
     VarAccessMode,
     VarLocation,
 )
+from .init import ToeplitzConnectivityInit
 from .refs import (
     VarReference,
     check_neuron_var_refs,
@@ -38,7 +39,7 @@ __all__ = ["Array", "ArrayBase", "CurrentSource", "CustomUpdate", "ExtraGlobalPa
            "SynapseGroup", "SynapseVariable", "Variable"]
 
 #: matrix types of the embedded engine (the others raise NotImplementedError when a group is added)
-SUPPORTED_MATRIX_TYPES = (SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE)
+SUPPORTED_MATRIX_TYPES = (SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE, SynapseMatrixType.TOEPLITZ)
 
 
 def _check_params(model, params: dict, group_name: str, what: str) -> dict:
@@ -143,8 +144,9 @@ class SynapseGroup(Group):
                                  "use DENSE or SPARSE") from None
         matrix_type = SynapseMatrixType(matrix_type)
         if matrix_type not in SUPPORTED_MATRIX_TYPES:
+            supported = ", ".join(t.name for t in SUPPORTED_MATRIX_TYPES)
             raise NotImplementedError(f"synapse population '{name}': matrix type {matrix_type.name} is not "
-                                      "supported by the embedded engine (DENSE and SPARSE are)")
+                                      f"supported by the embedded engine ({supported} are)")
         for role, pop in (("source", source), ("target", target)):
             if not isinstance(pop, NeuronGroup):
                 raise ModelError(f"synapse population '{name}': {role} must be a neuron population "
@@ -154,7 +156,12 @@ class SynapseGroup(Group):
         self.trg = target
         self.wu_initialiser = wu_init
         self.ps_initialiser = ps_init
-        self.connectivity_initialiser = connectivity_init
+        toeplitz = bool(matrix_type & SynapseMatrixConnectivity.TOEPLITZ)
+        if toeplitz != isinstance(connectivity_init, ToeplitzConnectivityInit):
+            raise ModelError(f"synapse population '{name}': TOEPLITZ connectivity needs "
+                             "init_toeplitz_connectivity(...), and only TOEPLITZ connectivity takes it")
+        self.connectivity_initialiser = None if toeplitz else connectivity_init
+        self.toeplitz_connectivity_initialiser = connectivity_init if toeplitz else None
         self.wu_model = wu_init.snippet
         self.ps_model = ps_init.snippet
         owner = f"synapse population '{name}'"
@@ -177,6 +184,11 @@ class SynapseGroup(Group):
                                     for e in self.wu_model.extra_global_params}
         self.psm_extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self)
                                         for e in self.ps_model.extra_global_params}
+        if toeplitz and (self.wu_model.post_spike_syn_code or self.wu_model.post_event_syn_code
+                         or self.wu_model.synapse_dynamics_code):
+            raise NotImplementedError(f"synapse population '{name}': TOEPLITZ connectivity only runs presynaptic "
+                                      "spike and event code (as GeNN: no postsynaptic learning or synapse dynamics)")
+        self.kernel_size = self._kernel_size(connectivity_init)
         self.connectivity_extra_global_params = {}
         if connectivity_init is not None:
             self.connectivity_extra_global_params = {
@@ -188,7 +200,14 @@ class SynapseGroup(Group):
         self._max_dendritic_delay_timesteps = 1
         self._max_connections: int | None = None
         self._min_max_connections = 0
-        if matrix_type & SynapseMatrixConnectivity.SPARSE:
+        if toeplitz:
+            snip = connectivity_init.snippet
+            if snip.calc_max_row_len_func is None or not self.kernel_size:
+                raise ModelError(f"synapse population '{name}': Toeplitz snippet '{snip.class_name}' must give "
+                                 "calc_max_row_len_func and calc_kernel_size_func")
+            self._max_connections = int(snip.calc_max_row_len_func(source.num_neurons, target.num_neurons,
+                                                                    dict(connectivity_init.params)))
+        elif matrix_type & SynapseMatrixConnectivity.SPARSE:
             # GeNN: the snippet's bound on row lengths, else the target's size
             snip = connectivity_init.snippet if connectivity_init is not None else None
             if snip is not None and snip.calc_max_row_len_func is not None:
@@ -207,6 +226,17 @@ class SynapseGroup(Group):
         self.den_delay = Array("denDelay", "scalar", self)
         self._manual_connectivity: tuple[np.ndarray, np.ndarray] | None = None
         self.connections_set = False
+
+    def _kernel_size(self, init) -> tuple[int, ...]:
+        """The kernel a Toeplitz (or kernel-based sparse) snippet gives its synapses, e.g. (3, 3, 1, 1)."""
+        func = getattr(init.snippet, "calc_kernel_size_func", None) if init is not None else None
+        if func is None:
+            return ()
+        size = tuple(int(k) for k in func(dict(init.params)))
+        if not size or any(k <= 0 for k in size):
+            raise ModelError(f"synapse population '{self.name}': the kernel size of snippet "
+                             f"'{init.snippet.class_name}' must be positive integers, got {size}")
+        return size
 
     # -- delays and targets (checked when set) ------------------------------------------
     @property
@@ -339,10 +369,10 @@ class SynapseGroup(Group):
 
     @property
     def weight_update_var_size(self) -> int:
-        """Elements of each per-synapse variable (rows padded to the row capacity for SPARSE)."""
-        if self.matrix_type & SynapseMatrixConnectivity.DENSE:
-            return self.src.num_neurons * self.trg.num_neurons
-        return self.src.num_neurons * self._model._require_loaded().host_layout(self).row_stride
+        """Elements of each per-synapse variable (rows padded to the row capacity for SPARSE; the kernel for
+        TOEPLITZ)."""
+        runtime = self._model._require_loaded()
+        return runtime.plan.connectivity[self].synapse_count(runtime.info)
 
     # -- dynamic params --------------------------------------------------
     def set_wu_param_dynamic(self, param_name: str, dynamic: bool = True) -> None:

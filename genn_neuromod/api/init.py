@@ -7,6 +7,7 @@ from typing import Any
 
 from .snippets import (
     InitSparseConnectivitySnippetBase,
+    InitToeplitzConnectivitySnippetBase,
     InitVarSnippetBase,
     PostsynapticModelBase,
     WeightUpdateModelBase,
@@ -26,6 +27,12 @@ class VarInit:
 @dataclass
 class SparseConnectivityInit:
     snippet: InitSparseConnectivitySnippetBase
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ToeplitzConnectivityInit:
+    snippet: InitToeplitzConnectivitySnippetBase
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -90,6 +97,10 @@ def init_weight_update(snippet, params: dict | None = None, vars: dict | None = 
                             dict(pre_var_refs or {}), dict(post_var_refs or {}), dict(psm_var_refs or {}))
 
 
-def init_toeplitz_connectivity(snippet, params: dict | None = None):
-    raise NotImplementedError("TOEPLITZ connectivity is not supported by the embedded engine; "
-                              "use SPARSE connectivity, or engine='genn'")
+def init_toeplitz_connectivity(snippet, params: dict | None = None) -> ToeplitzConnectivityInit:
+    """Initialise TOEPLITZ connectivity, e.g. ``init_toeplitz_connectivity("Conv2D", {...})``."""
+    from ..builtins import init_toeplitz_connectivity_snippets as m
+
+    snip = resolve_snippet(snippet, InitToeplitzConnectivitySnippetBase, m.REGISTRY)
+    return ToeplitzConnectivityInit(snip, check_params(snip, params, f"init_toeplitz_connectivity('{snip.class_name}')",
+                                                       "Toeplitz connectivity snippet"))

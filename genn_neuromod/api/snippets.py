@@ -240,6 +240,11 @@ class InitSparseConnectivitySnippetBase(Snippet):
 @dataclass(repr=False)
 class InitToeplitzConnectivitySnippetBase(Snippet):
     diagonal_build_code: str = ""
+    calc_max_row_len_func: Callable[[int, int, dict[str, Any]], int] | None = None
+    calc_kernel_size_func: Callable[[dict[str, Any]], list[int]] | None = None
+
+    def code_fields(self):
+        return {"diagonal_build_code": self.diagonal_build_code}
 
 
 # --------------------------------------------------------------------------- create_*
@@ -367,10 +372,15 @@ def create_sparse_connect_init_snippet(class_name: str, params=None, param_names
 
 
 def create_toeplitz_connect_init_snippet(class_name: str, params=None, param_names=None, derived_params=None,
-                                         diagonal_build_code=None, calc_max_row_len_func=None,
-                                         calc_kernel_size_func=None, extra_global_params=None):
-    raise NotImplementedError("TOEPLITZ connectivity is not supported by the embedded engine; "
-                              "use SPARSE connectivity, or engine='genn'")
+                                         diagonal_build_code: str | None = None, calc_max_row_len_func=None,
+                                         calc_kernel_size_func=None,
+                                         extra_global_params=None) -> InitToeplitzConnectivitySnippetBase:
+    """Create a Toeplitz connectivity snippet: ``diagonal_build_code`` runs once per diagonal (``id_diag``) and
+    calls ``addSynapse(id_post, kernel indices...)`` for each presynaptic spike of a ``for_each_synapse`` loop."""
+    return InitToeplitzConnectivitySnippetBase(
+        **_common(class_name, params, param_names, derived_params, extra_global_params),
+        diagonal_build_code=_code(diagonal_build_code), calc_max_row_len_func=calc_max_row_len_func,
+        calc_kernel_size_func=calc_kernel_size_func)
 
 
 @dataclass

@@ -66,6 +66,8 @@ class Connectivity:
     uses_column_index: ClassVar[bool] = False
     #: rows have a capacity (``max_connections``) that ``addSynapse`` may overflow
     row_capacity: ClassVar[bool] = False
+    #: how per-synapse variables are indexed in synapse code: by synapse, or by kernel entry (shared weights)
+    synapse_index: ClassVar[str] = "id_syn"
 
     def __init__(self, sg: SynapseGroup):
         self.sg = sg
@@ -194,10 +196,79 @@ class Sparse(Connectivity):
         return counts.astype(np.uint32), remap, stride
 
 
+class Toeplitz(Connectivity):
+    """Convolution-like connectivity (GeNN's TOEPLITZ): no stored connections; the snippet's diagonal code maps
+    each presynaptic spike to its targets on the fly, and the per-synapse variables are one kernel shared by every
+    position (indexed ``id_kernel``).  Only presynaptic spike and event code runs on it (as GeNN)."""
+
+    name = "toeplitz"
+    exposes_view = True
+    init_after_connectivity = False
+    synapse_index = "id_kernel"
+
+    @property
+    def kernel_elements(self) -> int:
+        return int(np.prod(self.sg.kernel_size))
+
+    def row_stride(self, info: LoadInfo) -> int:
+        return int(self.sg.max_connections)  # the number of diagonals
+
+    def synapse_count(self, info: LoadInfo) -> int:
+        return self.kernel_elements
+
+    def column_stride(self, info: LoadInfo) -> int:
+        return 0
+
+    def host_layout(self, arrays: dict[str, np.ndarray], prefix: str, info: LoadInfo) -> HostLayout:
+        k = self.kernel_elements
+        return HostLayout(k, np.array([k], dtype=np.uint32), None)
+
+    def presynaptic_walk(self, plan, target, code, count: str, spikes: str) -> str:
+        """C of one diagonal's work (``id_diag``): the snippet's diagonal code, whose ``for_each_synapse`` loops
+        over the presynaptic spikes of ``spikes`` and whose ``addSynapse(id_post, k...)`` runs ``code`` (the
+        compiled synapse code) for that target and kernel entry."""
+        from ..compiler import ForEachSynapse, Function, Symbol, compile_statements
+        from .environment import Environment
+        from .kernels.common import kernel_index
+
+        sg = self.sg
+        init = sg.toeplitz_connectivity_initialiser
+        snip = init.snippet
+        env = (Environment(plan, target).params(snip, init.params, set(), f"{plan.prefix(sg)}_toeplitz")
+               .egps(sg.connectivity_extra_global_params)
+               .constant("num_pre", sg.src.num_neurons, "unsigned int")
+               .constant("num_post", sg.trg.num_neurons, "unsigned int")
+               .readonly("id_diag", "id_diag", "unsigned int"))
+        kernel = tuple(sg.kernel_size)
+        rng = ("gn_rng rng; gn_rng_init(&rng, gn_seed, " + code.stream
+               + ", ((uint64_t)id_pre << 32) | id_post, timestep);\n") if code.rng else ""
+
+        def add_synapse(a: list[str]) -> str:
+            return ("{\nconst uint32_t id_post = (uint32_t)(" + a[0] + ");\n"
+                    f"const uint32_t id_kernel = {kernel_index(kernel, a[1:])};\n(void)id_kernel;\n"
+                    + rng + code.c + "}\n")
+
+        env.namespace.for_each_synapse = ForEachSynapse(
+            f"for (uint32_t gn_i = 0; gn_i < {count}[preSlot]; gn_i++) {{\n"
+            f"const uint32_t id_pre = {spikes}[preOff + gn_i];",
+            "}", {"id_pre": Symbol("id_pre", "unsigned int")},
+            {"addSynapse": Function(add_synapse, (1 + len(kernel),), block=True)})
+        compiled = compile_statements(snip.diagonal_build_code, env.namespace,
+                                      f"Synapse group '{sg.name}' (snippet '{snip.class_name}') diagonal_build_code",
+                                      plan.precision)
+        if compiled.uses_rng:
+            from ..compiler.errors import ModelError
+
+            raise ModelError(f"synapse population '{sg.name}': Toeplitz connectivity cannot draw random numbers "
+                             "(as GeNN)")
+        return compiled.c
+
+
 #: matrix types the embedded engine implements, by their connectivity bit
 MATRIX_TYPES: dict[SynapseMatrixConnectivity, type[Connectivity]] = {
     SynapseMatrixConnectivity.DENSE: Dense,
     SynapseMatrixConnectivity.SPARSE: Sparse,
+    SynapseMatrixConnectivity.TOEPLITZ: Toeplitz,
 }
 
 

@@ -174,7 +174,7 @@ def generate_cuda(plan: ModelPlan, info: LoadInfo, batch_size: int = 1) -> CudaS
             if c.reduce_kind == "neuron" and c.synapses is not None:
                 raise NotImplementedError(f"custom update '{cu.name}': reductions over synapses are not supported "
                                           "by the CUDA backend yet")
-            count = c.synapses.npre * strides[c.synapses.prefix].row_stride if c.synapses else c.n
+            count = plan.connectivity[cu.synapse_group].synapse_count(info) if c.synapses else c.n
             batched = custom_update_batched(cu, B)
             if c.reduce_kind == "neuron":  # one block reduces the whole group
                 start = counter.next

@@ -13,12 +13,12 @@ from pycparser import c_ast
 from .emit import emit_expression, emit_statements
 from .errors import ModelError, SnippetError
 from .hoist import uniform_guard
-from .namespace import Function, Namespace, Symbol
+from .namespace import ForEachSynapse, Function, Namespace, Symbol
 from .parse import parse_expression, parse_statements
 from .resolve import ResolveResult, resolve
 from .typecheck import typecheck
 
-__all__ = ["CompiledSnippet", "Function", "ModelError", "Namespace", "SnippetError", "Symbol",
+__all__ = ["CompiledSnippet", "ForEachSynapse", "Function", "ModelError", "Namespace", "SnippetError", "Symbol",
            "compile_expression", "compile_statements", "scan_names"]
 
 

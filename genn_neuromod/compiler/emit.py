@@ -37,8 +37,14 @@ class CEmitter(c_generator.CGenerator):
         fn = self.notes.get(id(n))
         args = [self.visit(a) for a in n.args.exprs] if n.args is not None else []
         if fn is not None:
-            return "(" + fn.emit(args) + ")"
+            return fn.emit(args) if fn.block else "(" + fn.emit(args) + ")"
         return f"{self.visit(n.name)}({', '.join(args)})"
+
+    def visit_For(self, n: c_ast.For) -> str:
+        loop = self.notes.get(id(n))
+        if loop is not None:  # for_each_synapse: the field's own loop around the body
+            return loop.header + "\n" + self._generate_stmt(n.stmt, add_indent=True) + loop.footer
+        return super().visit_For(n)
 
     def visit_ArrayRef(self, n: c_ast.ArrayRef) -> str:
         index = self.notes.get(id(n))

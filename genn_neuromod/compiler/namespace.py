@@ -32,13 +32,26 @@ class Function:
     """A function a snippet may call; ``emit`` builds C from the C of its arguments.
 
     ``nargs`` lists the numbers of arguments it accepts (None: any); ``returns`` is the snippet type of its
-    result (``"void"`` for statements such as ``addToPost``).
+    result (``"void"`` for statements such as ``addToPost``); a ``block`` function expands to a C block (the
+    synapse code Toeplitz connectivity's ``addSynapse`` runs).
     """
 
     emit: Callable[[list[str]], str]
     nargs: tuple[int, ...] | None = None
     uses_rng: bool = False
     returns: str = "void"
+    block: bool = False  # emit() is a C block (called as a statement), not an expression
+
+
+@dataclass
+class ForEachSynapse:
+    """What ``for_each_synapse { ... }`` means in a code field: the C that opens and closes the loop, and the
+    names (``id_post``, synapse variables, ``remove_synapse()``, ...) visible only inside its body."""
+
+    header: str
+    footer: str
+    symbols: dict[str, Symbol] = field(default_factory=dict)
+    functions: dict[str, Function] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,6 +60,7 @@ class Namespace:
 
     symbols: dict[str, Symbol] = field(default_factory=dict)
     functions: dict[str, Function] = field(default_factory=dict)
+    for_each_synapse: ForEachSynapse | None = None
 
     def add(self, name: str, symbol: Symbol) -> None:
         self.symbols[name] = symbol
@@ -55,7 +69,12 @@ class Namespace:
         self.functions[name] = function
 
     def copy(self) -> Namespace:
-        return Namespace(dict(self.symbols), dict(self.functions))
+        return Namespace(dict(self.symbols), dict(self.functions), self.for_each_synapse)
+
+    def inside_for_each_synapse(self) -> Namespace:
+        """The names of the body of a ``for_each_synapse`` loop (it cannot be nested)."""
+        loop = self.for_each_synapse
+        return Namespace({**self.symbols, **loop.symbols}, {**self.functions, **loop.functions}, None)
 
 
 #: C99 maths (and a few GeNN extras) available in every snippet; tgmath.h picks

@@ -37,8 +37,15 @@ def _strip_comments(code: str) -> str:
     return _COMMENT_OR_STRING.sub(lambda m: m.group(1) or "\n" * m.group(0).count("\n"), code)
 
 
+#: GeNN's ``for_each_synapse { ... }`` loop (custom connectivity updates, Toeplitz connectivity) is parsed as a
+#: ``for`` whose init is this marker name; the resolver and emitter give it its meaning in each code field
+FOR_EACH_SYNAPSE = "__gn_for_each_synapse"
+_FOR_EACH_SYNAPSE = re.compile(r"\bfor_each_synapse\b")
+
+
 def _preprocess(code: str) -> str:
-    return _DOUBLE_SUFFIX.sub(r"\1L", _strip_comments(code))
+    code = _DOUBLE_SUFFIX.sub(r"\1L", _strip_comments(code))
+    return _FOR_EACH_SYNAPSE.sub(f"for ({FOR_EACH_SYNAPSE};;)", code)
 
 
 def _unmatched_brace_line(source: str) -> int | None:

@@ -22,6 +22,7 @@ from pycparser import c_ast
 
 from .errors import SnippetError
 from .namespace import MATHS_FUNCTIONS, Function, Namespace, Symbol
+from .parse import FOR_EACH_SYNAPSE
 
 _LOCAL_PREFIX = "_u_"
 _CONSTANTS = {"true": "1", "false": "0", "NULL": "0", "M_PI": "M_PI", "M_E": "M_E",
@@ -130,11 +131,27 @@ class Resolver(c_ast.NodeVisitor):
         self.scopes.pop()
 
     def visit_For(self, node: c_ast.For) -> None:
+        if is_for_each_synapse(node):
+            self._for_each_synapse(node)
+            return
         self.scopes.append({})
         for child in (node.init, node.cond, node.next, node.stmt):
             if child is not None:
                 self.visit(child)
         self.scopes.pop()
+
+    def _for_each_synapse(self, node: c_ast.For) -> None:
+        loop = self.ns.for_each_synapse
+        if loop is None:
+            raise self._error(node, "'for_each_synapse' is not available in this code field")
+        self.result.notes[id(node)] = loop
+        outer, self.ns = self.ns, self.ns.inside_for_each_synapse()
+        try:
+            self.scopes.append({})
+            self.visit(node.stmt)
+            self.scopes.pop()
+        finally:
+            self.ns = outer
 
     def visit_Decl(self, node: c_ast.Decl) -> None:
         if node.init is not None:
@@ -256,6 +273,12 @@ class Resolver(c_ast.NodeVisitor):
 
     def visit_Typename(self, node: c_ast.Typename) -> None:
         return
+
+
+def is_for_each_synapse(node: c_ast.Node) -> bool:
+    """Whether a ``for`` statement is GeNN's ``for_each_synapse`` loop (see :mod:`.parse`)."""
+    return (isinstance(node, c_ast.For) and isinstance(node.init, c_ast.ID) and node.init.name == FOR_EACH_SYNAPSE
+            and node.cond is None and node.next is None)
 
 
 def resolve(ast: c_ast.Node, namespace: Namespace, context: str, source: str) -> ResolveResult:

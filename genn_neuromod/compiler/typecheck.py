@@ -24,7 +24,7 @@ from pycparser import c_ast
 
 from .errors import SnippetError
 from .namespace import Function
-from .resolve import ResolveResult, declared_type
+from .resolve import ResolveResult, declared_type, is_for_each_synapse
 
 _FLOATING = frozenset({"float", "double", "scalar", "timepoint", "long double"})
 _INTEGER_OPS = frozenset({"%", "<<", ">>", "&", "|", "^"})
@@ -182,6 +182,9 @@ class TypeChecker:
         self._condition(node.cond, "do-while")
 
     def stmt_For(self, node: c_ast.For) -> None:
+        if is_for_each_synapse(node):
+            self._loop(node.stmt)
+            return
         self.statement(node.init)
         if node.cond is not None:
             self._condition(node.cond, "for")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ...api.groups import SynapseGroup
@@ -54,13 +55,29 @@ class SynapseGroupLayout:
     trg_slots: int
     axonal: int
     back_prop: int
+    kernel: tuple[int, ...] = ()   # kernel of a Toeplitz (or kernel-initialised) group
+    diagonals: int = 0             # diagonals of a Toeplitz group
+
+    @property
+    def kernel_elements(self) -> int:
+        return int(math.prod(self.kernel)) if self.kernel else 0
 
 
 def synapse_layout(plan: ModelPlan, sg: SynapseGroup) -> SynapseGroupLayout:
+    toeplitz = sg.toeplitz_connectivity_initialiser is not None
     return SynapseGroupLayout(
         plan.prefix(sg), sg.name, plan.connectivity[sg].name, sg.src.num_neurons, sg.trg.num_neurons,
         plan.prefix(sg.src), plan.prefix(sg.trg), plan.slots(sg.src), plan.slots(sg.trg), sg.axonal_delay_steps,
-        sg.back_prop_delay_steps)
+        sg.back_prop_delay_steps, tuple(sg.kernel_size), int(sg.max_connections or 0) if toeplitz else 0)
+
+
+def kernel_index(kernel: tuple[int, ...], indices: list[str]) -> str:
+    """C of the flat index of a kernel entry from its per-dimension indices (row major, as GeNN)."""
+    terms = []
+    for i, idx in enumerate(indices):
+        stride = int(math.prod(kernel[i + 1:]))
+        terms.append(f"((uint32_t)({idx}) * {stride}u)" if stride != 1 else f"(uint32_t)({idx})")
+    return " + ".join(terms)
 
 
 def uses_function(model, name: str) -> bool:

@@ -17,7 +17,7 @@ from ...api.init import VarInit
 from ...compiler import Function
 from ..environment import Environment, Target, stream
 from ..plan import ModelPlan, c_ident
-from .common import Code, SynapseGroupLayout, statements, synapse_layout
+from .common import Code, SynapseGroupLayout, kernel_index, statements, synapse_layout
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,10 @@ def _elements(plan: ModelPlan, target: Target, group, variables, prefix: str, n:
     return out
 
 
-def _synapse_vars(plan: ModelPlan, target: Target, group, sg: SynapseGroup, owner: str) -> tuple[list, list]:
+def _synapse_vars(plan: ModelPlan, target: Target, group, sg: SynapseGroup, owner: str,
+                  per_synapse_too: bool = True) -> tuple[list, list]:
     """Per-synapse variables of a synapse group (or of a custom update over its synapses): those of one
-    shared value, and those with one value per synapse."""
+    shared value, and (unless they are initialised elsewhere) those with one value per synapse."""
     shared, per_synapse = [], []
     p = plan.prefix(group)
     for v in group.vars.values():
@@ -102,15 +103,54 @@ def _synapse_vars(plan: ModelPlan, target: Target, group, sg: SynapseGroup, owne
             code = _var_init(plan, target, v, owner, Environment(plan, target), strm)
             shared.append(VarInitCode("element", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code))
             continue
+        if not per_synapse_too:
+            continue
         env = Environment(plan, target).element("synapse", num_pre=sg.src.num_neurons, num_post=sg.trg.num_neurons)
         env.namespace.symbols.pop("id_syn")
+        if plan.connectivity[sg].synapse_index == "id_kernel":  # kernel weights: one value per kernel entry
+            env.namespace.symbols.pop("id_pre")
+            env.namespace.symbols.pop("id_post")
+            env.readonly("id_kernel", "id_kernel", "unsigned int")
         code = _var_init(plan, target, v, owner, env, strm)
         per_synapse.append(VarInitCode("synapse", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code,
                                        group=synapse_layout(plan, sg)))
     return shared, per_synapse
 
 
-def _connectivity_build(plan: ModelPlan, target: Target, sg: SynapseGroup) -> ConnectivityBuild:
+def _kernel_inits(plan: ModelPlan, target: Target, sg: SynapseGroup) -> list[tuple[str, Code, str]]:
+    """Per-synapse variables of a kernel-based connectivity snippet (``Conv2D``), initialised as each synapse is
+    added, when its kernel entry (``id_kernel``) is known: (array, code, C type) for each."""
+    out = []
+    for v in sg.vars.values():
+        if isinstance(v.init_values, VarInit) and _per_element(v):
+            env = (Environment(plan, target).element("synapse", num_pre=sg.src.num_neurons,
+                                                     num_post=sg.trg.num_neurons)
+                   .readonly("id_kernel", "id_kernel", "unsigned int"))
+            env.namespace.symbols.pop("id_syn")
+            code = _var_init(plan, target, v, f"synapse population '{sg.name}'", env, stream(sg, f"init/{v.name}"))
+            out.append((f"{plan.prefix(sg)}_{c_ident(v.name)}", code, _ctype(plan, v.type)))
+    return out
+
+
+def _add_synapse_with_kernel(p: str, row: bool, kernel: tuple[int, ...], inits) -> Function:
+    """``addSynapse(j, k...)`` that also initialises the synapse's variables from its kernel entry."""
+    def emit(a: list[str]) -> str:
+        pre, post = ("id_pre", f"(uint32_t)({a[0]})") if row else (f"(uint32_t)({a[0]})", "id_post")
+        lines = ["{", f"const uint32_t gn_pre = {pre}, gn_post = {post};",
+                 f"const size_t gn_slot = {p}_add_synapse(gn_pre, gn_post);", "if (gn_slot != SIZE_MAX) {",
+                 "const uint32_t id_pre = gn_pre, id_post = gn_post; (void)id_pre; (void)id_post;",
+                 f"const uint32_t id_kernel = {kernel_index(kernel, a[1:])}; (void)id_kernel;"]
+        for array, code, ctype in inits:
+            lines.append("{")
+            if code.rng:
+                lines.append(f"gn_rng rng; gn_rng_init(&rng, gn_seed, {code.stream}, "
+                             "((uint64_t)id_pre << 32) | id_post, 0);")
+            lines += [f"{ctype} value = 0;", code.c, f"{array}[gn_slot] = value;", "}"]
+        return "\n".join(lines + ["}", "}"])
+    return Function(emit, (1 + len(kernel),), block=True)
+
+
+def _connectivity_build(plan: ModelPlan, target: Target, sg: SynapseGroup, kernel_inits) -> ConnectivityBuild:
     init = sg.connectivity_initialiser
     snip = init.snippet
     p = plan.prefix(sg)
@@ -122,10 +162,12 @@ def _connectivity_build(plan: ModelPlan, target: Target, sg: SynapseGroup) -> Co
     row = bool(snip.row_build_code)
     index = "id_pre" if row else "id_post"
     env.readonly(index, index, "unsigned int")
-    if row:
-        add = Function(lambda a: f"GN_ADD_SYNAPSE({p}, id_pre, {a[0]})", None)
+    if sg.kernel_size:
+        add = _add_synapse_with_kernel(p, row, tuple(sg.kernel_size), kernel_inits)
+    elif row:
+        add = Function(lambda a: f"GN_ADD_SYNAPSE({p}, id_pre, {a[0]})", (1,))
     else:
-        add = Function(lambda a: f"GN_ADD_SYNAPSE({p}, {a[0]}, id_post)", None)
+        add = Function(lambda a: f"GN_ADD_SYNAPSE({p}, {a[0]}, id_post)", (1,))
     env.function("addSynapse", add)
     field_name = "row_build_code" if row else "col_build_code"
     compiled = statements(snip.row_build_code or snip.col_build_code, env,
@@ -150,11 +192,15 @@ def describe(plan: ModelPlan, target: Target) -> Initialisation:
                             "synapse population", plan.slots(sg.trg))
         before += _elements(plan, target, sg, sg.psm_vars.values(), f"{p}_psm_", sg.trg.num_neurons,
                             "synapse population")
-        shared, per_synapse = _synapse_vars(plan, target, sg, sg, f"synapse population '{sg.name}'")
+        kernel_inits = []
+        if sg.kernel_size and plan.connectivity[sg].builds_on_device():  # initialised as synapses are added
+            kernel_inits = _kernel_inits(plan, target, sg)
+        shared, per_synapse = _synapse_vars(plan, target, sg, sg, f"synapse population '{sg.name}'",
+                                            per_synapse_too=not kernel_inits)
         before += shared
         (after if plan.connectivity[sg].init_after_connectivity else before).extend(per_synapse)
         if plan.connectivity[sg].builds_on_device():
-            builds.append(_connectivity_build(plan, target, sg))
+            builds.append(_connectivity_build(plan, target, sg, kernel_inits))
     for cu in plan.custom_updates:
         if cu._attached_to_synapses():
             sg = cu.synapse_group

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ...api.enums import ParallelismHint
 from ...api.groups import SynapseGroup
+from ..connectivity import Toeplitz
 from ..environment import Target, context
 from ..plan import ModelPlan
 from .common import Code, SynapseGroupLayout, code, statements, synapse_layout
@@ -18,6 +19,8 @@ class PresynapticUpdate:
     spike: Code           # pre_spike_syn_code, for the rows of neurons that spiked
     event: Code           # pre_event_syn_code, for the rows of neurons with a spike-like event
     presynaptic_span: bool  # CUDA: one thread per spike (ParallelismHint.PRESYNAPTIC) instead of per row entry
+    spike_walk: str = ""  # Toeplitz connectivity: one diagonal's work for spikes (connectivity.Toeplitz)
+    event_walk: str = ""
 
 
 def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> PresynapticUpdate | None:
@@ -29,5 +32,14 @@ def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> PresynapticUp
     event = statements(wu.pre_event_syn_code, env, context(KIND, sg, wu, "pre_event_syn_code"))
     if not (spike.c or event.c):
         return None
-    return PresynapticUpdate(synapse_layout(plan, sg), code(spike, sg, "pre_spike"), code(event, sg, "pre_event"),
-                             sg.parallelism_hint == ParallelismHint.PRESYNAPTIC)
+    spike_code, event_code = code(spike, sg, "pre_spike"), code(event, sg, "pre_event")
+    walks = {}
+    conn = plan.connectivity[sg]
+    if isinstance(conn, Toeplitz):
+        p, src = plan.prefix(sg), plan.prefix(sg.src)
+        walks = {"spike_walk": conn.presynaptic_walk(plan, target, spike_code, f"{src}_spkCnt", f"{src}_spk")
+                 if spike_code else "",
+                 "event_walk": conn.presynaptic_walk(plan, target, event_code, f"{p}_evCnt", f"{p}_ev")
+                 if event_code else ""}
+    pre_span = sg.parallelism_hint == ParallelismHint.PRESYNAPTIC and not walks  # Toeplitz: a thread per diagonal
+    return PresynapticUpdate(synapse_layout(plan, sg), spike_code, event_code, pre_span, **walks)

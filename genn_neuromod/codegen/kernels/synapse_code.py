@@ -59,8 +59,12 @@ def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> En
         env.readonly("prev_set_post", f"({p}_prev_pset[prevPostOff + id_post] + {bp})", "timepoint")
     env.readonly("st_post", f"({tp}_st[{post_off}id_post] + {bp})", "timepoint")
     env.readonly("prev_st_post", f"({tp}_prev_st[prevPostOff + id_post] + {bp})", "timepoint")
+    index = plan.connectivity[sg].synapse_index
+    if index != "id_syn":  # kernel weights: one entry per kernel position, no synapse index
+        env.namespace.symbols.pop("id_syn")
+        env.readonly(index, index, "unsigned int")
     for v in sg.vars.values():
-        idx = "id_syn" if is_element(v.access) else "0"
+        idx = index if is_element(v.access) else "0"
         env.var(v.name, f"{p}_{c_ident(v.name)}[{idx}]", v.type, v.access)
     for v in sg.pre_vars.values():
         delayed = plan.is_delayed(v)

@@ -1,0 +1,184 @@
+"""Matrix types beyond DENSE and SPARSE, each against an independent reference: TOEPLITZ convolutions against
+scipy's 2D convolution, kernel-initialised SPARSE connectivity against TOEPLITZ, custom updates over kernels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import convolve2d
+
+import genn_neuromod as pygenn
+from genn_neuromod import (
+    VarAccess,
+    create_custom_update_model,
+    create_neuron_model,
+    create_var_init_snippet,
+    create_weight_update_model,
+    create_wu_var_ref,
+    init_postsynaptic,
+    init_sparse_connectivity,
+    init_toeplitz_connectivity,
+    init_var,
+    init_weight_update,
+)
+
+record_input = create_neuron_model("record_input", vars=[("x", "scalar")], sim_code="x = Isyn;")
+record_reverse = create_neuron_model(
+    "record_reverse", vars=[("x", "scalar"), ("fire", "unsigned int")],
+    sim_code="x = Isyn;", threshold_condition_code="fire == (unsigned int)round(t)")
+
+
+def _one_step_input(model, name: str, n: int, spiking: np.ndarray):
+    """A spike source whose neurons in ``spiking`` fire at t = 0."""
+    start = np.zeros(n, dtype=int)
+    end = spiking.astype(int)
+    start[1:] = np.cumsum(end)[:-1]
+    end = start + end
+    pop = model.add_neuron_population(name, n, "SpikeSourceArray", {}, {"startSpike": start, "endSpike": end})
+    pop.extra_global_params["spikeTimes"].set_init_values(np.zeros(int(spiking.sum())))
+    return pop
+
+
+def _conv_reference(inputs: np.ndarray, kernel: np.ndarray, oh: int, ow: int) -> np.ndarray:
+    """Output (oh, ow, oc) of GeNN's Conv2D of inputs (ih, iw, ic) with kernel (kh, kw, ic, oc): a stride-1
+    cross-correlation (as deep-learning convolution layers), i.e. scipy's full 2D convolution with the flipped
+    kernel, cropped to its centre."""
+    ih, iw, ic = inputs.shape
+    kh, kw, _, oc = kernel.shape
+    bh, bw = (ih + kh - 1 - oh) // 2, (iw + kw - 1 - ow) // 2
+    out = np.zeros((oh, ow, oc))
+    for o in range(oc):
+        for c in range(ic):
+            full = convolve2d(inputs[:, :, c], kernel[::-1, ::-1, c, o], mode="full")
+            out[:, :, o] += full[bh:bh + oh, bw:bw + ow]
+    return out
+
+
+@pytest.mark.parametrize("precision", ["float", "double"])
+@pytest.mark.parametrize("shape", [(6, 5, 1, 1, 3, 3, 6, 5), (7, 6, 2, 3, 3, 2, 5, 5), (5, 5, 3, 2, 1, 3, 5, 3)])
+def test_toeplitz_conv2d_matches_scipy(tmp_path, precision, shape):
+    ih, iw, ic, oc, kh, kw, oh, ow = shape
+    rng = np.random.default_rng(sum(shape))
+    kernel = rng.integers(-4, 5, size=(kh, kw, ic, oc)).astype(float)
+    spiking = rng.random(ih * iw * ic) < 0.4
+    model = pygenn.GeNNModel(precision, "toeplitz")
+    model.dt = 1.0
+    pre = _one_step_input(model, "In", ih * iw * ic, spiking)
+    post = model.add_neuron_population("Out", oh * ow * oc, record_input, {}, {"x": 0.0})
+    params = {"conv_kh": kh, "conv_kw": kw, "conv_ih": ih, "conv_iw": iw, "conv_ic": ic, "conv_oh": oh,
+              "conv_ow": ow, "conv_oc": oc}
+    sg = model.add_synapse_population("Conv", "TOEPLITZ", pre, post,
+                                      init_weight_update("StaticPulse", {}, {"g": kernel.ravel()}),
+                                      init_postsynaptic("DeltaCurr"), init_toeplitz_connectivity("Conv2D", params))
+    model.build(str(tmp_path))
+    model.load()
+    assert sg.kernel_size == (kh, kw, ic, oc) and sg.vars["g"].values.shape == (kh * kw * ic * oc,)
+    model.step_time_n(2)  # spikes at step 0 arrive at step 1
+    expected = _conv_reference(spiking.reshape(ih, iw, ic).astype(float), kernel, oh, ow)
+    np.testing.assert_allclose(post.vars["x"].values, expected.ravel(), rtol=1e-6)
+
+
+def test_toeplitz_avg_pool_conv2d_matches_sum_pool_then_convolution(tmp_path):
+    ih, iw, ic, oc, ph, pw, kh, kw = 8, 6, 2, 2, 2, 2, 3, 3
+    oh, ow = ih // ph, iw // pw
+    rng = np.random.default_rng(4)
+    kernel = rng.integers(-3, 4, size=(kh, kw, ic, oc)).astype(float)
+    spiking = rng.random(ih * iw * ic) < 0.5
+    model = pygenn.GeNNModel("double", "avgpool")
+    model.dt = 1.0
+    pre = _one_step_input(model, "In", ih * iw * ic, spiking)
+    post = model.add_neuron_population("Out", oh * ow * oc, record_input, {}, {"x": 0.0})
+    params = {"conv_kh": kh, "conv_kw": kw, "pool_kh": ph, "pool_kw": pw, "pool_sh": ph, "pool_sw": pw,
+              "pool_ih": ih, "pool_iw": iw, "pool_ic": ic, "conv_oh": oh, "conv_ow": ow, "conv_oc": oc}
+    model.add_synapse_population("Conv", "TOEPLITZ", pre, post,
+                                 init_weight_update("StaticPulse", {}, {"g": kernel.ravel()}),
+                                 init_postsynaptic("DeltaCurr"), init_toeplitz_connectivity("AvgPoolConv2D", params))
+    model.build(str(tmp_path))
+    model.load()
+    model.step_time_n(2)
+    inputs = spiking.reshape(ih, iw, ic).astype(float)
+    pooled = inputs.reshape(oh, ph, ow, pw, ic).sum(axis=(1, 3))  # non-overlapping windows: a sum pool
+    np.testing.assert_allclose(post.vars["x"].values, _conv_reference(pooled, kernel, oh, ow).ravel())
+
+
+def test_toeplitz_reverse_input_counts_synapses(tmp_path):
+    """addToPre from every synapse of a spiking input: it receives one per kernel position inside the output."""
+    n = 6
+    model = pygenn.GeNNModel("double", "reverse")
+    model.dt = 1.0
+    pre = model.add_neuron_population("Pre", n * n, record_reverse, {}, {"x": 0.0, "fire": np.arange(n * n)})
+    post = model.add_neuron_population("Post", 4 * 4, record_input, {}, {"x": 0.0})
+    reverse = create_weight_update_model("reverse", vars=[("g", "scalar", VarAccess.READ_ONLY)],
+                                         pre_spike_syn_code="addToPre(g);")
+    params = {"conv_kh": 3, "conv_kw": 3, "conv_ih": n, "conv_iw": n, "conv_ic": 1, "conv_oh": 4, "conv_ow": 4,
+              "conv_oc": 1}
+    model.add_synapse_population("Conv", "TOEPLITZ", pre, post, init_weight_update(reverse, {}, {"g": 1.0}),
+                                 init_postsynaptic("DeltaCurr"), init_toeplitz_connectivity("Conv2D", params))
+    model.build(str(tmp_path))
+    model.load()
+    # reference: input (r, c) reaches output (r + kr - b, c + kc - b) for each kernel position, with the border
+    # b = (6 + 3 - 1 - 4) / 2 = 2; it receives one addToPre per output inside the 4 x 4 output
+    b = (n + 3 - 1 - 4) // 2
+    counts = np.array([[sum(0 <= r + kr - b < 4 and 0 <= c + kc - b < 4 for kr in range(3) for kc in range(3))
+                        for c in range(n)] for r in range(n)]).ravel()
+    for step in range(n * n):
+        model.step_time()
+        if step >= 1:  # neuron step-1 fired at step-1; its addToPre arrives in this step's input
+            assert pre.vars["x"].values[step - 1] == counts[step - 1]
+
+
+def test_sparse_conv2d_with_kernel_initialisation_equals_toeplitz(tmp_path):
+    ih, iw, ic, oc = 7, 7, 2, 2
+    rng = np.random.default_rng(9)
+    kernel = rng.normal(size=(3, 3, ic, oc))
+    spiking = rng.random(ih * iw * ic) < 0.3
+    model = pygenn.GeNNModel("double", "kernelinit")
+    model.dt = 1.0
+    pre = _one_step_input(model, "In", ih * iw * ic, spiking)
+    out_t = model.add_neuron_population("OutT", 5 * 5 * oc, record_input, {}, {"x": 0.0})
+    out_s = model.add_neuron_population("OutS", 5 * 5 * oc, record_input, {}, {"x": 0.0})
+    model.add_synapse_population(
+        "T", "TOEPLITZ", pre, out_t, init_weight_update("StaticPulse", {}, {"g": kernel.ravel()}),
+        init_postsynaptic("DeltaCurr"),
+        init_toeplitz_connectivity("Conv2D", {"conv_kh": 3, "conv_kw": 3, "conv_ih": ih, "conv_iw": iw,
+                                              "conv_ic": ic, "conv_oh": 5, "conv_ow": 5, "conv_oc": oc}))
+    sparse = model.add_synapse_population(
+        "S", "SPARSE", pre, out_s, init_weight_update("StaticPulse", {}, {"g": init_var("Kernel")}),
+        init_postsynaptic("DeltaCurr"),
+        init_sparse_connectivity("Conv2D", {"conv_kh": 3, "conv_kw": 3, "conv_sh": 1, "conv_sw": 1,
+                                            "conv_padh": 0, "conv_padw": 0, "conv_ih": ih, "conv_iw": iw,
+                                            "conv_ic": ic, "conv_oh": 5, "conv_ow": 5, "conv_oc": oc}))
+    sparse.vars["g"].extra_global_params["kernel"].set_init_values(kernel.ravel())
+    model.build(str(tmp_path))
+    model.load()
+    # every synapse's weight is its kernel entry: (kernel row, column) from the pre and post positions
+    pre_i, post_i = sparse.get_sparse_pre_inds(), sparse.get_sparse_post_inds()
+    kr = (pre_i // ic) // iw - (post_i // oc) // 5
+    kc = (pre_i // ic) % iw - (post_i // oc) % 5
+    np.testing.assert_array_equal(sparse.vars["g"].values, kernel[kr, kc, pre_i % ic, post_i % oc])
+    model.step_time_n(2)
+    np.testing.assert_allclose(out_s.vars["x"].values, out_t.vars["x"].values, rtol=1e-12)
+    expected = _conv_reference(spiking.reshape(ih, iw, ic).astype(float), kernel, 5, 5)
+    np.testing.assert_allclose(out_t.vars["x"].values, expected.ravel(), rtol=1e-12)
+
+
+def test_custom_update_and_var_init_over_kernel_weights(tmp_path):
+    by_entry = create_var_init_snippet("by_entry", var_init_code="value = id_kernel * 0.5;")
+    scale = create_custom_update_model("scale", var_refs=[("W", "scalar")], update_code="W *= 2.0;")
+    model = pygenn.GeNNModel("double", "kernelcu")
+    pre = model.add_neuron_population("Pre", 16, record_input, {}, {"x": 0.0})
+    post = model.add_neuron_population("Post", 16, record_input, {}, {"x": 0.0})
+    sg = model.add_synapse_population(
+        "Conv", "TOEPLITZ", pre, post, init_weight_update("StaticPulse", {}, {"g": init_var(by_entry)}),
+        init_postsynaptic("DeltaCurr"),
+        init_toeplitz_connectivity("Conv2D", {"conv_kh": 3, "conv_kw": 3, "conv_ih": 4, "conv_iw": 4, "conv_ic": 1,
+                                              "conv_oh": 4, "conv_ow": 4, "conv_oc": 1}))
+    model.add_custom_update("Double", "Scale", scale, {}, {}, {"W": create_wu_var_ref(sg, "g")})
+    model.build(str(tmp_path))
+    model.load()
+    np.testing.assert_array_equal(sg.vars["g"].values, np.arange(9) * 0.5)
+    model.custom_update("Scale")
+    np.testing.assert_array_equal(sg.vars["g"].values, np.arange(9) * 1.0)
+    assert sg.weight_update_var_size == 9
+    with pytest.raises(pygenn.ModelError, match="SPARSE"):
+        sg.get_sparse_pre_inds()
