@@ -752,7 +752,7 @@ def test_delays_are_checked_when_set(attribute, value):
 
 
 @pytest.mark.parametrize(
-    "matrix_type", ["BITMASK", "PROCEDURAL", "DENSE_PROCEDURALG", "PROCEDURAL_KERNELG"]
+    "matrix_type", ["PROCEDURAL", "DENSE_PROCEDURALG", "PROCEDURAL_KERNELG"]
 )
 @pytest.mark.parametrize("as_enum", [False, True])
 def test_unsupported_matrix_types(matrix_type, as_enum):

@@ -182,3 +182,47 @@ def test_custom_update_and_var_init_over_kernel_weights(tmp_path):
     assert sg.weight_update_var_size == 9
     with pytest.raises(pygenn.ModelError, match="SPARSE"):
         sg.get_sparse_pre_inds()
+
+
+pattern = pygenn.create_sparse_connect_init_snippet(
+    "pattern", row_build_code="for (unsigned int j = 0; j < num_post; j++) { if ((id_pre * 7 + j * 3) % 5 < 2) "
+                              "addSynapse(j); }")
+pattern_columns = pygenn.create_sparse_connect_init_snippet(
+    "pattern_columns", col_build_code="for (unsigned int i = 0; i < num_pre; i++) { if ((i * 7 + id_post * 3) % 5 "
+                                      "< 2) addSynapse(i); }")
+
+
+@pytest.mark.parametrize("snippet", [pattern, pattern_columns], ids=["rows", "columns"])
+@pytest.mark.parametrize("hint", [pygenn.ParallelismHint.POSTSYNAPTIC, pygenn.ParallelismHint.WORD_PACKED_BITMASK])
+def test_bitmask_connectivity_delivers_like_its_matrix(tmp_path, snippet, hint):
+    n_pre, n_post = 11, 37  # num_post not a multiple of 32: padded rows
+    rng = np.random.default_rng(3)
+    spiking = rng.random(n_pre) < 0.6
+    model = pygenn.GeNNModel("double", "bitmask")
+    model.dt = 1.0
+    pre = _one_step_input(model, "In", n_pre, spiking)
+    post = model.add_neuron_population("Out", n_post, record_input, {}, {"x": 0.0})
+    sg = model.add_synapse_population("B", "BITMASK", pre, post,
+                                      init_weight_update("StaticPulseConstantWeight", {"g": 0.25}),
+                                      init_postsynaptic("DeltaCurr"), init_sparse_connectivity(snippet))
+    sg.parallelism_hint = hint
+    model.build(str(tmp_path))
+    model.load()
+    model.step_time_n(2)
+    i, j = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
+    matrix = ((i * 7 + j * 3) % 5 < 2).astype(float)
+    np.testing.assert_allclose(post.vars["x"].values, 0.25 * spiking.astype(float) @ matrix)
+    layout = model._runtime.host_layout(sg)
+    np.testing.assert_array_equal(layout.row_length, matrix.sum(axis=1))
+
+
+def test_bitmask_refuses_per_synapse_variables_and_missing_snippets():
+    model = pygenn.GeNNModel("float", "bitmask_errors")
+    a = model.add_neuron_population("A", 4, record_input, {}, {"x": 0.0})
+    with pytest.raises(pygenn.ModelError, match="'B'.*without per-synapse variables.*'g'"):
+        model.add_synapse_population("B", "BITMASK", a, a, init_weight_update("StaticPulse", {}, {"g": 1.0}),
+                                     init_postsynaptic("DeltaCurr"), init_sparse_connectivity(pattern))
+    with pytest.raises(pygenn.ModelError, match="'B'.*init_sparse_connectivity"):
+        model.add_synapse_population("B", "BITMASK", a, a, init_weight_update("StaticPulseConstantWeight",
+                                                                              {"g": 1.0}),
+                                     init_postsynaptic("DeltaCurr"))

@@ -21,6 +21,7 @@ from .enums import (
     VarAccessDim,
     VarAccessMode,
     VarLocation,
+    get_var_access_dim,
 )
 from .init import ToeplitzConnectivityInit
 from .refs import (
@@ -39,7 +40,8 @@ __all__ = ["Array", "ArrayBase", "CurrentSource", "CustomUpdate", "ExtraGlobalPa
            "SynapseGroup", "SynapseVariable", "Variable"]
 
 #: matrix types of the embedded engine (the others raise NotImplementedError when a group is added)
-SUPPORTED_MATRIX_TYPES = (SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE, SynapseMatrixType.TOEPLITZ)
+SUPPORTED_MATRIX_TYPES = (SynapseMatrixType.DENSE, SynapseMatrixType.SPARSE, SynapseMatrixType.BITMASK,
+                          SynapseMatrixType.TOEPLITZ)
 
 
 def _check_params(model, params: dict, group_name: str, what: str) -> dict:
@@ -189,6 +191,8 @@ class SynapseGroup(Group):
             raise NotImplementedError(f"synapse population '{name}': TOEPLITZ connectivity only runs presynaptic "
                                       "spike and event code (as GeNN: no postsynaptic learning or synapse dynamics)")
         self.kernel_size = self._kernel_size(connectivity_init)
+        if matrix_type & SynapseMatrixConnectivity.BITMASK:
+            self._check_bitmask(connectivity_init)
         self.connectivity_extra_global_params = {}
         if connectivity_init is not None:
             self.connectivity_extra_global_params = {
@@ -226,6 +230,21 @@ class SynapseGroup(Group):
         self.den_delay = Array("denDelay", "scalar", self)
         self._manual_connectivity: tuple[np.ndarray, np.ndarray] | None = None
         self.connections_set = False
+
+    def _check_bitmask(self, init) -> None:
+        """BITMASK stores one bit per pair (GeNN's rules): no per-synapse variables, a connectivity snippet that
+        builds it, presynaptic code only."""
+        wu, owner = self.wu_model, f"synapse population '{self.name}'"
+        per_synapse = [v.name for v in wu.vars if get_var_access_dim(v.access) & VarAccessDim.ELEMENT]
+        if per_synapse or self.kernel_size:
+            raise ModelError(f"{owner}: BITMASK connectivity can only be used with weight update models without "
+                             f"per-synapse variables (this one has {per_synapse}), such as StaticPulseConstantWeight")
+        if init is None or not (init.snippet.row_build_code or init.snippet.col_build_code):
+            raise ModelError(f"{owner}: BITMASK connectivity is built by a connectivity snippet: pass "
+                             "init_sparse_connectivity(...)")
+        if wu.post_spike_syn_code or wu.post_event_syn_code or wu.synapse_dynamics_code:
+            raise NotImplementedError(f"{owner}: BITMASK connectivity only runs presynaptic spike and event code "
+                                      "on the embedded engine (no postsynaptic learning or synapse dynamics)")
 
     def _kernel_size(self, init) -> tuple[int, ...]:
         """The kernel a Toeplitz (or kernel-based sparse) snippet gives its synapses, e.g. (3, 3, 1, 1)."""

@@ -18,10 +18,11 @@ import numpy as np
 
 from ..api.enums import SynapseMatrixConnectivity
 from ..compiler.errors import ModelError
+from .load_info import LoadInfo
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api.groups import SynapseGroup
-    from .plan import ArraySpec, LoadInfo
+    from .plan import ArraySpec
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,43 @@ class Sparse(Connectivity):
         return counts.astype(np.uint32), remap, stride
 
 
+class Bitmask(Connectivity):
+    """One bit per pre-post pair (GeNN's BITMASK): rows of ``ceil(num_post / 32)`` 32-bit words, most significant
+    bit first, set by a connectivity snippet's ``addSynapse``.  It stores no per-synapse variables (as GeNN: use a
+    weight update model with none, such as StaticPulseConstantWeight)."""
+
+    name = "bitmask"
+    exposes_view = True
+    init_after_connectivity = False
+    synapse_index = ""
+
+    def row_stride(self, info: LoadInfo) -> int:
+        return (self.sg.trg.num_neurons + 31) // 32 * 32
+
+    def synapse_count(self, info: LoadInfo) -> int:
+        return 0
+
+    def arrays(self, prefix: str) -> list[ArraySpec]:
+        from .plan import ArraySpec, constant_size
+
+        words = (self.sg.src.num_neurons * self.row_stride(LoadInfo()) + 31) // 32
+        return [ArraySpec(f"{prefix}_gp", "unsigned int", constant_size(words), self.sg, "internal", "gp")]
+
+    def builds_on_device(self) -> bool:
+        return True
+
+    def host_layout(self, arrays: dict[str, np.ndarray], prefix: str, info: LoadInfo) -> HostLayout:
+        n_pre, n_post, stride = self.sg.src.num_neurons, self.sg.trg.num_neurons, self.row_stride(info)
+        words = arrays[f"{prefix}_gp"].astype(">u4")  # most significant bit first
+        bits = np.unpackbits(words.view(np.uint8))[:n_pre * stride].reshape(n_pre, stride)[:, :n_post]
+        row_length = bits.sum(axis=1).astype(np.uint32)
+        ind = np.zeros((n_pre, n_post), dtype=np.uint32)
+        for i in range(n_pre):
+            posts = np.nonzero(bits[i])[0]
+            ind[i, :posts.size] = posts
+        return HostLayout(n_post, row_length, ind.ravel())
+
+
 class Toeplitz(Connectivity):
     """Convolution-like connectivity (GeNN's TOEPLITZ): no stored connections; the snippet's diagonal code maps
     each presynaptic spike to its targets on the fly, and the per-synapse variables are one kernel shared by every
@@ -257,8 +295,6 @@ class Toeplitz(Connectivity):
                                       f"Synapse group '{sg.name}' (snippet '{snip.class_name}') diagonal_build_code",
                                       plan.precision)
         if compiled.uses_rng:
-            from ..compiler.errors import ModelError
-
             raise ModelError(f"synapse population '{sg.name}': Toeplitz connectivity cannot draw random numbers "
                              "(as GeNN)")
         return compiled.c
@@ -267,6 +303,7 @@ class Toeplitz(Connectivity):
 #: matrix types the embedded engine implements, by their connectivity bit
 MATRIX_TYPES: dict[SynapseMatrixConnectivity, type[Connectivity]] = {
     SynapseMatrixConnectivity.DENSE: Dense,
+    SynapseMatrixConnectivity.BITMASK: Bitmask,
     SynapseMatrixConnectivity.SPARSE: Sparse,
     SynapseMatrixConnectivity.TOEPLITZ: Toeplitz,
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..api import types
@@ -18,15 +18,7 @@ from ..api.groups import ArrayBase, CurrentSource, CustomUpdate, NeuronGroup, Sy
 from ..api.refs import VarReference
 from ..compiler import scan_names
 from .connectivity import Connectivity, connectivity_of
-
-
-@dataclass
-class LoadInfo:
-    """Sizes only known at ``load()``: sparse row and column strides and the recording length (runtime-owned)."""
-
-    row_stride: dict[str, int] = field(default_factory=dict)
-    col_stride: dict[str, int] = field(default_factory=dict)
-    num_recording_timesteps: int = 0
+from .load_info import LoadInfo
 
 
 @dataclass(frozen=True)

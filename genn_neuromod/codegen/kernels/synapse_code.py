@@ -60,9 +60,10 @@ def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> En
     env.readonly("st_post", f"({tp}_st[{post_off}id_post] + {bp})", "timepoint")
     env.readonly("prev_st_post", f"({tp}_prev_st[prevPostOff + id_post] + {bp})", "timepoint")
     index = plan.connectivity[sg].synapse_index
-    if index != "id_syn":  # kernel weights: one entry per kernel position, no synapse index
+    if index != "id_syn":  # kernel weights (one entry per kernel position) or none (BITMASK): no synapse index
         env.namespace.symbols.pop("id_syn")
-        env.readonly(index, index, "unsigned int")
+        if index:
+            env.readonly(index, index, "unsigned int")
     for v in sg.vars.values():
         idx = index if is_element(v.access) else "0"
         env.var(v.name, f"{p}_{c_ident(v.name)}[{idx}]", v.type, v.access)

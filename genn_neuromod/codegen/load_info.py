@@ -1,0 +1,14 @@
+"""Sizes of a model only known at ``load()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class LoadInfo:
+    """Sizes only known at ``load()``: sparse row and column strides and the recording length (runtime-owned)."""
+
+    row_stride: dict[str, int] = field(default_factory=dict)
+    col_stride: dict[str, int] = field(default_factory=dict)
+    num_recording_timesteps: int = 0
