@@ -788,9 +788,28 @@ def test_toeplitz_needs_its_initialiser_and_only_presynaptic_code():
         pygenn.init_toeplitz_connectivity("Conv3D", {})
 
 
-def test_unsupported_features_raise_not_implemented():
-    with pytest.raises(NotImplementedError, match="custom connectivity"):
-        _model().add_custom_connectivity_update("CCU", "G", None, None)
+def test_custom_connectivity_update_arguments_are_checked():
+    model = _model()
+    a = model.add_neuron_population("A", 4, empty_neuron_model)
+    dense = model.add_synapse_population("D", "DENSE", a, a, _static(), init_postsynaptic("DeltaCurr"))
+    sparse = model.add_synapse_population("S", "SPARSE", a, a, _static(), init_postsynaptic("DeltaCurr"),
+                                          init_sparse_connectivity("OneToOne"))
+    remove_all = pygenn.create_custom_connectivity_update_model(
+        "RemoveAll", var_refs=[("g", "scalar")], row_update_code="for_each_synapse { remove_synapse(); }")
+    with pytest.raises(ModelError, match="'CCU'.*SPARSE"):
+        model.add_custom_connectivity_update("CCU", "G", dense, remove_all)
+    with pytest.raises(ModelError, match="'CCU'.*needs a synapse group"):
+        model.add_custom_connectivity_update("CCU", "G", None, remove_all)
+    with pytest.raises(ModelError, match="'CCU'.*'g' is not set"):
+        model.add_custom_connectivity_update("CCU", "G", sparse, remove_all)
+    with pytest.raises(ModelError, match="'CCU'.*per-synapse variable of 'S'.*'g' of 'D'"):
+        model.add_custom_connectivity_update("CCU", "G", sparse, remove_all,
+                                             var_refs={"g": pygenn.create_wu_var_ref(dense, "g")})
+    with pytest.raises(pygenn.SnippetError, match="'for_each_synapse' is not available"):
+        bad = pygenn.create_custom_update_model("Bad", var_refs=[("g", "scalar")],
+                                                update_code="for_each_synapse { g = 0.0; }")
+        model.add_custom_update("CU", "G", bad, {}, {}, {"g": pygenn.create_wu_var_ref(sparse, "g")})
+        model.build()
 
 
 # =========================================================================== model definitions

@@ -496,15 +496,12 @@ class CustomUpdate(Group):
         self._check_references()
 
     def _attached_to_synapses(self) -> bool:
-        return any(r.kind == "wu" or (r.kind == "custom_update" and r.group._attached_to_synapses())
-                   for r in self.var_refs.values())
+        return any(_per_synapse(r) for r in self.var_refs.values())
 
     @property
     def synapse_group(self) -> SynapseGroup:
         for r in self.var_refs.values():
-            if r.kind == "wu":
-                return r.group
-            if r.kind == "custom_update" and r.group._attached_to_synapses():
+            if _per_synapse(r):
                 return r.group.synapse_group
         raise AttributeError("custom update is not attached to a synapse group")
 
@@ -535,7 +532,7 @@ class CustomUpdate(Group):
         sizes = set()
         for r in self.model.var_refs:
             ref = self.var_refs[r.name]
-            per_synapse = ref.kind == "wu" or (ref.kind == "custom_update" and ref.group._attached_to_synapses())
+            per_synapse = _per_synapse(ref)
             if syn and not per_synapse:
                 raise ModelError(f"custom update '{self.name}': variable reference '{r.name}' points to a "
                                  f"per-neuron variable ('{ref.var_name}' of '{ref.group.name}') but the update runs "
@@ -572,3 +569,82 @@ class CustomUpdate(Group):
                 raise ModelError(f"custom update '{self.name}': its variable references target groups of "
                                  f"different sizes {sorted(sizes)}")
         self._num_elements = sizes.pop() if sizes else 0
+
+
+def _per_synapse(ref: VarReference) -> bool:
+    """Whether a reference targets a per-synapse variable (of a synapse group, or of a custom update or custom
+    connectivity update over its synapses)."""
+    return ref.kind in ("wu", "ccu") or (ref.kind == "custom_update" and ref.group._attached_to_synapses())
+
+
+class CustomConnectivityUpdate(Group):
+    """A custom connectivity update: row code that adds and removes synapses of one SPARSE synapse group."""
+
+    def __init__(self, model: GeNNModel, name: str, group_name: str, sg: SynapseGroup, ccu_model, params: dict,
+                 vars: dict, pre_vars: dict, post_vars: dict, var_refs: dict, pre_var_refs: dict,
+                 post_var_refs: dict, egp_refs: dict):
+        super().__init__(model, name)
+        owner = f"custom connectivity update '{name}'"
+        if not isinstance(sg, SynapseGroup):
+            raise ModelError(f"{owner}: it needs a synapse group from add_synapse_population, got "
+                             f"{type(sg).__name__}")
+        if not sg.matrix_type & SynapseMatrixConnectivity.SPARSE:
+            raise ModelError(f"{owner}: custom connectivity updates need SPARSE connectivity ('{sg.name}' is "
+                             f"{sg.matrix_type.name})")
+        self.update_group_name = group_name
+        self.synapse_group = sg
+        self.model = ccu_model
+        self.params = _check_params(ccu_model, params, name, "custom connectivity update model")
+        self.vars = prepare_vars(ccu_model.vars, vars, self, SynapseVariable, "synaptic variable")
+        self.pre_vars = prepare_vars(ccu_model.pre_vars, pre_vars, self, what="presynaptic variable")
+        self.post_vars = prepare_vars(ccu_model.post_vars, post_vars, self, what="postsynaptic variable")
+        self.var_refs = dict(var_refs or {})
+        self.pre_var_refs = dict(pre_var_refs or {})
+        self.post_var_refs = dict(post_var_refs or {})
+        self.egp_refs = dict(egp_refs or {})
+        self.extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self)
+                                    for e in ccu_model.extra_global_params}
+        self._check_references(owner)
+
+    def _check_var(self, var_name: str, where: str = "") -> None:
+        table = {"": self.vars, "pre": self.pre_vars, "post": self.post_vars}[where]
+        if var_name not in table:
+            raise ModelError(f"custom connectivity update '{self.name}' has no {where or 'synaptic'} variable "
+                             f"'{var_name}'; it has {sorted(table)}")
+
+    def _check_references(self, owner: str) -> None:
+        sg = self.synapse_group
+        for defs, given, what, check in (
+                (self.model.var_refs, self.var_refs, "variable", lambda r: _per_synapse(r) and r.group.synapse_group
+                 is sg),
+                (self.model.pre_var_refs, self.pre_var_refs, "presynaptic variable",
+                 lambda r: not _per_synapse(r) and reference_elements(r) == sg.src.num_neurons),
+                (self.model.post_var_refs, self.post_var_refs, "postsynaptic variable",
+                 lambda r: not _per_synapse(r) and reference_elements(r) == sg.trg.num_neurons)):
+            names = {r.name for r in defs}
+            unknown = set(given) - names
+            if unknown:
+                raise ModelError(f"{owner}: unknown {what} reference(s) {sorted(unknown)}; the model has "
+                                 f"{sorted(names) or 'none'}")
+            for r in defs:
+                ref = given.get(r.name)
+                if not isinstance(ref, VarReference):
+                    raise ModelError(f"{owner}: {what} reference '{r.name}' is not set (create it with "
+                                     "create_var_ref / create_wu_var_ref)")
+                if not check(ref):
+                    raise ModelError(f"{owner}: {what} reference '{r.name}' must point to a "
+                                     f"{'per-synapse variable of' if what == 'variable' else 'variable of the'} "
+                                     f"{'' if what == 'variable' else what.split()[0] + ' neurons of '}"
+                                     f"'{sg.name}', not '{ref.var_name}' of '{ref.group.name}'")
+                target_type, _ = reference_type_and_dims(ref)
+                resolve = self._model.resolve_type
+                if target_type is not None and resolve(r.type) != resolve(target_type):
+                    raise ModelError(f"{owner}: {what} reference '{r.name}' has type '{r.type}' but its target "
+                                     f"'{ref.var_name}' of '{ref.group.name}' has type '{target_type}'")
+        for r in self.model.extra_global_param_refs:
+            if r.name not in self.egp_refs:
+                raise ModelError(f"{owner}: extra global parameter reference '{r.name}' is not set")
+
+    def all_arrays(self) -> list[ArrayBase]:
+        return (list(self.vars.values()) + list(self.pre_vars.values()) + list(self.post_vars.values())
+                + list(self.extra_global_params.values()))

@@ -7,9 +7,15 @@ from typing import Any
 
 from ..compiler.errors import ModelError
 from .enums import PlogSeverity
-from .groups import CurrentSource, CustomUpdate, NeuronGroup, SynapseGroup
+from .groups import CurrentSource, CustomConnectivityUpdate, CustomUpdate, NeuronGroup, SynapseGroup
 from .init import PostsynapticInit, SparseConnectivityInit, WeightUpdateInit
-from .snippets import CurrentSourceModelBase, CustomUpdateModelBase, NeuronModelBase, resolve_snippet
+from .snippets import (
+    CurrentSourceModelBase,
+    CustomConnectivityUpdateModelBase,
+    CustomUpdateModelBase,
+    NeuronModelBase,
+    resolve_snippet,
+)
 
 
 class GeNNModel:
@@ -51,7 +57,7 @@ class GeNNModel:
         self.synapse_populations: dict[str, SynapseGroup] = {}
         self.current_sources: dict[str, CurrentSource] = {}
         self.custom_updates: dict[str, CustomUpdate] = {}
-        self.custom_connectivity_updates: dict[str, Any] = {}
+        self.custom_connectivity_updates: dict[str, CustomConnectivityUpdate] = {}
         self._built = False
         self._loaded = False
         self._build_result = None
@@ -140,7 +146,8 @@ class GeNNModel:
     def _check_new(self, name: str) -> None:
         if self._built:
             raise RuntimeError("GeNN model already built")
-        taken = (self.neuron_populations, self.synapse_populations, self.current_sources, self.custom_updates)
+        taken = (self.neuron_populations, self.synapse_populations, self.current_sources, self.custom_updates,
+                 self.custom_connectivity_updates)
         if any(name in d for d in taken):
             raise ModelError(f"a group named '{name}' already exists in model '{self.name}'")
 
@@ -199,9 +206,24 @@ class GeNNModel:
         self.custom_updates[cu_name] = group
         return group
 
-    def add_custom_connectivity_update(self, *args, **kwargs):
-        raise NotImplementedError("custom connectivity updates are not supported by the embedded engine yet; "
-                                  "use engine='genn'")
+    def add_custom_connectivity_update(self, cu_name: str, group_name: str, syn_group: SynapseGroup,
+                                       custom_conn_update_model, params: dict | None = None,
+                                       vars: dict | None = None, pre_vars: dict | None = None,
+                                       post_vars: dict | None = None, var_refs: dict | None = None,
+                                       pre_var_refs: dict | None = None, post_var_refs: dict | None = None,
+                                       egp_refs: dict | None = None) -> CustomConnectivityUpdate:
+        """Add a custom connectivity update to a SPARSE synapse group, run with ``model.custom_update(group_name)``
+        (host update code first, then the group's custom updates, then every row's update code)."""
+        from ..builtins import custom_connectivity_update_models
+
+        self._check_new(cu_name)
+        model = resolve_snippet(custom_conn_update_model, CustomConnectivityUpdateModelBase,
+                                custom_connectivity_update_models.REGISTRY)
+        group = CustomConnectivityUpdate(self, cu_name, group_name, syn_group, model, params or {}, vars or {},
+                                         pre_vars or {}, post_vars or {}, var_refs or {}, pre_var_refs or {},
+                                         post_var_refs or {}, egp_refs or {})
+        self.custom_connectivity_updates[cu_name] = group
+        return group
 
     # -- lifecycle -------------------------------------------------------
     def build(self, path_to_model: str = "./", always_rebuild: bool = False, never_rebuild: bool = False) -> None:

@@ -61,16 +61,32 @@ def create_wu_post_var_ref(sg, var_name: str) -> VarReference:
 
 
 def create_wu_var_ref(group, var_name: str, transpose_group=None, transpose_var_name: str | None = None):
-    """Reference a per-synapse variable of a synapse group (or of a WU custom update)."""
-    from .groups import CustomUpdate
+    """Reference a per-synapse variable of a synapse group (or of a custom update or custom connectivity update
+    over its synapses)."""
+    from .groups import CustomConnectivityUpdate, CustomUpdate
 
     if isinstance(group, CustomUpdate):
         group._check_var(var_name)
         return VarReference(group, var_name, "custom_update", transpose_group, transpose_var_name)
+    if isinstance(group, CustomConnectivityUpdate):
+        group._check_var(var_name)
+        return VarReference(group, var_name, "ccu")
     group._check_var(var_name, "wu")
     if transpose_group is not None:
         transpose_group._check_var(transpose_var_name, "wu")
     return VarReference(group, var_name, "wu", transpose_group, transpose_var_name)
+
+
+def create_pre_var_ref(ccu, var_name: str) -> VarReference:
+    """Reference a presynaptic variable of a custom connectivity update."""
+    ccu._check_var(var_name, "pre")
+    return VarReference(ccu, var_name, "ccu_pre")
+
+
+def create_post_var_ref(ccu, var_name: str) -> VarReference:
+    """Reference a postsynaptic variable of a custom connectivity update."""
+    ccu._check_var(var_name, "post")
+    return VarReference(ccu, var_name, "ccu_post")
 
 
 def create_spike_time_var_ref(group) -> VarReference:
@@ -146,7 +162,8 @@ def reference_type_and_dims(ref: VarReference):
     g, k = ref.group, ref.kind
     full = VarAccessDim.ELEMENT | VarAccessDim.BATCH
     table = {"neuron": "vars", "current_source": "vars", "wu": "vars", "psm": "psm_vars",
-             "wu_pre": "pre_vars", "wu_post": "post_vars", "custom_update": "vars"}.get(k)
+             "wu_pre": "pre_vars", "wu_post": "post_vars", "custom_update": "vars", "ccu": "vars",
+             "ccu_pre": "pre_vars", "ccu_post": "post_vars"}.get(k)
     if table is None:
         return None, full
     v = getattr(g, table)[ref.var_name]
@@ -164,8 +181,10 @@ def reference_elements(ref: VarReference) -> int:
         return g.pop.num_neurons
     if ref.kind in ("psm", "wu_post", "out_post", "den_delay"):
         return g.trg.num_neurons
-    if ref.kind == "wu_pre":
-        return g.src.num_neurons
+    if ref.kind in ("wu_pre", "ccu_pre"):
+        return g.src.num_neurons if ref.kind == "wu_pre" else g.synapse_group.src.num_neurons
+    if ref.kind == "ccu_post":
+        return g.synapse_group.trg.num_neurons
     if ref.kind == "custom_update":
         return g.num_elements
     raise ValueError(f"reference kind '{ref.kind}' is not per neuron")

@@ -218,6 +218,25 @@ class CustomUpdateModelBase(Snippet):
 
 
 @dataclass(repr=False)
+class CustomConnectivityUpdateModelBase(Snippet):
+    vars: tuple[Var, ...] = ()
+    pre_vars: tuple[Var, ...] = ()
+    post_vars: tuple[Var, ...] = ()
+    var_refs: tuple[VarRef, ...] = ()
+    pre_var_refs: tuple[VarRef, ...] = ()
+    post_var_refs: tuple[VarRef, ...] = ()
+    extra_global_param_refs: tuple[EGPRef, ...] = ()
+    row_update_code: str = ""
+    host_update_code: str = ""
+
+    def get_vars(self):
+        return list(self.vars)
+
+    def code_fields(self):
+        return {"row_update_code": self.row_update_code, "host_update_code": self.host_update_code}
+
+
+@dataclass(repr=False)
 class InitVarSnippetBase(Snippet):
     var_init_code: str = ""
 
@@ -346,6 +365,30 @@ def create_custom_update_model(class_name: str, params=None, param_names=None, v
         extra_global_param_refs=tuple(e if isinstance(e, EGPRef) else EGPRef(*e)
                                       for e in extra_global_param_refs or ()),
         update_code=_code(update_code))
+
+
+def create_custom_connectivity_update_model(class_name: str, params=None, param_names=None, vars=None,
+                                            var_name_types=None, pre_vars=None, post_vars=None, derived_params=None,
+                                            var_refs=None, pre_var_refs=None, post_var_refs=None,
+                                            row_update_code: str | None = None, host_update_code: str | None = None,
+                                            extra_global_params=None,
+                                            extra_global_param_refs=None) -> CustomConnectivityUpdateModelBase:
+    """Create a custom connectivity update model (PyGeNN 5 signature).
+
+    ``row_update_code`` runs for every presynaptic neuron (``id_pre``); inside ``for_each_synapse { ... }`` it sees
+    each synapse of the row (``id_post``, ``id_syn``, synaptic and postsynaptic variables) and may call
+    ``remove_synapse()``; ``add_synapse(id_post, values...)`` appends a synapse with values for the model's
+    variables and then its variable references.  ``host_update_code`` runs first, on the host, with the
+    presynaptic and postsynaptic variables and extra global parameters as arrays.
+    """
+    return CustomConnectivityUpdateModelBase(
+        **_common(class_name, params, param_names, derived_params, extra_global_params),
+        vars=_vars(vars if vars is not None else var_name_types), pre_vars=_vars(pre_vars),
+        post_vars=_vars(post_vars), var_refs=_var_refs(var_refs), pre_var_refs=_var_refs(pre_var_refs),
+        post_var_refs=_var_refs(post_var_refs),
+        extra_global_param_refs=tuple(e if isinstance(e, EGPRef) else EGPRef(*e)
+                                      for e in extra_global_param_refs or ()),
+        row_update_code=_code(row_update_code), host_update_code=_code(host_update_code))
 
 
 def create_var_init_snippet(class_name: str, params=None, param_names=None, derived_params=None,

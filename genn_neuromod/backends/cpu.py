@@ -185,10 +185,11 @@ class Runtime(HostViews):
             if not (g in plan.custom_updates and g._attached_to_synapses()):
                 for v in g.vars.values():
                     self._set_initial(g, v)
-        for sg in plan.synapses:
-            for table in (sg.pre_vars, sg.post_vars, sg.psm_vars):
+        for group in plan.synapses + plan.custom_connectivity_updates:
+            for table in (group.pre_vars, group.post_vars, getattr(group, "psm_vars", {})):
                 for v in table.values():
-                    self._set_initial(sg, v)
+                    self._set_initial(group, v)
+        for sg in plan.synapses:
             if not plan.connectivity[sg].init_after_connectivity:
                 for v in sg.vars.values():
                     self._set_initial(sg, v, sg)
@@ -203,6 +204,9 @@ class Runtime(HostViews):
             if cu._attached_to_synapses():
                 for v in cu.vars.values():
                     self._set_initial(cu, v, cu.synapse_group)
+        for ccu in plan.custom_connectivity_updates:
+            for v in ccu.vars.values():
+                self._set_initial(ccu, v, ccu.synapse_group)
         self._timed("init_sparse", self.lib.gn_init_sparse)
 
     def _set_initial(self, group, var, sg: SynapseGroup | None = None) -> None:
@@ -258,15 +262,20 @@ class Runtime(HostViews):
             raise ModelError(f"sparse connectivity of {bad} produced more synapses in a row than "
                              "max_connections allows; set synapse_group.max_connections higher")
         for sg in self.plan.synapses:
-            conn = self.plan.connectivity[sg]
-            p = self.plan.prefix(sg)
-            self.layouts[sg] = conn.host_layout(self.arrays, p, self.info)
-            if conn.uses_column_index and sg.name in self._column_groups:
-                col_length, remap, stride = Sparse.build_column_index(self.layouts[sg], sg.trg.num_neurons)
-                self.info.col_stride[sg.name] = stride
-                self._bind(f"{p}_remap", remap)
-                self._bind(f"{p}_colLength", col_length)
-                ctypes.c_uint32.in_dll(self.lib, f"{p}_colStride").value = stride
+            self.layouts[sg] = self.plan.connectivity[sg].host_layout(self.arrays, self.plan.prefix(sg), self.info)
+            self._build_column_index(sg)
+
+    def _build_column_index(self, sg: SynapseGroup) -> None:
+        """The column index postsynaptic learning walks (built on the host, after the rows changed)."""
+        conn = self.plan.connectivity[sg]
+        if not (conn.uses_column_index and sg.name in self._column_groups):
+            return
+        p = self.plan.prefix(sg)
+        col_length, remap, stride = Sparse.build_column_index(self.layouts[sg], sg.trg.num_neurons)
+        self.info.col_stride[sg.name] = stride
+        self._bind(f"{p}_remap", remap)
+        self._bind(f"{p}_colLength", col_length)
+        ctypes.c_uint32.in_dll(self.lib, f"{p}_colStride").value = stride
 
     # -- running -------------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
@@ -280,6 +289,16 @@ class Runtime(HostViews):
             raise ModelError(f"no custom update group '{name}'; the model has {sorted(self._cu_index)}") from None
         self._timed(f"custom_update:{name}", getattr(self.lib, f"gn_custom_update_{idx}"),
                     ctypes.c_uint64(self.timestep))
+        for ccu in self.plan.custom_connectivity_updates:
+            if ccu.update_group_name != name:
+                continue
+            flag = ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(ccu)}_overflow")
+            if flag.value:
+                flag.value = 0
+                raise ModelError(f"custom connectivity update '{ccu.name}': add_synapse found a row of "
+                                 f"'{ccu.synapse_group.name}' full (synapses were not added); set "
+                                 "synapse_group.max_connections higher before build()")
+            self._build_column_index(ccu.synapse_group)  # the rows changed: postsynaptic learning's index too
 
     def _timed(self, kernel: str, function, *args) -> None:
         start = time.perf_counter()

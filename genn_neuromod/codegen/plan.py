@@ -14,7 +14,15 @@ from typing import Any
 
 from ..api import types
 from ..api.enums import VarAccessDim, get_var_access_dim
-from ..api.groups import ArrayBase, CurrentSource, CustomUpdate, NeuronGroup, SynapseGroup, Variable
+from ..api.groups import (
+    ArrayBase,
+    CurrentSource,
+    CustomConnectivityUpdate,
+    CustomUpdate,
+    NeuronGroup,
+    SynapseGroup,
+    Variable,
+)
 from ..api.refs import VarReference
 from ..compiler import scan_names
 from .connectivity import Connectivity, connectivity_of
@@ -59,6 +67,7 @@ class ModelPlan:
     synapses: tuple[SynapseGroup, ...]
     current_sources: tuple[CurrentSource, ...]
     custom_updates: tuple[CustomUpdate, ...]
+    custom_connectivity_updates: tuple[CustomConnectivityUpdate, ...]
     prefixes: dict[Any, str]                        # group -> C prefix ("n0", "s3", ...)
     delay_slots: dict[NeuronGroup, int]             # spike-queue slots of each neuron group
     delayed: frozenset[Variable]                    # variables kept in one copy per delay slot
@@ -108,17 +117,18 @@ def make_plan(model) -> ModelPlan:
     synapses = tuple(model.synapse_populations.values())
     sources = tuple(model.current_sources.values())
     updates = tuple(model.custom_updates.values())
+    ccus = tuple(model.custom_connectivity_updates.values())
     prefixes: dict[Any, str] = {}
-    for letter, groups in (("n", neurons), ("s", synapses), ("c", sources), ("u", updates)):
+    for letter, groups in (("n", neurons), ("s", synapses), ("c", sources), ("u", updates), ("k", ccus)):
         for i, g in enumerate(groups):
             prefixes[g] = f"{letter}{i}"
     slots = _delay_slots(neurons, synapses)
     delayed = _delayed_vars(neurons, synapses, slots)
     connectivity = {sg: connectivity_of(sg) for sg in synapses}
     layout = _ArrayLayout(model, prefixes, slots, delayed, connectivity)
-    layout.plan_all(neurons, synapses, sources, updates)
+    layout.plan_all(neurons, synapses, sources, updates, ccus)
     return ModelPlan(model, model.precision, model.time_precision, model.dt, neurons, synapses, sources, updates,
-                     prefixes, slots, frozenset(delayed), connectivity, tuple(layout.arrays), layout.bindings)
+                     ccus, prefixes, slots, frozenset(delayed), connectivity, tuple(layout.arrays), layout.bindings)
 
 
 def _delay_slots(neurons, synapses) -> dict[NeuronGroup, int]:
@@ -230,7 +240,7 @@ class _ArrayLayout:
                 cname = f"{prefix}_vi_{c_ident(v.name)}_{c_ident(e.name)}"
                 self.add(ArraySpec(cname, self.resolve(base), constant_size(0), group, "egp", e.name), e)
 
-    def plan_all(self, neurons, synapses, sources, updates) -> None:
+    def plan_all(self, neurons, synapses, sources, updates, ccus) -> None:
         for ng in neurons:
             self.neuron_group(ng)
         for sg in synapses:
@@ -243,6 +253,22 @@ class _ArrayLayout:
             self.var_init_egps(cs, cs.vars.values(), p)
         for cu in updates:
             self.custom_update(cu)
+        for ccu in ccus:
+            self.custom_connectivity_update(ccu)
+
+    def custom_connectivity_update(self, ccu: CustomConnectivityUpdate) -> None:
+        p, sg = self.prefixes[ccu], ccu.synapse_group
+        size = self.connectivity[sg].synapse_count
+        for v in ccu.vars.values():
+            k = size if get_var_access_dim(v.access) & VarAccessDim.ELEMENT else constant_size(1)
+            self.add(ArraySpec(f"{p}_{c_ident(v.name)}", self.resolve(v.type), k, ccu, "ccu_var", v.name), v)
+        for table, pop, side in ((ccu.pre_vars, sg.src, "pre"), (ccu.post_vars, sg.trg, "post")):
+            for v in table.values():
+                self.state(ccu, v, f"{p}_{side}_{c_ident(v.name)}", f"ccu_{side}_var", _elements(v, pop.num_neurons),
+                           1)
+        self.egps(ccu, ccu.extra_global_params, f"{p}_egp_")
+        self.var_init_egps(ccu, list(ccu.vars.values()) + list(ccu.pre_vars.values()) + list(ccu.post_vars.values()),
+                           p)
 
     def neuron_group(self, ng: NeuronGroup) -> None:
         p, n, s = self.prefixes[ng], ng.num_neurons, self.slots[ng]

@@ -46,7 +46,7 @@ def compile_statements(code: str | None, namespace: Namespace, context: str, pre
         return CompiledSnippet("", ResolveResult())
     body = parse_statements(code, context)
     info = resolve(body, namespace, context, code)
-    typecheck(body, info, context, code)
+    typecheck(body, info, context, code, host_code=namespace.host_code)
     compiled = CompiledSnippet(emit_statements(body, precision, info.notes), info)
     branch = uniform_guard(body, namespace)
     if branch is not None:

@@ -61,6 +61,7 @@ class Namespace:
     symbols: dict[str, Symbol] = field(default_factory=dict)
     functions: dict[str, Function] = field(default_factory=dict)
     for_each_synapse: ForEachSynapse | None = None
+    host_code: bool = False  # host code (custom connectivity updates): pointers may be declared, as in GeNN
 
     def add(self, name: str, symbol: Symbol) -> None:
         self.symbols[name] = symbol
@@ -69,12 +70,12 @@ class Namespace:
         self.functions[name] = function
 
     def copy(self) -> Namespace:
-        return Namespace(dict(self.symbols), dict(self.functions), self.for_each_synapse)
+        return Namespace(dict(self.symbols), dict(self.functions), self.for_each_synapse, self.host_code)
 
     def inside_for_each_synapse(self) -> Namespace:
         """The names of the body of a ``for_each_synapse`` loop (it cannot be nested)."""
         loop = self.for_each_synapse
-        return Namespace({**self.symbols, **loop.symbols}, {**self.functions, **loop.functions}, None)
+        return Namespace({**self.symbols, **loop.symbols}, {**self.functions, **loop.functions}, None, self.host_code)
 
 
 #: C99 maths (and a few GeNN extras) available in every snippet; tgmath.h picks

@@ -98,10 +98,11 @@ def _common(a: _Type, b: _Type) -> _Type:
 class TypeChecker:
     """Walks a resolved snippet and raises :class:`SnippetError` at the first ill-typed construct."""
 
-    def __init__(self, info: ResolveResult, context: str, source: str):
+    def __init__(self, info: ResolveResult, context: str, source: str, host_code: bool = False):
         self.info = info
         self.context = context
         self.source = source
+        self.host_code = host_code
         self.loops = 0
         self.switches = 0
 
@@ -141,9 +142,9 @@ class TypeChecker:
             raise self._error(node, "functions cannot be declared in a snippet")
         if not isinstance(node.type, (c_ast.TypeDecl, c_ast.ArrayDecl, c_ast.PtrDecl)) or "?" in declared:
             raise self._error(node, "only variables of number types can be declared in a snippet")
-        if "*" in declared:
+        if "*" in declared and not self.host_code:
             raise self._error(node, f"cannot declare '{node.name.removeprefix('_u_')}' as a pointer: pointers are "
-                                    "not part of the snippet language")
+                                    "not part of the snippet language (only of host update code)")
         if node.storage:
             raise self._error(node, f"storage class '{' '.join(node.storage)}' is not part of the snippet language")
         if isinstance(node.type, c_ast.ArrayDecl) and node.type.dim is not None:
@@ -159,6 +160,10 @@ class TypeChecker:
         init = self.expression(node.init)
         if isinstance(node.type, c_ast.ArrayDecl):
             raise self._error(node, "an array is initialised with braces: {a, b, ...}")
+        if "*" in declared:
+            if not init.indexable:
+                raise self._error(node, f"a pointer must be initialised with an array, not '{init.name}'")
+            return
         self._require_number(node.init, init, "an initial value")
 
     def stmt_If(self, node: c_ast.If) -> None:
@@ -386,9 +391,10 @@ class TypeChecker:
         return next((t for t in types if t.kind == "float"), _DOUBLE)
 
 
-def typecheck(ast: c_ast.Node, info: ResolveResult, context: str, source: str, expression: bool = False) -> None:
+def typecheck(ast: c_ast.Node, info: ResolveResult, context: str, source: str, expression: bool = False,
+              host_code: bool = False) -> None:
     """Check ``ast`` (annotated by :func:`.resolve.resolve`); raise :class:`SnippetError` on a type error."""
-    checker = TypeChecker(info, context, source)
+    checker = TypeChecker(info, context, source, host_code)
     if expression:
         t = checker.expression(ast)
         if not t.numeric:

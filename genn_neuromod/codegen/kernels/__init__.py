@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from ...api.groups import SynapseGroup
 from ..environment import Target, literal
 from ..plan import ModelPlan, c_ident
-from . import custom_update, init, neuron, postsynaptic, presynaptic, synapse_dynamics
+from . import custom_connectivity_update, custom_update, init, neuron, postsynaptic, presynaptic, synapse_dynamics
 from .common import Code, SynapseGroupLayout, synapse_layout, uses_function
+from .custom_connectivity_update import CustomConnectivityUpdateKernel
 from .custom_update import CustomUpdateKernel
 from .init import Initialisation
 from .neuron import NeuronUpdate
@@ -26,7 +27,8 @@ from .postsynaptic import PostsynapticUpdate
 from .presynaptic import PresynapticUpdate
 from .synapse_dynamics import SynapseDynamics
 
-__all__ = ["Code", "CustomUpdateKernel", "DendriticDelay", "DynamicParam", "Initialisation", "ModelKernels",
+__all__ = ["Code", "CustomConnectivityUpdateKernel", "CustomUpdateKernel", "DendriticDelay", "DynamicParam",
+           "Initialisation", "ModelKernels",
            "NeuronUpdate", "PostsynapticUpdate", "PresynapticUpdate", "SynapseDynamics", "SynapseGroupLayout",
            "describe_model"]
 
@@ -60,7 +62,8 @@ class ModelKernels:
     dendritic_delays: tuple[DendriticDelay, ...]
     init: Initialisation
     custom_updates: tuple[CustomUpdateKernel, ...]
-    custom_update_groups: tuple[str, ...]
+    custom_connectivity_updates: tuple[CustomConnectivityUpdateKernel, ...]
+    custom_update_groups: tuple[str, ...]    # of custom updates and custom connectivity updates
     dynamic_params: tuple[DynamicParam, ...]
     synapse_groups: tuple[SynapseGroupLayout, ...]  # every synapse group (their connectivity's globals)
     needs_column_index: frozenset[str]       # synapse groups (by name) whose learning walks a column index
@@ -70,7 +73,8 @@ def _dynamic_params(plan: ModelPlan) -> tuple[DynamicParam, ...]:
     from ...api import types
 
     out = []
-    for g in plan.neurons + plan.current_sources + plan.custom_updates + plan.synapses:
+    for g in (plan.neurons + plan.current_sources + plan.custom_updates + plan.synapses
+              + plan.custom_connectivity_updates):
         model = g.wu_model if isinstance(g, SynapseGroup) else g.model
         tables = [(model, g.params, g.dynamic_params, "")]
         if isinstance(g, SynapseGroup):
@@ -91,12 +95,13 @@ def describe_model(plan: ModelPlan, target: Target) -> ModelKernels:
     post = tuple(k for sg in plan.synapses if (k := postsynaptic.describe(plan, target, sg)))
     initialisation = init.describe(plan, target)
     updates = tuple(custom_update.describe(plan, target, cu) for cu in plan.custom_updates)
+    ccus = tuple(custom_connectivity_update.describe(plan, target, c) for c in plan.custom_connectivity_updates)
     return ModelKernels(
         name=plan.model.name, neurons=neurons, synapse_dynamics=dynamics, presynaptic=pre, postsynaptic=post,
         dendritic_delays=tuple(DendriticDelay(plan.prefix(sg), sg.max_dendritic_delay_timesteps)
                                for sg in plan.synapses if uses_function(sg.wu_model, "addToPostDelay")),
-        init=initialisation, custom_updates=updates,
-        custom_update_groups=tuple(sorted({c.group for c in updates})),
+        init=initialisation, custom_updates=updates, custom_connectivity_updates=ccus,
+        custom_update_groups=tuple(sorted({c.group for c in updates} | {c.group for c in ccus})),
         dynamic_params=_dynamic_params(plan),
         synapse_groups=tuple(synapse_layout(plan, sg) for sg in plan.synapses),
         needs_column_index=frozenset(sg.name for sg in plan.synapses if plan.connectivity[sg].uses_column_index

@@ -115,6 +115,10 @@ def _ref_target(plan: ModelPlan, ref: VarReference, idx: str) -> tuple[str, str,
         v = g.vars[ref.var_name]
         elem = not (int(v.access) & VarAccessDim.ELEMENT)
         return f"{gp}_{c_ident(v.name)}", idx if elem else "0", elem
+    if k in ("ccu", "ccu_pre", "ccu_post"):
+        v = {"ccu": g.vars, "ccu_pre": g.pre_vars, "ccu_post": g.post_vars}[k][ref.var_name]
+        arr = f"{gp}_{'' if k == 'ccu' else k[4:] + '_'}{c_ident(v.name)}"
+        return arr, idx if is_element(v.access) else "0", is_element(v.access)
     raise AssertionError(f"unknown reference kind '{k}'")  # references are made by the create_*_ref functions
 
 

@@ -210,4 +210,14 @@ def describe(plan: ModelPlan, target: Target) -> Initialisation:
         else:
             before += _elements(plan, target, cu, cu.vars.values(), f"{plan.prefix(cu)}_", cu.num_elements,
                                 "custom update")
+    for ccu in plan.custom_connectivity_updates:
+        sg, p = ccu.synapse_group, plan.prefix(ccu)
+        owner = f"custom connectivity update '{ccu.name}'"
+        before += _elements(plan, target, ccu, ccu.pre_vars.values(), f"{p}_pre_", sg.src.num_neurons,
+                            "custom connectivity update")
+        before += _elements(plan, target, ccu, ccu.post_vars.values(), f"{p}_post_", sg.trg.num_neurons,
+                            "custom connectivity update")
+        shared, per_synapse = _synapse_vars(plan, target, ccu, sg, owner)
+        before += shared
+        after += per_synapse
     return Initialisation(tuple(before), tuple(builds), tuple(after))
