@@ -16,7 +16,6 @@ import genn_neuromod as pygenn
 from genn_neuromod import (
     ModelError,
     SnippetError,
-    SynapseMatrixType,
     VarAccess,
     VarAccessMode,
     create_current_source_model,
@@ -751,17 +750,27 @@ def test_delays_are_checked_when_set(attribute, value):
     assert "'Syn'" in str(info.value) and attribute in str(info.value)
 
 
-@pytest.mark.parametrize(
-    "matrix_type", ["PROCEDURAL", "DENSE_PROCEDURALG", "PROCEDURAL_KERNELG"]
-)
-@pytest.mark.parametrize("as_enum", [False, True])
-def test_unsupported_matrix_types(matrix_type, as_enum):
+def test_procedural_matrix_types_are_checked_when_added():
     model = _model()
     a = model.add_neuron_population("A", 5, empty_neuron_model)
-    mt = getattr(SynapseMatrixType, matrix_type) if as_enum else matrix_type
-    with pytest.raises(NotImplementedError) as info:
-        model.add_synapse_population("Syn", mt, a, a, _static(), init_postsynaptic("DeltaCurr"))
-    assert matrix_type in str(info.value) and "'Syn'" in str(info.value)
+    prob = init_sparse_connectivity("FixedProbability", {"prob": 0.5})
+    with pytest.raises(ModelError, match="'Syn'.*row_build_code"):
+        model.add_synapse_population("Syn", "PROCEDURAL", a, a, _static(), init_postsynaptic("DeltaCurr"))
+    writable = init_weight_update(pygenn.create_weight_update_model("W", vars=[("g", "scalar")],
+                                                                    pre_spike_syn_code="addToPost(g);"),
+                                  {}, {"g": 1.0})
+    with pytest.raises(ModelError, match="'Syn'.*'g' must be read-only"):
+        model.add_synapse_population("Syn", "PROCEDURAL", a, a, writable, init_postsynaptic("DeltaCurr"), prob)
+    with pytest.raises(ModelError, match="'Syn'.*'g' needs a var-init snippet or one number"):
+        model.add_synapse_population("Syn", "DENSE_PROCEDURALG", a, a, _static(np.ones(25)),
+                                     init_postsynaptic("DeltaCurr"))
+    with pytest.raises(ModelError, match="'Syn'.*PROCEDURAL_KERNELG.*kernel"):
+        model.add_synapse_population("Syn", "PROCEDURAL_KERNELG", a, a, _static(), init_postsynaptic("DeltaCurr"),
+                                     prob)
+    stdp = init_weight_update("STDP", {"tauPlus": 20.0, "tauMinus": 20.0, "Aplus": 0.1, "Aminus": 0.1,
+                                       "Wmin": 0.0, "Wmax": 1.0}, {"g": 0.5})
+    with pytest.raises(NotImplementedError, match="'Syn'.*PROCEDURAL.*postsynaptic learning"):
+        model.add_synapse_population("Syn", "PROCEDURAL", a, a, stdp, init_postsynaptic("DeltaCurr"), prob)
 
 
 def test_unknown_matrix_type_name():

@@ -226,3 +226,72 @@ def test_bitmask_refuses_per_synapse_variables_and_missing_snippets():
         model.add_synapse_population("B", "BITMASK", a, a, init_weight_update("StaticPulseConstantWeight",
                                                                               {"g": 1.0}),
                                      init_postsynaptic("DeltaCurr"))
+
+
+def _poisson_drive(matrix_type: str, precision: str, tmp_path, connectivity=None, weights=None, steps=60):
+    """Poisson input through one synapse group named 'S' (so random streams are the same) into a recorder."""
+    model = pygenn.GeNNModel(precision, f"proc_{matrix_type}")
+    model.dt = 1.0
+    model.seed = 77
+    pre = model.add_neuron_population("Pre", 40, "Poisson", {"rate": 150.0}, {"timeStepToSpike": 0.0})
+    post = model.add_neuron_population("Post", 30, record_input, {}, {"x": 0.0})
+    weights = weights or init_var("Normal", {"mean": 0.5, "sd": 0.25})
+    model.add_synapse_population("S", matrix_type, pre, post, init_weight_update("StaticPulse", {}, {"g": weights}),
+                                 init_postsynaptic("DeltaCurr"), connectivity)
+    model.build(str(tmp_path / matrix_type))
+    model.load()
+    trace = []
+    for _ in range(steps):
+        model.step_time()
+        trace.append(post.vars["x"].values.copy())
+    return np.array(trace), model
+
+
+@pytest.mark.parametrize("precision", ["float", "double"])
+@pytest.mark.parametrize("snippet,params", [("FixedProbability", {"prob": 0.3}),
+                                            ("FixedNumberPostWithReplacement", {"num": 7}),
+                                            ("FixedNumberTotalWithReplacement", {"num": 300})])
+def test_procedural_connectivity_equals_sparse(tmp_path, precision, snippet, params):
+    """PROCEDURAL regenerates each row with the stream SPARSE was built with, and each weight with its own
+    stream: the same network, delivered in the same order, bit for bit."""
+    sparse, _ = _poisson_drive("SPARSE", precision, tmp_path, init_sparse_connectivity(snippet, params))
+    procedural, model = _poisson_drive("PROCEDURAL", precision, tmp_path, init_sparse_connectivity(snippet, params))
+    assert np.count_nonzero(sparse) > 100
+    np.testing.assert_array_equal(procedural, sparse)
+    with pytest.raises(pygenn.ModelError, match="procedural weight"):
+        _ = model.synapse_populations["S"].vars["g"].values
+
+
+def test_dense_procedural_weights_equal_dense(tmp_path):
+    dense, _ = _poisson_drive("DENSE", "double", tmp_path)
+    procedural, _ = _poisson_drive("DENSE_PROCEDURALG", "double", tmp_path)
+    np.testing.assert_array_equal(procedural, dense)
+
+
+def test_procedural_kernel_weights_equal_toeplitz(tmp_path):
+    ih = iw = 6
+    kernel = np.random.default_rng(5).normal(size=(3, 3, 1, 2))
+    spiking = np.random.default_rng(6).random(ih * iw) < 0.5
+    outputs = []
+    for matrix in ("TOEPLITZ", "PROCEDURAL_KERNELG"):
+        model = pygenn.GeNNModel("double", f"kernel_{matrix}")
+        model.dt = 1.0
+        pre = _one_step_input(model, "In", ih * iw, spiking)
+        post = model.add_neuron_population("Out", 4 * 4 * 2, record_input, {}, {"x": 0.0})
+        if matrix == "TOEPLITZ":
+            conn = init_toeplitz_connectivity("Conv2D", {"conv_kh": 3, "conv_kw": 3, "conv_ih": ih, "conv_iw": iw,
+                                                         "conv_ic": 1, "conv_oh": 4, "conv_ow": 4, "conv_oc": 2})
+        else:
+            conn = init_sparse_connectivity("Conv2D", {"conv_kh": 3, "conv_kw": 3, "conv_sh": 1, "conv_sw": 1,
+                                                       "conv_padh": 0, "conv_padw": 0, "conv_ih": ih, "conv_iw": iw,
+                                                       "conv_ic": 1, "conv_oh": 4, "conv_ow": 4, "conv_oc": 2})
+        model.add_synapse_population("C", matrix, pre, post,
+                                     init_weight_update("StaticPulse", {}, {"g": kernel.ravel()}),
+                                     init_postsynaptic("DeltaCurr"), conn)
+        model.build(str(tmp_path))
+        model.load()
+        model.step_time_n(2)
+        outputs.append(post.vars["x"].values)
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-12)
+    np.testing.assert_allclose(outputs[0], _conv_reference(spiking.reshape(ih, iw, 1).astype(float), kernel,
+                                                           4, 4).ravel(), rtol=1e-12)

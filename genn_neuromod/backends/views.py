@@ -32,6 +32,11 @@ class HostViews:
         try:
             return self.views[array]
         except KeyError:
+            sg = getattr(array.group, "synapse_group", None)
+            if sg is not None and sg in self.plan.connectivity and self.plan.connectivity[sg].procedural_weights:
+                raise ModelError(f"'{array.name}' of '{array.group.name}' is a procedural weight "
+                                 f"({sg.matrix_type.name}): it is recomputed for each synapse and never stored, so "
+                                 "it has no values to read") from None
             raise ModelError(f"'{array.name}' of '{array.group.name}' is not an array of this model") from None
 
     def current_view(self, var: Variable) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..api.enums import SynapseMatrixConnectivity
+from ..api.enums import SynapseMatrixConnectivity, SynapseMatrixType, SynapseMatrixWeight
 from ..compiler.errors import ModelError
 from .load_info import LoadInfo
 
@@ -69,6 +69,11 @@ class Connectivity:
     row_capacity: ClassVar[bool] = False
     #: how per-synapse variables are indexed in synapse code: by synapse, or by kernel entry (shared weights)
     synapse_index: ClassVar[str] = "id_syn"
+    #: per-synapse variables are not stored: each synapse's values are computed from their init snippets
+    procedural_weights: ClassVar[bool] = False
+    #: CUDA presynaptic threads: one per row entry or spike (by the group's ParallelismHint), one per "spike",
+    #: or one per "diagonal" (Toeplitz)
+    presynaptic_threads: ClassVar[str] = "rows"
 
     def __init__(self, sg: SynapseGroup):
         self.sg = sg
@@ -243,6 +248,7 @@ class Toeplitz(Connectivity):
     exposes_view = True
     init_after_connectivity = False
     synapse_index = "id_kernel"
+    presynaptic_threads = "diagonals"
 
     @property
     def kernel_elements(self) -> int:
@@ -300,17 +306,106 @@ class Toeplitz(Connectivity):
         return compiled.c
 
 
+class Procedural(Connectivity):
+    """Connectivity regenerated whenever a presynaptic neuron spikes (GeNN's PROCEDURAL): its row build code runs
+    again with the same random stream as at initialisation, so each row is the same every time and nothing is
+    stored.  The weights are procedural too (each synapse's variables recomputed from their init snippets with
+    their own streams) or, for PROCEDURAL_KERNELG, a stored kernel indexed by ``addSynapse``'s kernel indices."""
+
+    name = "procedural"
+    exposes_view = True
+    init_after_connectivity = False
+    presynaptic_threads = "spikes"
+
+    def __init__(self, sg: SynapseGroup):
+        super().__init__(sg)
+        self.kernel_weights = bool(sg.matrix_type & SynapseMatrixWeight.KERNEL)
+        self.procedural_weights = not self.kernel_weights
+        self.synapse_index = "id_kernel" if self.kernel_weights else ""
+
+    def row_stride(self, info: LoadInfo) -> int:
+        return int(self.sg.max_connections or self.sg.trg.num_neurons)
+
+    def synapse_count(self, info: LoadInfo) -> int:
+        return int(np.prod(self.sg.kernel_size)) if self.kernel_weights else 0
+
+    def host_layout(self, arrays: dict[str, np.ndarray], prefix: str, info: LoadInfo) -> HostLayout:
+        k = self.synapse_count(info)
+        return HostLayout(k, np.array([k], dtype=np.uint32), None)
+
+    def presynaptic_walk(self, plan, target, code, count: str, spikes: str) -> str:
+        """C of one spiking neuron's row (``id_pre``): the row build code again, its ``addSynapse`` running the
+        synapse ``code`` for each target with the synapse's procedural values."""
+        from ..compiler import Function, compile_statements
+        from .environment import stream
+        from .kernels.common import kernel_index
+        from .kernels.init import connectivity_environment, procedural_values
+
+        sg = self.sg
+        snip = sg.connectivity_initialiser.snippet
+        env = connectivity_environment(plan, target, sg)
+        values = procedural_values(plan, target, sg) if self.procedural_weights else []
+        kernel = tuple(sg.kernel_size)
+        rng = ("gn_rng rng; gn_rng_init(&rng, gn_seed, " + code.stream
+               + ", ((uint64_t)id_pre << 32) | id_post, timestep);") if code.rng else ""
+
+        def add_synapse(a: list[str]) -> str:
+            lines = ["{", f"const uint32_t id_post = (uint32_t)({a[0]});"]
+            if kernel:
+                lines.append(f"const uint32_t id_kernel = {kernel_index(kernel, a[1:])}; (void)id_kernel;")
+            return "\n".join(lines + values + [rng, code.c, "}"])
+
+        env.function("addSynapse", Function(add_synapse, (1 + len(kernel),), block=True))
+        compiled = compile_statements(snip.row_build_code, env.namespace,
+                                      f"Synapse group '{sg.name}' (snippet '{snip.class_name}') row_build_code",
+                                      plan.precision)
+        head = (f"gn_rng rng; gn_rng_init(&rng, gn_seed, {stream(sg, 'connectivity')}, id_pre, 0);\n"
+                if compiled.uses_rng else "")
+        return head + compiled.c
+
+
+class DenseProceduralWeights(Connectivity):
+    """Every pair is a synapse (DENSE) but the weights are not stored (GeNN's DENSE_PROCEDURALG): each synapse's
+    variables are recomputed from their init snippets whenever its presynaptic neuron spikes."""
+
+    name = "procedural"
+    exposes_view = True
+    init_after_connectivity = False
+    synapse_index = ""
+    procedural_weights = True
+
+    def row_stride(self, info: LoadInfo) -> int:
+        return self.sg.trg.num_neurons
+
+    def synapse_count(self, info: LoadInfo) -> int:
+        return 0
+
+    def host_layout(self, arrays: dict[str, np.ndarray], prefix: str, info: LoadInfo) -> HostLayout:
+        return HostLayout(0, np.zeros(0, dtype=np.uint32), None)
+
+    def presynaptic_walk(self, plan, target, code, count: str, spikes: str) -> str:
+        from .kernels.init import procedural_values
+
+        rng = ("gn_rng rng; gn_rng_init(&rng, gn_seed, " + code.stream
+               + ", ((uint64_t)id_pre << 32) | id_post, timestep);") if code.rng else ""
+        return "\n".join([f"for (uint32_t id_post = 0; id_post < {self.sg.trg.num_neurons}u; id_post++) {{"]
+                          + procedural_values(plan, target, self.sg) + [rng, code.c, "}"])
+
+
 #: matrix types the embedded engine implements, by their connectivity bit
 MATRIX_TYPES: dict[SynapseMatrixConnectivity, type[Connectivity]] = {
     SynapseMatrixConnectivity.DENSE: Dense,
     SynapseMatrixConnectivity.BITMASK: Bitmask,
     SynapseMatrixConnectivity.SPARSE: Sparse,
+    SynapseMatrixConnectivity.PROCEDURAL: Procedural,
     SynapseMatrixConnectivity.TOEPLITZ: Toeplitz,
 }
 
 
 def connectivity_of(sg: SynapseGroup) -> Connectivity:
     """The :class:`Connectivity` of a synapse group's matrix type."""
+    if sg.matrix_type == SynapseMatrixType.DENSE_PROCEDURALG:
+        return DenseProceduralWeights(sg)
     for bit, cls in MATRIX_TYPES.items():
         if sg.matrix_type & bit:
             return cls(sg)

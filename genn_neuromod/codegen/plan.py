@@ -296,7 +296,10 @@ class _ArrayLayout:
         conn = self.connectivity[sg]
         precision = self.model.precision
         for v in sg.vars.values():
-            size = conn.synapse_count if get_var_access_dim(v.access) & VarAccessDim.ELEMENT else constant_size(1)
+            element = get_var_access_dim(v.access) & VarAccessDim.ELEMENT
+            if element and conn.procedural_weights:
+                continue  # recomputed for each synapse, never stored
+            size = conn.synapse_count if element else constant_size(1)
             self.add(ArraySpec(f"{p}_{c_ident(v.name)}", self.resolve(v.type), size, sg, "wu_var", v.name), v)
         for v in sg.pre_vars.values():
             self.state(sg, v, f"{p}_pre_{c_ident(v.name)}", "pre_var", _elements(v, npre), ssrc)

@@ -15,7 +15,7 @@ from ...api.enums import VarAccessDim
 from ...api.groups import SynapseGroup
 from ...api.init import VarInit
 from ...compiler import Function
-from ..environment import Environment, Target, stream
+from ..environment import Environment, Target, literal, stream
 from ..plan import ModelPlan, c_ident
 from .common import Code, SynapseGroupLayout, kernel_index, statements, synapse_layout
 
@@ -103,7 +103,7 @@ def _synapse_vars(plan: ModelPlan, target: Target, group, sg: SynapseGroup, owne
             code = _var_init(plan, target, v, owner, Environment(plan, target), strm)
             shared.append(VarInitCode("element", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code))
             continue
-        if not per_synapse_too:
+        if not per_synapse_too or plan.connectivity[sg].procedural_weights:
             continue
         env = Environment(plan, target).element("synapse", num_pre=sg.src.num_neurons, num_post=sg.trg.num_neurons)
         env.namespace.symbols.pop("id_syn")
@@ -150,18 +150,47 @@ def _add_synapse_with_kernel(p: str, row: bool, kernel: tuple[int, ...], inits) 
     return Function(emit, (1 + len(kernel),), block=True)
 
 
-def _connectivity_build(plan: ModelPlan, target: Target, sg: SynapseGroup, kernel_inits) -> ConnectivityBuild:
+def connectivity_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> Environment:
+    """The names of a sparse connectivity snippet's build code (without ``addSynapse``)."""
     init = sg.connectivity_initialiser
     snip = init.snippet
-    p = plan.prefix(sg)
-    env = (Environment(plan, target).params(snip, init.params, set(), p + "_conn")
+    env = (Environment(plan, target).params(snip, init.params, set(), plan.prefix(sg) + "_conn")
            .egps(sg.connectivity_extra_global_params))
     for name, val in (("num_pre", sg.src.num_neurons), ("num_post", sg.trg.num_neurons), ("num_threads", 1),
                       ("id_thread", 0), ("id_pre_begin", 0), ("id_post_begin", 0)):
         env.constant(name, val, "unsigned int")
+    index = "id_pre" if snip.row_build_code else "id_post"
+    return env.readonly(index, index, "unsigned int")
+
+
+def procedural_values(plan: ModelPlan, target: Target, sg: SynapseGroup) -> list[str]:
+    """C that computes every per-synapse variable of procedural weights for synapse (``id_pre``, ``id_post``)
+    into the locals ``gn_pw_<name>``: the variable's init snippet with its own random stream, so the values are
+    the same each time the synapse is regenerated (or its constant)."""
+    lines = []
+    for v in sg.vars.values():
+        if not _per_element(v):
+            continue
+        local, ctype = f"gn_pw_{c_ident(v.name)}", _ctype(plan, v.type)
+        if not isinstance(v.init_values, VarInit):
+            lines.append(f"const {ctype} {local} = {literal(v.init_values, plan.resolve(v.type))};")
+            continue
+        env = Environment(plan, target).element("synapse", num_pre=sg.src.num_neurons, num_post=sg.trg.num_neurons)
+        env.namespace.symbols.pop("id_syn")
+        code = _var_init(plan, target, v, f"synapse population '{sg.name}'", env, stream(sg, f"init/{v.name}"))
+        lines += [f"{ctype} {local};", "{"]
+        if code.rng:
+            lines.append(f"gn_rng rng; gn_rng_init(&rng, gn_seed, {code.stream}, "
+                         "((uint64_t)id_pre << 32) | id_post, 0);")
+        lines += [f"{ctype} value = 0;", code.c, f"{local} = value;", "}"]
+    return lines
+
+
+def _connectivity_build(plan: ModelPlan, target: Target, sg: SynapseGroup, kernel_inits) -> ConnectivityBuild:
+    snip = sg.connectivity_initialiser.snippet
+    p = plan.prefix(sg)
+    env = connectivity_environment(plan, target, sg)
     row = bool(snip.row_build_code)
-    index = "id_pre" if row else "id_post"
-    env.readonly(index, index, "unsigned int")
     if sg.kernel_size:
         add = _add_synapse_with_kernel(p, row, tuple(sg.kernel_size), kernel_inits)
     elif row:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from ...api.enums import ParallelismHint
 from ...api.groups import SynapseGroup
-from ..connectivity import Toeplitz
 from ..environment import Target, context
 from ..plan import ModelPlan
 from .common import Code, SynapseGroupLayout, code, statements, synapse_layout
@@ -35,11 +34,11 @@ def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> PresynapticUp
     spike_code, event_code = code(spike, sg, "pre_spike"), code(event, sg, "pre_event")
     walks = {}
     conn = plan.connectivity[sg]
-    if isinstance(conn, Toeplitz):
+    walk = getattr(conn, "presynaptic_walk", None)  # matrix types without stored rows compile their own walk
+    if walk is not None:
         p, src = plan.prefix(sg), plan.prefix(sg.src)
-        walks = {"spike_walk": conn.presynaptic_walk(plan, target, spike_code, f"{src}_spkCnt", f"{src}_spk")
-                 if spike_code else "",
-                 "event_walk": conn.presynaptic_walk(plan, target, event_code, f"{p}_evCnt", f"{p}_ev")
-                 if event_code else ""}
-    pre_span = sg.parallelism_hint == ParallelismHint.PRESYNAPTIC and not walks  # Toeplitz: a thread per diagonal
+        walks = {"spike_walk": walk(plan, target, spike_code, f"{src}_spkCnt", f"{src}_spk") if spike_code else "",
+                 "event_walk": walk(plan, target, event_code, f"{p}_evCnt", f"{p}_ev") if event_code else ""}
+    pre_span = {"rows": sg.parallelism_hint == ParallelismHint.PRESYNAPTIC, "spikes": True,
+                "diagonals": False}[conn.presynaptic_threads]
     return PresynapticUpdate(synapse_layout(plan, sg), spike_code, event_code, pre_span, **walks)

@@ -65,6 +65,10 @@ def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> En
         if index:
             env.readonly(index, index, "unsigned int")
     for v in sg.vars.values():
+        if is_element(v.access) and plan.connectivity[sg].procedural_weights:
+            env.readonly(v.name, f"gn_pw_{c_ident(v.name)}", v.type,
+                         f"'{v.name}' is a procedural weight: recomputed for each synapse, it cannot be changed")
+            continue
         idx = index if is_element(v.access) else "0"
         env.var(v.name, f"{p}_{c_ident(v.name)}[{idx}]", v.type, v.access)
     for v in sg.pre_vars.values():
