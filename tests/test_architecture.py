@@ -184,7 +184,7 @@ def test_backend_registry_and_contracts(tmp_path):
     with pytest.raises(ValueError, match="unknown backend 'tpu'.*single_threaded_cpu"):
         pygenn.GeNNModel("float", "x", backend="tpu")
     backend = base.get_backend("cpu")
-    assert isinstance(backend, base.Backend) and not backend.supports_batching
+    assert isinstance(backend, base.Backend) and backend.supports_batching
     assert base.get_backend("cuda").supports_batching
     model = _network()
     model.build(str(tmp_path))

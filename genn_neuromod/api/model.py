@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
+
 from ..compiler.errors import ModelError
 from .enums import PlogSeverity
 from .groups import CurrentSource, CustomConnectivityUpdate, CustomUpdate, NeuronGroup, SynapseGroup
@@ -233,9 +235,12 @@ class GeNNModel:
         if self._built:
             raise RuntimeError("GeNN model already built")
         backend = get_backend(self._backend_name)
+        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, (int, np.integer)) \
+                or self.batch_size < 1:
+            raise ModelError(f"batch_size must be a positive integer, not {self.batch_size!r}")
         if self.batch_size != 1 and not backend.supports_batching:
             raise ModelError(f"the {self._backend_name} backend only supports simulations with a batch size "
-                             "of 1; use backend='cuda' for batches")
+                             "of 1")
         self._build_result = backend.build(self, os.path.join(path_to_model, self.name + "_CODE"),
                                            always_rebuild=always_rebuild)
         self._built = True

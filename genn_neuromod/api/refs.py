@@ -77,14 +77,25 @@ def create_wu_var_ref(group, var_name: str, transpose_group=None, transpose_var_
     return VarReference(group, var_name, "wu", transpose_group, transpose_var_name)
 
 
+def _require_ccu(group, function: str) -> None:
+    from .groups import CustomConnectivityUpdate
+
+    if not isinstance(group, CustomConnectivityUpdate):
+        raise _model_error(f"{function}() references a variable of a custom connectivity update, not of "
+                           f"{type(group).__name__} '{getattr(group, 'name', group)}'; use create_var_ref() for "
+                           "neuron variables")
+
+
 def create_pre_var_ref(ccu, var_name: str) -> VarReference:
     """Reference a presynaptic variable of a custom connectivity update."""
+    _require_ccu(ccu, "create_pre_var_ref")
     ccu._check_var(var_name, "pre")
     return VarReference(ccu, var_name, "ccu_pre")
 
 
 def create_post_var_ref(ccu, var_name: str) -> VarReference:
     """Reference a postsynaptic variable of a custom connectivity update."""
+    _require_ccu(ccu, "create_post_var_ref")
     ccu._check_var(var_name, "post")
     return VarReference(ccu, var_name, "ccu_post")
 

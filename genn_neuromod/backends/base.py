@@ -10,6 +10,7 @@ here by name (see ``docs/architecture.md``).
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -19,6 +20,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..api.groups import NeuronGroup, SynapseGroup
     from ..codegen import ModelPlan
     from ..codegen.connectivity import HostLayout
+
+
+def batch_seeds(model, batch_size: int) -> list[int]:
+    """Seed of each batch instance: ``model.batch_seeds`` if set, else ``seed + b`` (random base if seed is 0).
+
+    Instance 0's seed is also the connectivity's (the wiring every instance shares)."""
+    from ..compiler.errors import ModelError
+
+    if model.batch_seeds is not None:
+        seeds = [int(s) for s in model.batch_seeds]
+        if len(seeds) != batch_size:
+            raise ModelError(f"model.batch_seeds has {len(seeds)} seeds but batch_size is {batch_size}")
+        return [s % (1 << 64) for s in seeds]
+    base_seed = model.seed if model.seed else int.from_bytes(os.urandom(8), "little")
+    return [(int(base_seed) + b) % (1 << 64) for b in range(batch_size)]
 
 
 @runtime_checkable

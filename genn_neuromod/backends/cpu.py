@@ -19,11 +19,12 @@ from ..api.enums import VarAccessDim
 from ..api.groups import NeuronGroup, SynapseGroup
 from ..api.init import VarInit
 from ..codegen import GeneratedModel, LoadInfo, ModelPlan, generate_c, make_plan
+from ..codegen.batching import batch_size, batched_arrays
 from ..codegen.c_source import num_threads
 from ..codegen.connectivity import HostLayout, Sparse
 from ..codegen.plan import c_ident, event_arrays
 from ..compiler.errors import ModelError
-from .base import COMMON_PREFERENCES
+from .base import COMMON_PREFERENCES, batch_seeds
 from .compile import compile_shared
 from .views import HostViews
 
@@ -77,7 +78,7 @@ class CpuBuild:
 
 class CpuBackend:
     name = "single_threaded_cpu"
-    supports_batching = False
+    supports_batching = True
     preferences = {**COMMON_PREFERENCES, "num_threads": 1}
 
     def build(self, model, code_path: str, always_rebuild: bool = False) -> CpuBuild:
@@ -103,7 +104,7 @@ build = BACKEND.build
 class Runtime(HostViews):
     """A model loaded on the CPU: its arrays (numpy, shared zero-copy with the C), its library and its clock."""
 
-    def __init__(self, built: CpuBuild, model, num_recording_timesteps: int | None, seed: int | None = None):
+    def __init__(self, built: CpuBuild, model, num_recording_timesteps: int | None):
         self.plan = built.plan
         self.model = model
         self.timestep = 0  # as GeNN: a (re)load starts a fresh run at t = 0
@@ -128,10 +129,14 @@ class Runtime(HostViews):
         self._timing = built.generated.timing
         self._host_times: dict[str, float] = {}
         self._column_groups = built.generated.needs_column_index
-        if seed is None:
-            seed = model.seed if model.seed else int.from_bytes(os.urandom(8), "little")
-        self.seed = seed
-        ctypes.c_uint64.in_dll(self.lib, "gn_seed").value = seed
+        self.batch_size = batch_size(model)
+        self.batched = batched_arrays(self.plan)
+        self.seeds = batch_seeds(model, self.batch_size)
+        self.seed = self.seeds[0]
+        ctypes.c_uint64.in_dll(self.lib, "gn_wiring_seed").value = self.seed
+        if self.batch_size > 1:
+            seeds = (ctypes.c_uint64 * self.batch_size).in_dll(self.lib, "gn_seeds")
+            seeds[:] = self.seeds
         self.info = LoadInfo(num_recording_timesteps=self.num_recording_timesteps)
         for conn in self.plan.connectivity.values():
             conn.load_info(self.info)
@@ -142,7 +147,10 @@ class Runtime(HostViews):
     def _allocate(self) -> None:
         for spec in self.plan.arrays:
             size = spec.size(self.info)
-            self._bind(spec.cname, np.zeros(max(size, 1), dtype=types.numpy_dtype(spec.ctype))[:size])
+            total = size * self.copies(spec.cname)
+            if spec.cname in self.batched:  # where instance b's copy starts, in elements
+                ctypes.c_size_t.in_dll(self.lib, f"gn_bs_{spec.cname}").value = size
+            self._bind(spec.cname, np.zeros(max(total, 1), dtype=types.numpy_dtype(spec.ctype))[:total])
         for sg in self.plan.synapses:
             if self.plan.connectivity[sg].row_capacity:
                 ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(sg)}_rowStride").value = \
@@ -159,9 +167,8 @@ class Runtime(HostViews):
         ctypes.c_void_p.in_dll(self.lib, "gnp_" + cname).value = arr.ctypes.data
         bound = self._bound.get(cname)
         if bound is not None:
-            spec = self.plan.spec_of(bound)
-            shape = arr.shape if isinstance(bound, ExtraGlobalParameter) or spec.shape is None \
-                else spec.shape(self.info)
+            shape = arr.shape if isinstance(bound, ExtraGlobalParameter) else \
+                self.view_shape(self.plan.spec_of(bound), self.info, arr.size // self.copies(cname))
             self.views[bound] = arr.reshape(shape)
 
     def set_egp(self, egp: ExtraGlobalParameter, values) -> None:
@@ -169,13 +176,7 @@ class Runtime(HostViews):
         self._bind(spec.cname, np.ascontiguousarray(np.asarray(values, dtype=types.numpy_dtype(spec.ctype)).ravel()))
 
     # -- initialisation ----------------------------------------------------------------------
-    def reinitialise(self, seed: int) -> None:
-        """Initialise the state again with another seed, keeping the connectivity (batch instances)."""
-        self.seed = seed
-        ctypes.c_uint64.in_dll(self.lib, "gn_seed").value = seed
-        self._initialise(connectivity=False)
-
-    def _initialise(self, connectivity: bool = True) -> None:
+    def _initialise(self) -> None:
         plan = self.plan
         tmax = np.finfo(types.numpy_dtype(plan.time_precision)).max
         for spec in plan.arrays:
@@ -194,8 +195,7 @@ class Runtime(HostViews):
                 for v in sg.vars.values():
                     self._set_initial(sg, v, sg)
         self._timed("init", self.lib.gn_init)
-        if connectivity:
-            self._init_connectivity()
+        self._init_connectivity()
         for sg in plan.synapses:
             if plan.connectivity[sg].init_after_connectivity:
                 for v in sg.vars.values():
@@ -219,6 +219,8 @@ class Runtime(HostViews):
         if init is None or isinstance(init, VarInit):
             return
         view = self.views[var]
+        batched = self._batched(var)
+        instance = view[0] if batched else view  # values for one instance are given to every instance
         if sg is not None and not self.exposes_view(sg) and var.dims & VarAccessDim.ELEMENT:
             layout = self.layouts[sg]
             n = int(layout.row_length.sum())
@@ -234,11 +236,25 @@ class Runtime(HostViews):
             view[...] = init
             return
         values = np.asarray(init)
+        one_copy = (instance[0] if self.plan.is_delayed(var) else instance).size
+        if batched and values.size == one_copy * self.batch_size:
+            per_instance = values.reshape(self.batch_size, -1)  # one row of values per instance
+            for b in range(self.batch_size):
+                self._set_instance(group, var, view[b], per_instance[b])
+            return
+        self._set_instance(group, var, instance, values)
+        if batched:
+            view[1:] = instance
+
+    def _set_instance(self, group, var, view: np.ndarray, values: np.ndarray) -> None:
+        """Set one instance's copy of a variable (every delay slot of a delayed one) from ``values``."""
         delayed = self.plan.is_delayed(var)
         target = view[0] if delayed else view
         if values.size != target.size:
             raise ModelError(f"'{group.name}': {values.size} initial values given for variable '{var.name}', "
-                             f"which has {target.size} elements")
+                             f"which has {target.size} elements"
+                             + (f" per batch instance (or {target.size * self.batch_size} for all "
+                                f"{self.batch_size})" if self._batched(var) else ""))
         if delayed:
             view[...] = values.reshape(target.shape)[None, :]
         else:
@@ -264,6 +280,17 @@ class Runtime(HostViews):
         for sg in self.plan.synapses:
             self.layouts[sg] = self.plan.connectivity[sg].host_layout(self.arrays, self.plan.prefix(sg), self.info)
             self._build_column_index(sg)
+            if sg.kernel_size and self.plan.connectivity[sg].builds_on_device():
+                self._share_kernel_initialised(sg)
+
+    def _share_kernel_initialised(self, sg: SynapseGroup) -> None:
+        """Kernel-based connectivity snippets initialise per-synapse variables as they add synapses, in instance
+        0: the other batch instances start from the same values."""
+        for v in sg.vars.values():
+            cname = f"{self.plan.prefix(sg)}_{c_ident(v.name)}"
+            if isinstance(v.init_values, VarInit) and self.copies(cname) > 1:
+                copies = self.arrays[cname].reshape(self.batch_size, -1)
+                copies[1:] = copies[0]
 
     def _build_column_index(self, sg: SynapseGroup) -> None:
         """The column index postsynaptic learning walks (built on the host, after the rows changed)."""
@@ -343,7 +370,7 @@ class Runtime(HostViews):
         if not ng.spike_recording_enabled:
             raise RuntimeError(f"spike recording is not enabled for '{ng.name}': set "
                                "pop.spike_recording_enabled = True before build()")
-        return [self._decode(f"{self.plan.prefix(ng)}_recSpk", ng.num_neurons)]
+        return self._decode(f"{self.plan.prefix(ng)}_recSpk", ng.num_neurons)
 
     def recorded_events(self, sg: SynapseGroup, side: str) -> list[tuple[np.ndarray, np.ndarray]]:
         """Recorded spike-like events of one side ("pre" or "post") of a synapse group."""
@@ -352,11 +379,13 @@ class Runtime(HostViews):
             pop = sg.src if side == "pre" else sg.trg
             raise RuntimeError(f"spike-like event recording of '{sg.name}' needs {side}synaptic spike-like events "
                                f"and pop.spike_event_recording_enabled = True on '{pop.name}' before build()")
-        return [self._decode(cname, (sg.src if side == "pre" else sg.trg).num_neurons)]
+        return self._decode(cname, (sg.src if side == "pre" else sg.trg).num_neurons)
 
-    def _decode(self, cname: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        buf = self.arrays[cname].reshape(self.num_recording_timesteps, (n + 31) // 32)
-        return decode_spike_recording(buf, self.timestep, self.model.dt)
+    def _decode(self, cname: str, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One (times, ids) pair per batch instance."""
+        B = self.copies(cname)
+        buf = self.arrays[cname].reshape(B, self.num_recording_timesteps, (n + 31) // 32)
+        return [decode_spike_recording(buf[b], self.timestep, self.model.dt) for b in range(B)]
 
     def close(self) -> None:
         self.views.clear()

@@ -7,7 +7,6 @@ when CuPy can capture CUDA graphs, runs of steps are replayed as graphs (one lau
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -47,18 +46,6 @@ def import_cupy():
     return cupy
 
 
-def batch_seeds(model, batch_size: int, base_seed: int | None = None) -> list[int]:
-    """Seed of each batch instance: ``model.batch_seeds`` if set, else ``seed + b`` (random base if seed is 0)."""
-    if model.batch_seeds is not None:
-        seeds = [int(s) for s in model.batch_seeds]
-        if len(seeds) != batch_size:
-            raise ModelError(f"model.batch_seeds has {len(seeds)} seeds but batch_size is {batch_size}")
-        return seeds
-    if base_seed is None:
-        base_seed = model.seed if model.seed else int.from_bytes(os.urandom(8), "little")
-    return [(int(base_seed) + b) % (1 << 64) for b in range(batch_size)]
-
-
 class Runtime(HostViews):
     """A model loaded on the GPU."""
 
@@ -68,9 +55,8 @@ class Runtime(HostViews):
         self.plan = built.plan
         self.timestep = 0
         B = self.batch_size = max(int(model.batch_size), 1)
-        self.seeds = batch_seeds(model, B)
-        self.seed = self.seeds[0]
-        host = cpu.Runtime(built.cpu_build, model, num_recording_timesteps, seed=self.seeds[0])
+        host = cpu.Runtime(built.cpu_build, model, num_recording_timesteps)  # initialises every instance
+        self.seeds, self.seed, self.batched = host.seeds, host.seed, host.batched
         try:
             self.num_recording_timesteps = host.num_recording_timesteps
             self.recording_in_use = host.recording_in_use
@@ -104,29 +90,18 @@ class Runtime(HostViews):
 
     # -- state ---------------------------------------------------------------
     def _host_state(self, host: cpu.Runtime) -> dict[str, np.ndarray]:
-        """Host mirrors: instance 0 from ``host``, then one re-initialisation per further instance."""
-        B = self.batch_size
+        """Host mirrors: the arrays the cpu runtime initialised, every batch instance included (the large
+        connectivity arrays are taken over, not copied)."""
         out: dict[str, np.ndarray] = {}
         for spec in self.plan.arrays:
             base = host.arrays.get(spec.cname)
             if base is None:  # the column index of a group without postsynaptic learning is never built
-                base = np.zeros(spec.size(self.info), dtype=types.numpy_dtype(spec.ctype))
-            n = self.source.sizes[spec.cname] if spec.role != "egp" else base.size
-            if base.size != n:
-                raise ModelError(f"internal error: array {spec.cname} has {base.size} elements, expected {n}")
-            if B == 1:  # the host runtime's arrays become the mirrors (no copy of large connectivity)
-                out[spec.cname] = np.ascontiguousarray(base)
-                continue
-            copies = B if self.source.batched[spec.cname] else 1
-            arr = np.empty(copies * n, dtype=base.dtype)
-            arr[:n] = base  # shared arrays keep instance 0's values; re-initialisation below changes them
-            out[spec.cname] = arr
-        for b in range(1, B):
-            host.reinitialise(self.seeds[b])
-            for spec in self.plan.arrays:
-                if self.source.batched[spec.cname]:
-                    n = self.source.sizes[spec.cname]
-                    out[spec.cname][b * n:(b + 1) * n] = host.arrays[spec.cname]
+                base = np.zeros(spec.size(self.info) * host.copies(spec.cname), dtype=types.numpy_dtype(spec.ctype))
+            if spec.role != "egp":
+                n = self.source.sizes[spec.cname] * host.copies(spec.cname)
+                if base.size != n or self.source.batched[spec.cname] != (spec.cname in host.batched):
+                    raise ModelError(f"internal error: array {spec.cname} has {base.size} elements, expected {n}")
+            out[spec.cname] = np.ascontiguousarray(base)
         return out
 
     def _set_global(self, name: str, values: np.ndarray, ptr=None) -> None:
@@ -157,13 +132,7 @@ class Runtime(HostViews):
         if isinstance(array, ExtraGlobalParameter):
             self.views[array] = arr
             return
-        shape = spec.shape(self.info) if spec.shape else (self.source.sizes[spec.cname],)
-        if self.source.batched[spec.cname] and self.batch_size > 1:
-            shape = (self.batch_size, *(shape[1:] if spec.batch_axis else shape))
-        self.views[array] = arr.reshape(shape)
-
-    def _batched(self, array: ArrayBase) -> bool:
-        return self.batch_size > 1 and self.source.batched[self.plan.spec_of(array).cname]
+        self.views[array] = arr.reshape(self.view_shape(spec, self.info, self.source.sizes[spec.cname]))
 
     def _cname(self, array: ArrayBase) -> str:
         try:

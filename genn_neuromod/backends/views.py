@@ -6,7 +6,7 @@ import numpy as np
 
 from ..api.arrays import ArrayBase, Variable
 from ..api.groups import NeuronGroup, SynapseGroup
-from ..codegen import ModelPlan
+from ..codegen import ArraySpec, LoadInfo, ModelPlan
 from ..codegen.connectivity import HostLayout
 from ..compiler.errors import ModelError
 
@@ -14,19 +14,33 @@ from ..compiler.errors import ModelError
 class HostViews:
     """A runtime's map from the model's arrays to host arrays, and the connectivity layouts of its groups.
 
-    Subclasses fill ``views`` and ``layouts`` and implement :meth:`delay_slot`; :meth:`_batched` says whether a
-    view has a leading batch axis.
+    Subclasses fill ``views`` and ``layouts`` and implement :meth:`delay_slot`.  With ``batch_size`` > 1 the arrays
+    named in ``batched`` hold one copy per instance, one after another, and their views have a leading batch axis
+    (PyGeNN's shapes).
     """
 
     plan: ModelPlan
     views: dict[ArrayBase, np.ndarray]
     layouts: dict[SynapseGroup, HostLayout]
+    batch_size: int = 1
+    batched: frozenset[str] = frozenset()
 
     def delay_slot(self, group: NeuronGroup) -> int:
         raise NotImplementedError
 
+    def copies(self, cname: str) -> int:
+        """How many copies of an array the runtime keeps (the batch size, or 1 for shared arrays)."""
+        return self.batch_size if cname in self.batched else 1
+
     def _batched(self, array: ArrayBase) -> bool:
-        return False
+        return self.batch_size > 1 and self.plan.spec_of(array).cname in self.batched
+
+    def view_shape(self, spec: ArraySpec, info: LoadInfo, size: int) -> tuple[int, ...]:
+        """The shape the user sees of an array of ``size`` elements per copy."""
+        shape = spec.shape(info) if spec.shape is not None else (size,)
+        if self.batch_size > 1 and spec.cname in self.batched:
+            shape = (self.batch_size, *(shape[1:] if spec.batch_axis else shape))
+        return shape
 
     def view(self, array: ArrayBase) -> np.ndarray:
         try:

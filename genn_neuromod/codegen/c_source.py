@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 
 from ..api import types
-from .environment import C_TARGET, literal
+from .batching import batch_size, batched_arrays
+from .environment import C_BATCHED_TARGET, C_TARGET, literal
 from .kernels import describe_model
 from .plan import ModelPlan
 from .render import philox_header, render
@@ -28,14 +29,19 @@ def num_threads(model) -> int:
 
 def generate_c(plan: ModelPlan) -> GeneratedModel:
     """The complete C source of a model (snippet errors are raised here, at ``build()``)."""
-    kernels = describe_model(plan, C_TARGET)
+    B = batch_size(plan.model)
+    batched = batched_arrays(plan)
+    kernels = describe_model(plan, C_BATCHED_TARGET if B > 1 else C_TARGET)
     threads = num_threads(plan.model)
     timing = bool(getattr(plan.model, "timing_enabled", False))
     source = render(
         "c/model.c.j2", k=kernels, precision=plan.precision, time_precision=plan.time_precision,
         dt=literal(plan.dt, plan.time_precision),
-        arrays=[dict(cname=a.cname, ctype=types.c_name(a.ctype)) for a in plan.arrays],
+        arrays=[dict(cname=a.cname, ctype=types.c_name(a.ctype), batched=a.cname in batched) for a in plan.arrays],
         philox=philox_header(), num_threads=threads, omp=threads > 1,
         fast_math=bool(plan.model._preferences.get("optimize_code", False)),
-        timing=timing)
+        timing=timing, batched=B > 1, batch_size=B,
+        # each kernel of a step runs once per instance, on that instance's arrays
+        batch_loop=f"for (uint32_t batch = 0; batch < {B}u; batch++) " if B > 1 else "",
+        batch_arg=", batch" if B > 1 else "")
     return GeneratedModel(source, kernels.custom_update_groups, kernels.needs_column_index, timing)

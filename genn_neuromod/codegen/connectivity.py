@@ -359,7 +359,7 @@ class Procedural(Connectivity):
         compiled = compile_statements(snip.row_build_code, env.namespace,
                                       f"Synapse group '{sg.name}' (snippet '{snip.class_name}') row_build_code",
                                       plan.precision)
-        head = (f"gn_rng rng; gn_rng_init(&rng, gn_seed, {stream(sg, 'connectivity')}, id_pre, 0);\n"
+        head = (f"gn_rng rng; gn_rng_init(&rng, gn_wiring_seed, {stream(sg, 'connectivity')}, id_pre, 0);\n"
                 if compiled.uses_rng else "")
         return head + compiled.c
 

@@ -12,21 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..api import types
-from ..api.enums import VarAccessDim
-from ..api.groups import CurrentSource, CustomUpdate, NeuronGroup
-from ..api.refs import reference_type_and_dims
+from .batching import array_batched, custom_update_batched
 from .environment import CUDA_TARGET, literal
 from .kernels import describe_model
-from .plan import ArraySpec, LoadInfo, ModelPlan
+from .plan import LoadInfo, ModelPlan
 from .render import philox_header, render
 
 #: threads per block of the neuron and synapse kernels (multiples of 32: the neuron kernel uses warp votes)
 NEURON_BLOCK = 256
 SYNAPSE_BLOCK = 128
 CU_BLOCK = 256
-
-_BATCHED_INTERNAL = {"spkCnt", "spk", "spkFlag", "evCnt", "ev", "evFlag", "pevCnt", "pev", "pevFlag"}
-_BATCHED_ROLES = {"st", "prev_st", "recording", "out_post", "out_pre", "den_delay", "event_time"}
 
 
 @dataclass(frozen=True)
@@ -80,32 +75,6 @@ class CudaSource:
     custom_updates: dict[str, KernelLaunch] = field(default_factory=dict)  # update group -> kernel(timestep)
     batched: dict[str, bool] = field(default_factory=dict)           # array C name -> one copy per batch?
     sizes: dict[str, int] = field(default_factory=dict)              # array C name -> elements per copy
-
-
-def custom_update_batched(cu: CustomUpdate, batch_size: int) -> bool:
-    """GeNN's rule: a custom update runs per batch instance when one of its references targets a batched var."""
-    if batch_size <= 1:
-        return False
-    return any(reference_type_and_dims(ref)[1] & VarAccessDim.BATCH for ref in cu.var_refs.values())
-
-
-def array_batched(spec: ArraySpec, batch_size: int) -> bool:
-    """Whether an array has one copy per batch instance (VarAccess dims as GeNN; connectivity and EGPs shared)."""
-    if batch_size <= 1:
-        return False
-    owner, role = spec.owner, spec.role
-    if role == "var" and isinstance(owner, CustomUpdate):
-        access = int(owner.vars[spec.name].access)
-        return custom_update_batched(owner, batch_size) and not access & VarAccessDim.BATCH
-    if role == "var" and isinstance(owner, (NeuronGroup, CurrentSource)):
-        return bool(int(owner.vars[spec.name].access) & VarAccessDim.BATCH)
-    if role in ("wu_var", "pre_var", "post_var", "psm_var"):
-        table = {"wu_var": owner.vars, "pre_var": owner.pre_vars, "post_var": owner.post_vars,
-                 "psm_var": owner.psm_vars}[role]
-        return bool(int(table[spec.name].access) & VarAccessDim.BATCH)
-    if role == "internal":
-        return spec.name in _BATCHED_INTERNAL
-    return role in _BATCHED_ROLES
 
 
 def placeholder_info(plan: ModelPlan) -> LoadInfo:

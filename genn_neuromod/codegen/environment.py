@@ -32,6 +32,7 @@ class Target:
 
 
 C_TARGET = Target("c", atomic=False, batch="0u")
+C_BATCHED_TARGET = Target("c", atomic=False, batch="batch")  # each C kernel takes its instance as 'batch'
 CUDA_TARGET = Target("cuda", atomic=True, batch="batch")
 
 #: the element built-ins of each kind of code field (GeNN 5): name -> size built-in of the same field

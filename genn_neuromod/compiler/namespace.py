@@ -62,6 +62,7 @@ class Namespace:
     functions: dict[str, Function] = field(default_factory=dict)
     for_each_synapse: ForEachSynapse | None = None
     host_code: bool = False  # host code (custom connectivity updates): pointers may be declared, as in GeNN
+    hidden: dict[str, str] = field(default_factory=dict)  # names a field cannot use here -> why
 
     def add(self, name: str, symbol: Symbol) -> None:
         self.symbols[name] = symbol
@@ -70,12 +71,14 @@ class Namespace:
         self.functions[name] = function
 
     def copy(self) -> Namespace:
-        return Namespace(dict(self.symbols), dict(self.functions), self.for_each_synapse, self.host_code)
+        return Namespace(dict(self.symbols), dict(self.functions), self.for_each_synapse, self.host_code,
+                         dict(self.hidden))
 
     def inside_for_each_synapse(self) -> Namespace:
         """The names of the body of a ``for_each_synapse`` loop (it cannot be nested)."""
         loop = self.for_each_synapse
-        return Namespace({**self.symbols, **loop.symbols}, {**self.functions, **loop.functions}, None, self.host_code)
+        return Namespace({**self.symbols, **loop.symbols}, {**self.functions, **loop.functions}, None, self.host_code,
+                         dict(self.hidden))
 
 
 #: C99 maths (and a few GeNN extras) available in every snippet; tgmath.h picks

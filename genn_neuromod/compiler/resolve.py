@@ -196,6 +196,8 @@ class Resolver(c_ast.NodeVisitor):
             return
         if name in self.ns.functions or name in MATHS_FUNCTIONS:
             raise self._error(node, f"'{name}' is a function; call it as {name}(...)", name)
+        if name in self.ns.hidden:
+            raise self._error(node, f"'{name}' cannot be used here: {self.ns.hidden[name]}", name)
         raise self._error(node, f"undefined name '{name}'{self._suggest(name)}", name)
 
     def _suggest(self, name: str) -> str:

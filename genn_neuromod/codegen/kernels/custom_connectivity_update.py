@@ -15,11 +15,14 @@ from dataclasses import dataclass
 
 from ...api.enums import VarAccessDim, VarAccessMode, get_var_access_dim, get_var_access_mode
 from ...api.groups import CustomConnectivityUpdate, CustomUpdate
+from ...api.refs import reference_type_and_dims
 from ...compiler import ForEachSynapse, Function, Symbol
+from ...compiler.errors import ModelError
+from ..batching import batch_size, batched_arrays
 from ..environment import Environment, Target, context, stream
 from ..plan import ModelPlan, c_ident
 from .common import Code, SynapseGroupLayout, statements, synapse_layout
-from .custom_update import _ref_target
+from .custom_update import _ctype, _ref_target
 
 
 @dataclass(frozen=True)
@@ -89,14 +92,31 @@ def _row_env(plan: ModelPlan, target: Target, ccu: CustomConnectivityUpdate) -> 
         inside.readonly(v.name, f"{p}_post_{c_ident(v.name)}[{'id_post' if element else '0'}]", v.type,
                         f"postsynaptic variable '{v.name}' is read-only in row update code")
     for r in m.var_refs:
+        if batch_size(plan.model) > 1 and reference_type_and_dims(ccu.var_refs[r.name])[1] & VarAccessDim.BATCH:
+            # as GeNN: row code sees only variables shared by the batch instances (add_synapse sets every copy)
+            env.namespace.hidden[r.name] = (f"it references a variable with one value per batch instance "
+                                            f"(batch_size {plan.model.batch_size}); row update code can only "
+                                            "read variables shared across batches, and set it through add_synapse")
+            continue
         arr, idx, _ = _ref_target(plan, ccu.var_refs[r.name], "id_syn")
         inside.reference(r.name, f"{arr}[{idx}]", r.type, VarAccessMode(int(r.access)) != VarAccessMode.READ_ONLY)
     for r in m.post_var_refs:
         arr, idx, _ = _ref_target(plan, ccu.post_var_refs[r.name], "id_post")
         inside.readonly(r.name, f"{arr}[{idx}]", r.type, f"postsynaptic variable reference '{r.name}' is read-only")
     dependents = per_synapse_arrays(plan, sg)
+    batched = batched_arrays(plan)
+    instances = batch_size(plan.model)
+
+    def each_instance(arr: str, dst: str, value: str) -> str:
+        """``arr[dst] = value`` in every batch instance's copy of ``arr`` (``value`` may read ``arr[@]``)."""
+        if arr not in batched:
+            return f"{arr}[{dst}] = {value.replace('@', '')};\n"
+        at = f"(size_t)gn_b * gn_bs_{arr} + "
+        return (f"for (uint32_t gn_b = 0; gn_b < {instances}u; gn_b++) "
+                f"{arr}[{at}{dst}] = {value.replace('@', at)};\n")
+
     last = f"(gn_row + {sp}_rowLength[id_pre] - 1u)"
-    remove = Function(lambda a: "{\n" + "".join(f"{arr}[id_syn] = {arr}[{last}];\n" for arr in
+    remove = Function(lambda a: "{\n" + "".join(each_instance(arr, "id_syn", f"{arr}[@{last}]") for arr in
                                                    [f"{sp}_ind"] + dependents)
                       + f"{sp}_rowLength[id_pre]--;\ngn_j--;\n}}\n", (0,), block=True)
     loop_symbols = {n: s for n, s in inside.namespace.symbols.items() if env.namespace.symbols.get(n) is not s}
@@ -107,13 +127,16 @@ def _row_env(plan: ModelPlan, target: Target, ccu: CustomConnectivityUpdate) -> 
     # add_synapse(id_post, the update's variables..., its variable references...)
     explicit = [f"{p}_{c_ident(v.name)}" for v in ccu.vars.values()]
     explicit += [_ref_target(plan, ccu.var_refs[r.name], "0")[0] for r in m.var_refs]
+    explicit_types = [_ctype(plan, v.type) for v in ccu.vars.values()] + [_ctype(plan, r.type) for r in m.var_refs]
     zeroed = [arr for arr in dependents if arr not in explicit]
 
     def add(a: list[str]) -> str:
         lines = ["{", f"if ({sp}_rowLength[id_pre] >= {sp}_rowStride) {{ {p}_overflow = 1u; }}", "else {",
                  f"const size_t gn_new = gn_row + {sp}_rowLength[id_pre];", f"{sp}_ind[gn_new] = (uint32_t)({a[0]});"]
-        lines += [f"{arr}[gn_new] = {value};" for arr, value in zip(explicit, a[1:], strict=True)]
-        lines += [f"{arr}[gn_new] = 0;" for arr in zeroed]
+        for i, (arr, value) in enumerate(zip(explicit, a[1:], strict=True)):  # evaluated once (it may draw)
+            ctype = explicit_types[i]
+            lines += [f"const {ctype} gn_v{i} = ({ctype})({value});", each_instance(arr, "gn_new", f"gn_v{i}")]
+        lines += [each_instance(arr, "gn_new", "0") for arr in zeroed]
         return "\n".join(lines + [f"{sp}_rowLength[id_pre]++;", "}", "}"])
     env.function("add_synapse", Function(add, (1 + len(explicit),), block=True))
     return env
@@ -141,8 +164,23 @@ def _host_env(plan: ModelPlan, target: Target, ccu: CustomConnectivityUpdate) ->
     return env
 
 
+def _check_batching(plan: ModelPlan, ccu: CustomConnectivityUpdate) -> None:
+    """GeNN's rule: connectivity is shared by the batch instances, so the pre and postsynaptic variables a custom
+    connectivity update references must be too."""
+    if batch_size(plan.model) <= 1:
+        return
+    for side, refs in (("presynaptic", ccu.pre_var_refs), ("postsynaptic", ccu.post_var_refs)):
+        for name, ref in refs.items():
+            if reference_type_and_dims(ref)[1] & VarAccessDim.BATCH:
+                raise ModelError(f"custom connectivity update '{ccu.name}': {side} variable reference '{name}' "
+                                 f"targets '{ref.var_name}', which has one value per batch instance; with "
+                                 f"batch_size {plan.model.batch_size} the {side} variables a custom connectivity "
+                                 "update references must be shared across batches (a *_SHARED access)")
+
+
 def describe(plan: ModelPlan, target: Target, ccu: CustomConnectivityUpdate) -> CustomConnectivityUpdateKernel:
     m = ccu.model
+    _check_batching(plan, ccu)
     kind = "Custom connectivity update"
     row = statements(m.row_update_code, _row_env(plan, target, ccu), context(kind, ccu, m, "row_update_code"))
     host = statements(m.host_update_code, _host_env(plan, target, ccu), context(kind, ccu, m, "host_update_code"))

@@ -179,8 +179,8 @@ def procedural_values(plan: ModelPlan, target: Target, sg: SynapseGroup) -> list
         env.namespace.symbols.pop("id_syn")
         code = _var_init(plan, target, v, f"synapse population '{sg.name}'", env, stream(sg, f"init/{v.name}"))
         lines += [f"{ctype} {local};", "{"]
-        if code.rng:
-            lines.append(f"gn_rng rng; gn_rng_init(&rng, gn_seed, {code.stream}, "
+        if code.rng:  # part of the wiring: the same in every batch instance
+            lines.append(f"gn_rng rng; gn_rng_init(&rng, gn_wiring_seed, {code.stream}, "
                          "((uint64_t)id_pre << 32) | id_post, 0);")
         lines += [f"{ctype} value = 0;", code.c, f"{local} = value;", "}"]
     return lines
