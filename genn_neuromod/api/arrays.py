@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from ..compiler.errors import ModelError
-from .enums import VarAccessDim, get_var_access_dim
+from .enums import VarAccessDim, VarLocation, VarLocationAttribute, get_var_access_dim
 from .init import VarInit
+from .locations import default_location, require_host
 
 
 class ArrayBase:
@@ -24,6 +25,8 @@ class ArrayBase:
         self.name = name
         self.type = type_name
         self.group = group
+        #: where the array lives (``VarLocation``); see :mod:`.locations`
+        self.location = VarLocation.HOST_DEVICE
 
     def _runtime(self):
         return self.group._model._runtime
@@ -35,20 +38,26 @@ class ArrayBase:
         return runtime
 
     def pull_from_device(self) -> None:
+        require_host(self)
         self._loaded().pull(self)
 
     def push_to_device(self) -> None:
+        require_host(self)
         self._loaded().push(self)
 
     @property
     def view(self) -> np.ndarray:
+        require_host(self)
         return self._loaded().view(self)
 
-    # PyGeNN's own attributes, read by scripts and GeNN's tests: None unless the model is loaded
+    # PyGeNN's own attributes, read by scripts and GeNN's tests: None unless the model is loaded (and, as in
+    # PyGeNN, for an array with no host copy)
     @property
     def _view(self) -> np.ndarray | None:
         runtime = self._runtime()
-        return None if runtime is None else runtime.view(self)
+        if runtime is None or not self.location & VarLocationAttribute.HOST:
+            return None
+        return runtime.view(self)
 
     @property
     def _array(self) -> np.ndarray | None:
@@ -68,12 +77,17 @@ class ArrayBase:
 class Array(ArrayBase):
     """An internal array exposed read/write (spike times, ``out_post``)."""
 
+    def __init__(self, name: str, type_name: str, group: Any):
+        super().__init__(name, type_name, group)
+        self.location = default_location(getattr(group, "_model", None))
+
 
 class Variable(ArrayBase):
     """A per-neuron (or per-group) state variable."""
 
     def __init__(self, name: str, type_name: str, access: int, group: Any, init_values: Any = None):
         super().__init__(name, type_name, group)
+        self.location = default_location(getattr(group, "_model", None))
         self.access = access
         self.set_init_values(init_values)
 
@@ -100,6 +114,7 @@ class Variable(ArrayBase):
     @property
     def current_view(self) -> np.ndarray:
         """The view of the current delay slot (the whole view when the variable is not delayed)."""
+        require_host(self)
         return self._loaded().current_view(self)
 
     @property
@@ -123,6 +138,7 @@ class SynapseVariable(Variable):
 
     @property
     def view(self) -> np.ndarray:
+        require_host(self)
         if self._padded():
             raise RuntimeError("Only variables of DENSE connectivity can be accessed without copying "
                                "via 'view'; use 'values' for SPARSE")
@@ -134,6 +150,7 @@ class SynapseVariable(Variable):
 
     @property
     def values(self) -> np.ndarray:
+        require_host(self)
         runtime = self._loaded()
         view = runtime.view(self)
         if not self._padded():
@@ -142,6 +159,7 @@ class SynapseVariable(Variable):
 
     @values.setter
     def values(self, vals) -> None:
+        require_host(self)
         runtime = self._loaded()
         view = runtime.view(self)
         if not self._padded():

@@ -22,10 +22,12 @@ from .enums import (
     VarAccessDim,
     VarAccessMode,
     VarLocation,
+    VarLocationAttribute,
     get_var_access_dim,
     get_var_access_mode,
 )
 from .init import ToeplitzConnectivityInit, VarInit
+from .locations import Located, array_location_property, check_location
 from .refs import (
     VarReference,
     check_neuron_var_refs,
@@ -59,8 +61,8 @@ def _inputs(pop: NeuronGroup) -> list[str]:
     return ["Isyn"] + [a.name for a in pop.model.additional_input_vars]
 
 
-class Group:
-    """Common behaviour: a name, the owning model, params and dynamic params."""
+class Group(Located):
+    """Common behaviour: a name, the owning model, params and dynamic params, array locations."""
 
     def __init__(self, model: GeNNModel, name: str):
         self._model = model
@@ -109,8 +111,6 @@ class NeuronGroup(Group):
                                     for e in neuron_model.extra_global_params}
         self.spike_recording_enabled = False
         self.spike_event_recording_enabled = False
-        self.spike_time_location = VarLocation.HOST_DEVICE
-        self.prev_spike_time_location = VarLocation.HOST_DEVICE
         self.in_syn: list[SynapseGroup] = []
         self.out_syn: list[SynapseGroup] = []
         self.current_sources: list[CurrentSource] = []
@@ -128,11 +128,8 @@ class NeuronGroup(Group):
         """Recorded spikes as ``[(times, ids)]`` (one entry per batch), as PyGeNN 5."""
         return self._model._require_loaded().recorded_spikes(self)
 
-    def get_var_location(self, name):  # pragma: no cover - compatibility
-        return VarLocation.HOST_DEVICE
-
-    def set_var_location(self, name, location):  # pragma: no cover - compatibility
-        pass
+    spike_time_location = array_location_property("spike_times", "Where the spike times live.")
+    prev_spike_time_location = array_location_property("prev_spike_times", "Where the previous spike times live.")
 
 
 class SynapseGroup(Group):
@@ -231,6 +228,9 @@ class SynapseGroup(Group):
         self.spike_event_recording_enabled = False
         self.out_post = Array("outPost", "scalar", self)
         self.den_delay = Array("denDelay", "scalar", self)
+        default = getattr(model, "default_sparse_connectivity_location", None)
+        self._sparse_connectivity_location = VarLocation.HOST_DEVICE if default is None else \
+            check_location(default, "default_sparse_connectivity_location")
         self._manual_connectivity: tuple[np.ndarray, np.ndarray] | None = None
         self.connections_set = False
 
@@ -385,7 +385,58 @@ class SynapseGroup(Group):
         runtime = self._model._require_loaded()
         if not self.matrix_type & SynapseMatrixConnectivity.SPARSE:
             raise ModelError(f"{what} only supports SPARSE connectivity")
+        self._require_host_connectivity()
         return runtime
+
+    def _require_host_connectivity(self) -> None:
+        if not self._sparse_connectivity_location & VarLocationAttribute.HOST:
+            raise ModelError(f"the connectivity of '{self.name}' is located on the device only "
+                             f"({self._sparse_connectivity_location.name}): it has no host copy; set "
+                             "sparse_connectivity_location to VarLocation.HOST_DEVICE before build()")
+
+    # -- locations (PyGeNN's names) ----------------------------------------
+    output_location = array_location_property("out_post", "Where the postsynaptic input (out_post) lives.")
+    dendritic_delay_location = array_location_property("den_delay", "Where the dendritic delay buffer lives.")
+
+    @property
+    def sparse_connectivity_location(self) -> VarLocation:
+        """Where the connectivity (row lengths and indices) lives."""
+        return self._sparse_connectivity_location
+
+    @sparse_connectivity_location.setter
+    def sparse_connectivity_location(self, location) -> None:
+        self._check_not_built()
+        self._sparse_connectivity_location = check_location(location, f"'{self.name}' sparse_connectivity_location")
+
+    def set_wu_var_location(self, name: str, location) -> None:
+        self._set_location(self.vars, "weight update variable", name, location)
+
+    def get_wu_var_location(self, name: str) -> VarLocation:
+        return self._get_location(self.vars, "weight update variable", name)
+
+    def set_wu_pre_var_location(self, name: str, location) -> None:
+        self._set_location(self.pre_vars, "presynaptic weight update variable", name, location)
+
+    def get_wu_pre_var_location(self, name: str) -> VarLocation:
+        return self._get_location(self.pre_vars, "presynaptic weight update variable", name)
+
+    def set_wu_post_var_location(self, name: str, location) -> None:
+        self._set_location(self.post_vars, "postsynaptic weight update variable", name, location)
+
+    def get_wu_post_var_location(self, name: str) -> VarLocation:
+        return self._get_location(self.post_vars, "postsynaptic weight update variable", name)
+
+    def set_ps_var_location(self, name: str, location) -> None:
+        self._set_location(self.psm_vars, "postsynaptic model variable", name, location)
+
+    def get_ps_var_location(self, name: str) -> VarLocation:
+        return self._get_location(self.psm_vars, "postsynaptic model variable", name)
+
+    def set_var_location(self, name: str, location) -> None:
+        raise AttributeError("a synapse population has set_wu_var_location, set_wu_pre_var_location, "
+                             "set_wu_post_var_location and set_ps_var_location (PyGeNN's names)")
+
+    get_var_location = set_var_location
 
     def get_sparse_pre_inds(self) -> np.ndarray:
         """The presynaptic index of every synapse, in row order (int64, as PyGeNN)."""
@@ -408,9 +459,11 @@ class SynapseGroup(Group):
         return self._model._require_loaded().recorded_events(self, "post")
 
     def pull_connectivity_from_device(self) -> None:
+        self._require_host_connectivity()
         self._model._require_loaded().pull_connectivity(self)
 
     def push_connectivity_to_device(self) -> None:
+        self._require_host_connectivity()
         self._model._require_loaded().push_connectivity(self)
 
     @property
@@ -632,6 +685,18 @@ class CustomConnectivityUpdate(Group):
         self.extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self)
                                     for e in ccu_model.extra_global_params}
         self._check_references(owner)
+
+    def set_pre_var_location(self, name: str, location) -> None:
+        self._set_location(self.pre_vars, "presynaptic variable", name, location)
+
+    def get_pre_var_location(self, name: str) -> VarLocation:
+        return self._get_location(self.pre_vars, "presynaptic variable", name)
+
+    def set_post_var_location(self, name: str, location) -> None:
+        self._set_location(self.post_vars, "postsynaptic variable", name, location)
+
+    def get_post_var_location(self, name: str) -> VarLocation:
+        return self._get_location(self.post_vars, "postsynaptic variable", name)
 
     def _check_var(self, var_name: str, where: str = "") -> None:
         table = {"": self.vars, "pre": self.pre_vars, "post": self.post_vars}[where]

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from ..compiler.errors import ModelError
-from .enums import PlogSeverity
+from .enums import PlogSeverity, VarLocation
 from .groups import CurrentSource, CustomConnectivityUpdate, CustomUpdate, NeuronGroup, SynapseGroup
 from .init import PostsynapticInit, SparseConnectivityInit, WeightUpdateInit
+from .locations import check_location
 from .snippets import (
     CurrentSourceModelBase,
     CustomConnectivityUpdateModelBase,
@@ -50,11 +51,11 @@ class GeNNModel:
         self._dt = 0.1
         self.batch_size = 1
         self.seed = 0
-        #: cuda backend: seed of each batch instance (default: ``seed + b``; see backends/cuda.py)
+        #: seed of each batch instance (default: ``seed + b``); instance 0's also draws the connectivity
         self.batch_seeds: list[int] | None = None
         self.timing_enabled = False
-        self.default_var_location = None
-        self.default_sparse_connectivity_location = None
+        self._default_var_location = VarLocation.HOST_DEVICE
+        self._default_sparse_connectivity_location = VarLocation.HOST_DEVICE
         self.neuron_populations: dict[str, NeuronGroup] = {}
         self.synapse_populations: dict[str, SynapseGroup] = {}
         self.current_sources: dict[str, CurrentSource] = {}
@@ -226,6 +227,23 @@ class GeNNModel:
                                          post_var_refs or {}, egp_refs or {})
         self.custom_connectivity_updates[cu_name] = group
         return group
+
+    # -- default locations (PyGeNN's names; groups take them when they are added) ----------------
+    @property
+    def default_var_location(self) -> VarLocation:
+        return self._default_var_location
+
+    @default_var_location.setter
+    def default_var_location(self, location) -> None:
+        self._default_var_location = check_location(location, "default_var_location")
+
+    @property
+    def default_sparse_connectivity_location(self) -> VarLocation:
+        return self._default_sparse_connectivity_location
+
+    @default_sparse_connectivity_location.setter
+    def default_sparse_connectivity_location(self, location) -> None:
+        self._default_sparse_connectivity_location = check_location(location, "default_sparse_connectivity_location")
 
     # -- lifecycle -------------------------------------------------------
     def build(self, path_to_model: str = "./", always_rebuild: bool = False, never_rebuild: bool = False) -> None:
