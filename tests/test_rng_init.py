@@ -262,7 +262,8 @@ def test_gennrand_raw_and_exponential_match_philox(tmp_path):
 
 
 def test_synapse_var_init_matches_philox(tmp_path):
-    """Per-synapse init streams: element (id_pre << 32) | id_post, DENSE and SPARSE alike."""
+    """Per-synapse init streams: element (id_pre << 32) | id_post for DENSE, (id_pre << 32) | position in the row
+    for SPARSE (unique where a pair is connected twice)."""
     seed = 5
     init_snippet = create_var_init_snippet("draw", var_init_code="value = gennrand_uniform();")
     model = make_model("test_philox_syn", "float", seed=seed)
@@ -291,12 +292,31 @@ def test_synapse_var_init_matches_philox(tmp_path):
     expected = philox.uniform_float(seed, philox.stream_id("Dense", "init/g"), element, 0)[:, 0]
     assert np.array_equal(dense.vars["g"].values, expected)
     sp_pre = sparse.get_sparse_pre_inds().astype(np.uint64)
-    sp_post = sparse.get_sparse_post_inds().astype(np.uint64)
     assert sp_pre.size > 0
+    position = (np.arange(sp_pre.size) - np.searchsorted(sp_pre, sp_pre)).astype(np.uint64)  # rows in order
     expected = philox.uniform_float(
-        seed, philox.stream_id("Sparse", "init/g"), (sp_pre << np.uint64(32)) | sp_post, 0
+        seed, philox.stream_id("Sparse", "init/g"), (sp_pre << np.uint64(32)) | position, 0
     )[:, 0]
     assert np.array_equal(sparse.vars["g"].values, expected)
+
+
+def test_multapses_draw_their_own_values(tmp_path):
+    """With replacement, a pair can be connected several times: each of its synapses draws its own value (as in
+    GeNN and NEST), for stored (SPARSE) and regenerated (PROCEDURAL) synapses alike."""
+    init_snippet = create_var_init_snippet("draw_m", var_init_code="value = gennrand_uniform();")
+    model = make_model("test_multapses", "double", seed=3)
+    pre = model.add_neuron_population("Pre", 4, empty_neuron_model)
+    post = model.add_neuron_population("Post", 3, empty_neuron_model)
+    sparse = model.add_synapse_population(
+        "Multi", "SPARSE", pre, post, init_weight_update("StaticPulse", {}, {"g": init_var(init_snippet)}),
+        init_postsynaptic("DeltaCurr"), init_sparse_connectivity("FixedNumberTotalWithReplacement", {"num": 60}))
+    build_load(model, tmp_path)
+    pairs = sparse.get_sparse_pre_inds() * 3 + sparse.get_sparse_post_inds()
+    g = sparse.vars["g"].values
+    assert np.unique(pairs).size < pairs.size, "no pair was connected twice"
+    for pair in np.unique(pairs):
+        values = g[pairs == pair]
+        assert np.unique(values).size == values.size
 
 
 # =========================================================================== seeds

@@ -344,13 +344,14 @@ class Procedural(Connectivity):
         sg = self.sg
         snip = sg.connectivity_initialiser.snippet
         env = connectivity_environment(plan, target, sg)
-        values = procedural_values(plan, target, sg) if self.procedural_weights else []
+        # a synapse's key is (pre, its position in the row), as for SPARSE: the same values, multapses distinct
+        values = procedural_values(plan, target, sg, "gn_key") if self.procedural_weights else []
         kernel = tuple(sg.kernel_size)
-        rng = ("gn_rng rng; gn_rng_init(&rng, gn_seed, " + code.stream
-               + ", ((uint64_t)id_pre << 32) | id_post, timestep);") if code.rng else ""
+        rng = ("gn_rng rng; gn_rng_init(&rng, gn_seed, " + code.stream + ", gn_key, timestep);") if code.rng else ""
 
         def add_synapse(a: list[str]) -> str:
-            lines = ["{", f"const uint32_t id_post = (uint32_t)({a[0]});"]
+            lines = ["{", f"const uint32_t id_post = (uint32_t)({a[0]});",
+                     "const uint64_t gn_key = ((uint64_t)id_pre << 32) | gn_row_slot++; (void)gn_key;"]
             if kernel:
                 lines.append(f"const uint32_t id_kernel = {kernel_index(kernel, a[1:])}; (void)id_kernel;")
             return "\n".join(lines + values + [rng, code.c, "}"])
@@ -359,8 +360,9 @@ class Procedural(Connectivity):
         compiled = compile_statements(snip.row_build_code, env.namespace,
                                       f"Synapse group '{sg.name}' (snippet '{snip.class_name}') row_build_code",
                                       plan.precision)
-        head = (f"gn_rng rng; gn_rng_init(&rng, gn_wiring_seed, {stream(sg, 'connectivity')}, id_pre, 0);\n"
-                if compiled.uses_rng else "")
+        head = "uint32_t gn_row_slot = 0; (void)gn_row_slot;\n"
+        if compiled.uses_rng:
+            head += f"gn_rng rng; gn_rng_init(&rng, gn_wiring_seed, {stream(sg, 'connectivity')}, id_pre, 0);\n"
         return head + compiled.c
 
 

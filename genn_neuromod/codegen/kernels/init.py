@@ -142,9 +142,9 @@ def _add_synapse_with_kernel(p: str, row: bool, kernel: tuple[int, ...], inits) 
                  f"const uint32_t id_kernel = {kernel_index(kernel, a[1:])}; (void)id_kernel;"]
         for array, code, ctype in inits:
             lines.append("{")
-            if code.rng:
-                lines.append(f"gn_rng rng; gn_rng_init(&rng, gn_seed, {code.stream}, "
-                             "((uint64_t)id_pre << 32) | id_post, 0);")
+            if code.rng:  # keyed as SPARSE's var-init: (pre, position in the row)
+                lines.append(f"gn_rng rng; gn_rng_init(&rng, gn_seed, {code.stream}, ((uint64_t)id_pre << 32) | "
+                             f"(uint64_t)(gn_slot - (size_t)id_pre * {p}_rowStride), 0);")
             lines += [f"{ctype} value = 0;", code.c, f"{array}[gn_slot] = value;", "}"]
         return "\n".join(lines + ["}", "}"])
     return Function(emit, (1 + len(kernel),), block=True)
@@ -163,10 +163,11 @@ def connectivity_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) 
     return env.readonly(index, index, "unsigned int")
 
 
-def procedural_values(plan: ModelPlan, target: Target, sg: SynapseGroup) -> list[str]:
+def procedural_values(plan: ModelPlan, target: Target, sg: SynapseGroup,
+                      key: str = "((uint64_t)id_pre << 32) | id_post") -> list[str]:
     """C that computes every per-synapse variable of procedural weights for synapse (``id_pre``, ``id_post``)
-    into the locals ``gn_pw_<name>``: the variable's init snippet with its own random stream, so the values are
-    the same each time the synapse is regenerated (or its constant)."""
+    into the locals ``gn_pw_<name>``: the variable's init snippet with its own random stream (keyed by the
+    synapse's element ``key``), so the values are the same each time the synapse is regenerated."""
     lines = []
     for v in sg.vars.values():
         if not _per_element(v):
@@ -180,8 +181,7 @@ def procedural_values(plan: ModelPlan, target: Target, sg: SynapseGroup) -> list
         code = _var_init(plan, target, v, f"synapse population '{sg.name}'", env, stream(sg, f"init/{v.name}"))
         lines += [f"{ctype} {local};", "{"]
         if code.rng:  # part of the wiring: the same in every batch instance
-            lines.append(f"gn_rng rng; gn_rng_init(&rng, gn_wiring_seed, {code.stream}, "
-                         "((uint64_t)id_pre << 32) | id_post, 0);")
+            lines.append(f"gn_rng rng; gn_rng_init(&rng, gn_wiring_seed, {code.stream}, {key}, 0);")
         lines += [f"{ctype} value = 0;", code.c, f"{local} = value;", "}"]
     return lines
 
