@@ -358,3 +358,29 @@ def test_uniform_var_init_differs_between_instances(tmp_path):
     x = pop.vars["X"].values
     assert x.shape == (2, 1000) and not np.array_equal(x[0], x[1])
     assert abs(float(x.mean()) - 0.5) < 0.03
+
+
+def test_current_view_of_a_delayed_variable_per_instance(tmp_path):
+    """A variable kept per delay slot (read by delayed synapse code) has views (batch, slot, neuron); its current
+    view is the current slot of every instance."""
+    wu = create_weight_update_model("reads_v", vars=[("g", "scalar", VarAccess.READ_ONLY)],
+                                    pre_neuron_var_refs=[("Vp", "scalar", VarAccessMode.READ_ONLY)],
+                                    pre_spike_syn_code="addToPost(g * Vp);")
+    model = pygenn.GeNNModel("double", "delayed_batch")
+    model.batch_size = 2
+    pop = model.add_neuron_population("Pop", 5, "Izhikevich", {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},
+                                      {"V": -65.0, "U": -13.0})
+    model.add_current_source("DC", "DC", pop, {"amp": 10.0})
+    sg = model.add_synapse_population(
+        "S", "DENSE", pop, pop, init_weight_update(wu, {}, {"g": 0.0}, pre_var_refs={"Vp": create_var_ref(pop, "V")}),
+        init_postsynaptic("DeltaCurr"))
+    sg.axonal_delay_steps = 2
+    model.build(str(tmp_path))
+    model.load()
+    pop.vars["V"].view[1] = -70.0
+    model.step_time_n(4)
+    view, current = pop.vars["V"].view, pop.vars["V"].current_view
+    assert view.shape == (2, 3, 5) and current.shape == (2, 5)
+    slot = model._runtime.delay_slot(pop)
+    np.testing.assert_array_equal(current, view[:, slot])
+    assert not np.array_equal(current[0], current[1])

@@ -769,7 +769,7 @@ def test_procedural_matrix_types_are_checked_when_added():
                                      prob)
     stdp = init_weight_update("STDP", {"tauPlus": 20.0, "tauMinus": 20.0, "Aplus": 0.1, "Aminus": 0.1,
                                        "Wmin": 0.0, "Wmax": 1.0}, {"g": 0.5})
-    with pytest.raises(NotImplementedError, match="'Syn'.*PROCEDURAL.*postsynaptic learning"):
+    with pytest.raises(ModelError, match="'Syn'.*PROCEDURAL.*postsynaptic spike-triggered learning"):
         model.add_synapse_population("Syn", "PROCEDURAL", a, a, stdp, init_postsynaptic("DeltaCurr"), prob)
 
 
@@ -791,8 +791,15 @@ def test_toeplitz_needs_its_initialiser_and_only_presynaptic_code():
         model.add_synapse_population("Syn", "SPARSE", a, a, _static(), init_postsynaptic("DeltaCurr"), conv)
     stdp = init_weight_update("STDP", {"tauPlus": 20.0, "tauMinus": 20.0, "Aplus": 0.1, "Aminus": 0.1,
                                        "Wmin": 0.0, "Wmax": 1.0}, {"g": 0.5})
-    with pytest.raises(NotImplementedError, match="'Syn'.*TOEPLITZ.*postsynaptic learning"):
+    with pytest.raises(ModelError, match="'Syn'.*TOEPLITZ.*postsynaptic spike-triggered learning"):
         model.add_synapse_population("Syn", "TOEPLITZ", a, a, stdp, init_postsynaptic("DeltaCurr"), conv)
+    dynamics = pygenn.create_weight_update_model("dyn_t", vars=[("g", "scalar", pygenn.VarAccess.READ_ONLY)],
+                                                 pre_spike_syn_code="addToPost(g);",
+                                                 synapse_dynamics_code="addToPost(0.0);")
+    with pytest.raises(NotImplementedError, match="'Syn': synapse dynamics over TOEPLITZ connectivity are not "
+                                                  "implemented by the embedded engine"):
+        model.add_synapse_population("Syn", "TOEPLITZ", a, a, init_weight_update(dynamics, {}, {"g": 1.0}),
+                                     init_postsynaptic("DeltaCurr"), conv)
     with pytest.raises(ValueError, match="unknown Toeplitz connectivity snippet 'Conv3D'"):
         pygenn.init_toeplitz_connectivity("Conv3D", {})
 

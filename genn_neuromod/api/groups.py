@@ -111,6 +111,8 @@ class NeuronGroup(Group):
                                     for e in neuron_model.extra_global_params}
         self.spike_recording_enabled = False
         self.spike_event_recording_enabled = False
+        #: GeNN's zero-copy recording buffers (host-mapped on a GPU); host memory already on the CPU backend
+        self.recording_zero_copy_enabled = False
         self.in_syn: list[SynapseGroup] = []
         self.out_syn: list[SynapseGroup] = []
         self.current_sources: list[CurrentSource] = []
@@ -184,10 +186,13 @@ class SynapseGroup(Group):
                                     for e in self.wu_model.extra_global_params}
         self.psm_extra_global_params = {e.name: ExtraGlobalParameter(e.name, e.type, self)
                                         for e in self.ps_model.extra_global_params}
-        if toeplitz and (self.wu_model.post_spike_syn_code or self.wu_model.post_event_syn_code
-                         or self.wu_model.synapse_dynamics_code):
-            raise NotImplementedError(f"synapse population '{name}': TOEPLITZ connectivity only runs presynaptic "
-                                      "spike and event code (as GeNN: no postsynaptic learning or synapse dynamics)")
+        if toeplitz and (self.wu_model.post_spike_syn_code or self.wu_model.post_event_syn_code):
+            raise ModelError(f"synapse population '{name}': TOEPLITZ connectivity cannot be used with postsynaptic "
+                             "spike-triggered learning (GeNN's rule)")
+        if toeplitz and self.wu_model.synapse_dynamics_code:
+            raise NotImplementedError(f"synapse population '{name}': synapse dynamics over TOEPLITZ connectivity are "
+                                      "not implemented by the embedded engine (it runs presynaptic spike and event "
+                                      "code only)")
         self.kernel_size = self._kernel_size(connectivity_init)
         if matrix_type & SynapseMatrixConnectivity.BITMASK:
             self._check_bitmask(connectivity_init)
@@ -228,6 +233,8 @@ class SynapseGroup(Group):
         self.spike_event_recording_enabled = False
         self.out_post = Array("outPost", "scalar", self)
         self.den_delay = Array("denDelay", "scalar", self)
+        #: GeNN's 8/16-bit postsynaptic indices (a memory saving); the embedded engine keeps 32-bit indices
+        self.narrow_sparse_ind_enabled = bool(getattr(model, "default_narrow_sparse_ind_enabled", False))
         default = getattr(model, "default_sparse_connectivity_location", None)
         self._sparse_connectivity_location = VarLocation.HOST_DEVICE if default is None else \
             check_location(default, "default_sparse_connectivity_location")
@@ -260,8 +267,9 @@ class SynapseGroup(Group):
             raise ModelError(f"{owner}: PROCEDURAL_KERNELG needs a connectivity snippet with a kernel "
                              "(calc_kernel_size_func), such as Conv2D")
         if wu.post_spike_syn_code or wu.post_event_syn_code or wu.synapse_dynamics_code:
-            raise NotImplementedError(f"{owner}: {mt.name} connectivity only runs presynaptic spike and event code "
-                                      "(as GeNN: no postsynaptic learning or synapse dynamics)")
+            raise ModelError(f"{owner}: {mt.name} connectivity cannot be used with postsynaptic spike-triggered "
+                             "learning or synapse dynamics (GeNN's rule: its rows exist only while a presynaptic "
+                             "spike is processed)")
         if mt & SynapseMatrixWeight.PROCEDURAL:
             for v in self.vars.values():
                 if not get_var_access_dim(v.access) & VarAccessDim.ELEMENT:
@@ -635,7 +643,8 @@ class CustomUpdate(Group):
                 kinds.add("neuron" if not dims & VarAccessDim.ELEMENT else "batch")
             transpose = ref.transpose_group
             if transpose is not None and not transpose.matrix_type & SynapseMatrixConnectivity.DENSE:
-                raise NotImplementedError(f"custom update '{self.name}': transpose needs DENSE connectivity")
+                raise ModelError(f"custom update '{self.name}': transpose needs DENSE connectivity (GeNN's rule); "
+                                 f"'{transpose.name}' is {transpose.matrix_type.name}")
         for v in self.vars.values():
             mode = VarAccessMode(int(v.access) & 0x3F)
             if mode in (VarAccessMode.REDUCE_SUM, VarAccessMode.REDUCE_MAX):

@@ -54,6 +54,7 @@ class GeNNModel:
         #: seed of each batch instance (default: ``seed + b``); instance 0's also draws the connectivity
         self.batch_seeds: list[int] | None = None
         self.timing_enabled = False
+        self._switches: dict[str, bool] = {}
         self._default_var_location = VarLocation.HOST_DEVICE
         self._default_sparse_connectivity_location = VarLocation.HOST_DEVICE
         self.neuron_populations: dict[str, NeuronGroup] = {}
@@ -227,6 +228,42 @@ class GeNNModel:
                                          post_var_refs or {}, egp_refs or {})
         self.custom_connectivity_updates[cu_name] = group
         return group
+
+    # -- GeNN's optimisation switches: accepted (validated); they change how GeNN merges and stores groups, never
+    # what a model computes, and the embedded engine's code does not depend on them ----------------------------
+    @property
+    def fuse_postsynaptic_models(self) -> bool:
+        return self._switches.get("fuse_postsynaptic_models", False)
+
+    @fuse_postsynaptic_models.setter
+    def fuse_postsynaptic_models(self, value: bool) -> None:
+        self._set_switch("fuse_postsynaptic_models", value)
+
+    @property
+    def fuse_pre_post_weight_update_models(self) -> bool:
+        return self._switches.get("fuse_pre_post_weight_update_models", False)
+
+    @fuse_pre_post_weight_update_models.setter
+    def fuse_pre_post_weight_update_models(self, value: bool) -> None:
+        self._set_switch("fuse_pre_post_weight_update_models", value)
+
+    @property
+    def default_narrow_sparse_ind_enabled(self) -> bool:
+        return self._switches.get("default_narrow_sparse_ind_enabled", False)
+
+    @default_narrow_sparse_ind_enabled.setter
+    def default_narrow_sparse_ind_enabled(self, value: bool) -> None:
+        self._set_switch("default_narrow_sparse_ind_enabled", value)
+
+    def _set_switch(self, name: str, value) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise ModelError(f"{name} must be True or False, not {value!r}")
+        self._switches[name] = bool(value)
+
+    @property
+    def num_neurons(self) -> int:
+        """Neurons of every population."""
+        return sum(pop.num_neurons for pop in self.neuron_populations.values())
 
     # -- default locations (PyGeNN's names; groups take them when they are added) ----------------
     @property
