@@ -186,8 +186,48 @@ def graded_events_dynamics(precision="float", backend="cpu", batch_size=1):
     return model
 
 
+def matrix_types(precision="float", backend="cpu", batch_size=1):
+    """BITMASK, TOEPLITZ (Conv2D, kernel weights), PROCEDURAL (random weights and delays regenerated per spike),
+    PROCEDURAL_KERNELG and DENSE_PROCEDURALG, all driven by one Izhikevich population."""
+    model = _model("matrix_types", precision, backend, batch_size)
+    pre = _izh_pop(model, "Pre", 64, seed=7)
+    post = model.add_neuron_population("Post", 64, "LIF", LIF, {"V": -60.0, "RefracTime": 0.0})
+    model.add_current_source("Drive", "DC", pre, {"amp": 10.0})
+    prob = init_sparse_connectivity("FixedProbability", {"prob": 0.2})
+    model.add_synapse_population("Bitmask", "BITMASK", pre, post,
+                                 init_weight_update("StaticPulseConstantWeight", {"g": 0.25}),
+                                 init_postsynaptic("ExpCurr", {"tau": 5.0}), prob)
+    conv = {"conv_kh": 3, "conv_kw": 3, "conv_ih": 8, "conv_iw": 8, "conv_ic": 1, "conv_oh": 8, "conv_ow": 8,
+            "conv_oc": 1}
+    kernel = init_var("Normal", {"mean": 0.5, "sd": 0.1})
+    model.add_synapse_population("Toeplitz", "TOEPLITZ", pre, post,
+                                 init_weight_update("StaticPulse", {}, {"g": kernel}),
+                                 init_postsynaptic("ExpCurr", {"tau": 5.0}),
+                                 pygenn.init_toeplitz_connectivity("Conv2D", conv))
+    sg = model.add_synapse_population(
+        "Procedural", "PROCEDURAL", pre, post,
+        init_weight_update("StaticPulseDendriticDelay", {},
+                           {"g": init_var("NormalClipped", {"mean": 0.3, "sd": 0.1, "min": 0.0, "max": 1.0}),
+                            "d": init_var("NormalClippedDelay", {"mean": 1.0, "sd": 0.5, "min": 0.0, "max": 2.0})}),
+        init_postsynaptic("ExpCurr", {"tau": 5.0}),
+        init_sparse_connectivity("FixedNumberTotalWithReplacement", {"num": 600}))
+    sg.max_dendritic_delay_timesteps = 21
+    model.add_synapse_population("KernelG", "PROCEDURAL_KERNELG", pre, post,
+                                 init_weight_update("StaticPulse", {}, {"g": kernel}),
+                                 init_postsynaptic("ExpCurr", {"tau": 5.0}),
+                                 init_sparse_connectivity("Conv2D", {**conv, "conv_sh": 1, "conv_sw": 1,
+                                                                     "conv_padh": 1, "conv_padw": 1}))
+    model.add_synapse_population("DenseProcG", "DENSE_PROCEDURALG", pre, post,
+                                 init_weight_update("StaticPulse", {}, {"g": init_var("Uniform", {"min": 0.0,
+                                                                                                  "max": 0.05})}),
+                                 init_postsynaptic("DeltaCurr"))
+    return model
+
+
 #: (name, factory, keyword arguments)
 MODELS = [
+    ("matrix_types", matrix_types, {}),
+    ("matrix_types_batch2", matrix_types, {"batch_size": 2}),
     ("izh_lif_sparse_axonal", izh_lif_sparse_axonal, {}),
     ("izh_lif_sparse_axonal_float_batch4", izh_lif_sparse_axonal, {"precision": "float", "batch_size": 4}),
     ("dense_dendritic", dense_dendritic, {}),
