@@ -1,9 +1,13 @@
 #!/usr/bin/env python
 """CPU benchmark: genn_neuromod side by side with Brian2 and (when available) real GeNN.
 
-Networks (see ``_genn_networks.py`` and ``_brian2_networks.py`` for their exact definitions):
-  * coba        Vogels-Abbott COBA, 4000 LIF, p = 0.02, dt 0.1 ms   (default 10 s simulated)
-  * izhikevich  Izhikevich 2007, 1000 neurons x 100 synapses, STDP traces, dt 1 ms (default 60 s)
+Networks (see ``_genn_networks.py``, ``_microcircuit.py`` and ``_brian2_networks.py`` for their exact definitions):
+  * coba          Vogels-Abbott COBA, 4000 LIF, p = 0.02, dt 0.1 ms   (default 10 s simulated)
+  * izhikevich    Izhikevich 2007, 1000 neurons x 100 synapses, STDP traces, dt 1 ms (default 60 s)
+  * microcircuit  Potjans & Diesmann (2014), 77,169 LIF x --scales (0.5 and 1.0), full in-degrees (~0.3e9
+                  synapses at 1.0), dt 0.1 ms, 1 s simulated, synapses stored (SPARSE) and regenerated at every
+                  spike (PROCEDURAL); beside real GeNN's CPU backend only (build, load, speed, peak memory and
+                  memory per synapse)
 
 Every engine runs in its own subprocess (so peak memory is its own) on the same machine in
 the same invocation; the table reports ratios measured side by side.  Brian2 2.9 needs
@@ -13,7 +17,8 @@ by default, ``.venv-bench-brian2`` next to this repository, created on first use
 names an interpreter that can ``import pygenn`` (GeNN is not on PyPI; build it from
 GeNN's own instructions), or when this interpreter can.
 
-Usage:  python scripts/bench_cpu.py [--quick] [--networks coba izhikevich] [--no-brian2] [--baseline CHECKOUT]
+Usage:  python scripts/bench_cpu.py [--quick] [--networks coba izhikevich microcircuit] [--no-brian2]
+                                   [--scales 0.5 1.0] [--matrices SPARSE PROCEDURAL] [--baseline CHECKOUT]
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-DURATIONS = {"coba": 10.0, "izhikevich": 60.0}
-QUICK = {"coba": 1.0, "izhikevich": 5.0}
+DURATIONS = {"coba": 10.0, "izhikevich": 60.0, "microcircuit": 1.0}
+QUICK = {"coba": 1.0, "izhikevich": 5.0, "microcircuit": 0.1}
 
 
 def _run_json(cmd: list[str], env: dict | None = None, cwd: str | None = None) -> dict:
@@ -79,6 +84,40 @@ def ours(network: str, duration: float, seed: int, cache: str, threads: int, bas
     return first
 
 
+def microcircuit(py: str, engine: str, label: str, scale: float, matrix: str, duration: float, seed: int,
+                 env: dict | None = None, threads: int = 1) -> dict:
+    """One microcircuit run in its own process (so peak memory is its own); a failed run becomes a row saying so."""
+    cmd = [py, str(HERE / "_genn_networks.py"), "--engine", engine, "--network", "microcircuit", "--scale",
+           str(scale), "--matrix", matrix, "--duration", str(duration), "--seed", str(seed), "--threads", str(threads)]
+    with tempfile.TemporaryDirectory() as wd:
+        try:
+            res = _run_json(cmd + ["--workdir", wd], env, wd)
+        except RuntimeError as exc:
+            reason = str(exc).splitlines()[-1]
+            print(f"  {label}: failed ({reason})", file=sys.stderr)
+            res = {"network": f"microcircuit {scale:g} {matrix}", "failed": reason}
+    res["engine"] = label
+    return res
+
+
+def microcircuit_table(rows: list[dict]) -> str:
+    head = (f"{'network':<29} {'engine':<28} {'build s':>8} {'load s':>7} {'run s':>8} {'sim s/wall s':>12} "
+            f"{'peak MB':>8} {'B/synapse':>9} {'spikes':>9} {'ours(1 thr) x':>14}")
+    out = [head, "-" * len(head)]
+    for net in dict.fromkeys(r["network"] for r in rows):
+        group = [r for r in rows if r["network"] == net]
+        base = next((r for r in group if r["engine"] == "genn_neuromod cpu, 1 thr" and not r.get("failed")), None)
+        for r in group:
+            if r.get("failed"):
+                out.append(f"{net:<29} {r['engine']:<28} failed: {r['failed'][:90]}")
+                continue
+            speed = r["sim_s"] / r["run_s"]
+            ratio = f"{(base['sim_s'] / base['run_s']) / speed:14.2f}" if base else f"{'-':>14}"
+            out.append(f"{net:<29} {r['engine']:<28} {r['build_s']:8.1f} {r['load_s']:7.1f} {r['run_s']:8.1f} "
+                       f"{speed:12.3f} {r['peak_rss_mb']:8.0f} {r['bytes_per_synapse']:9.2f} {r['spikes']:9d}{ratio}")
+    return "\n".join(out)
+
+
 def _revision(path: str) -> str:
     proc = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return proc.stdout.strip() or Path(path).name
@@ -120,8 +159,12 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="CPU benchmark of genn_neuromod against Brian2 and GeNN")
-    ap.add_argument("--networks", nargs="+", default=["coba", "izhikevich"], choices=sorted(DURATIONS))
-    ap.add_argument("--quick", action="store_true", help="short runs (1 s COBA, 5 s Izhikevich)")
+    ap.add_argument("--networks", nargs="+", default=["coba", "izhikevich", "microcircuit"], choices=sorted(DURATIONS))
+    ap.add_argument("--quick", action="store_true",
+                    help="short runs (1 s COBA, 5 s Izhikevich, 0.1 s microcircuit at scale 0.05)")
+    ap.add_argument("--scales", nargs="+", type=float, default=[0.5, 1.0], help="microcircuit sizes")
+    ap.add_argument("--matrices", nargs="+", default=["SPARSE", "PROCEDURAL"], choices=["SPARSE", "PROCEDURAL"],
+                    help="microcircuit synapse storage")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--brian2-python", help="interpreter with brian2 (default: create .venv-bench-brian2)")
     ap.add_argument("--no-brian2", action="store_true")
@@ -138,9 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     gpy = genn_python(args.genn_python)
     if gpy is None:
         print("real GeNN: not found (pass --genn-python); skipping it", file=sys.stderr)
-    rows = []
+    rows, mc_rows = [], []
+    scales = [0.05] if args.quick else args.scales
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as baseline_cache:
-        for net in args.networks:
+        for net in [n for n in args.networks if n != "microcircuit"]:
             d = durations[net]
             for threads in dict.fromkeys((1, args.threads or (os.cpu_count() or 1))):
                 print(f"[{net}] genn_neuromod, {threads} thread(s) ...", file=sys.stderr)
@@ -155,13 +199,37 @@ def main(argv: list[str] | None = None) -> int:
                 for dev in ("cpp_standalone", "cython"):
                     print(f"[{net}] Brian2 {dev} ...", file=sys.stderr)
                     rows.append(brian2(b2, net, dev, d, args.seed))
-    print(table(rows))
-    print("\n'ours(...) x' = (our simulated s per wall s, in that configuration) / (that engine's).  All engines "
-          "run with fast-math optimisation (Brian2's default flags; GeNN's and ours optimize_code=True); Brian2 and "
-          "GeNN single-threaded.  build s: cold build (empty caches); rebuild s: an unchanged model's second build. "
-          "Spike counts differ between engines only through their random number streams.")
+        if "microcircuit" in args.networks:
+            d = durations["microcircuit"]
+            for scale in scales:
+                for matrix in args.matrices:
+                    runs = [(sys.executable, "genn_neuromod", f"genn_neuromod cpu, {t} thr",
+                             dict(os.environ, GENN_NEUROMOD_CACHE=cache), t)
+                            for t in dict.fromkeys((1, args.threads or (os.cpu_count() or 1)))]
+                    if args.baseline:
+                        env = dict(os.environ, GENN_NEUROMOD_CACHE=baseline_cache,
+                                   PYTHONPATH=os.pathsep.join([args.baseline] + [p for p in [os.environ.get(
+                                       "PYTHONPATH")] if p]))
+                        runs.append((sys.executable, "genn_neuromod", f"baseline @{_revision(args.baseline)}, 1 thr",
+                                     env, 1))
+                    if gpy:
+                        runs.append((gpy, "pygenn", "GeNN single_threaded_cpu", None, 1))
+                    for py, engine, label, env, threads in runs:
+                        print(f"[microcircuit {scale:g} {matrix}] {label} ...", file=sys.stderr, flush=True)
+                        mc_rows.append(microcircuit(py, engine, label, scale, matrix, d, args.seed, env, threads))
+    if rows:
+        print(table(rows))
+        print("\n'ours(...) x' = (our simulated s per wall s, in that configuration) / (that engine's).  All engines "
+              "run with fast-math optimisation (Brian2's default flags; GeNN's and ours optimize_code=True); Brian2 "
+              "and GeNN single-threaded.  build s: cold build (empty caches); rebuild s: an unchanged model's second "
+              "build.  Spike counts differ between engines only through their random number streams.\n")
+    if mc_rows:
+        print(microcircuit_table(mc_rows))
+        print("\nmicrocircuit: build s = model definition + code generation + compilation; load s = allocation and "
+              "initialisation (connectivity included); B/synapse = (peak RSS - RSS before the model) / synapses, so "
+              "it includes neurons, buffers and the engine's own overhead; 'ours(1 thr) x' as above.")
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+        Path(args.json).write_text(json.dumps(rows + mc_rows, indent=1))
     return 0
 
 
