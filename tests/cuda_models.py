@@ -192,6 +192,8 @@ def matrix_types(precision="float", backend="cpu", batch_size=1):
     model = _model("matrix_types", precision, backend, batch_size)
     pre = _izh_pop(model, "Pre", 64, seed=7)
     post = model.add_neuron_population("Post", 64, "LIF", LIF, {"V": -60.0, "RefracTime": 0.0})
+    pre.spike_recording_enabled = True
+    post.spike_recording_enabled = True
     model.add_current_source("Drive", "DC", pre, {"amp": 10.0})
     prob = init_sparse_connectivity("FixedProbability", {"prob": 0.2})
     model.add_synapse_population("Bitmask", "BITMASK", pre, post,
@@ -224,10 +226,40 @@ def matrix_types(precision="float", backend="cpu", batch_size=1):
     return model
 
 
+egp_neuron = create_neuron_model(
+    "egp_schedule_neuron",
+    params=["steps"],
+    vars=[("V", "scalar"), ("Seen", "scalar")],
+    extra_global_params=[("drive", "scalar*"), ("log", "scalar*")],
+    sim_code="""
+const unsigned int k = ((unsigned int)(t / dt + 0.5)) % (unsigned int)steps;
+V += drive[k] * (1.0 + 0.01 * id) + gennrand_normal();
+Seen += drive[k];
+if (id == 0) {
+    log[k] = V;
+}
+""",
+    threshold_condition_code="V > 20.0",
+    reset_code="V = 0.0;")
+
+
+def egp_schedule(precision="double", backend="cpu", batch_size=1, per_instance=True, steps=50):
+    """A population driven by an EGP schedule that its kernel also writes a log into: with ``per_instance``, every
+    batch instance has its own schedule and log."""
+    model = _model("egp_schedule", precision, backend, batch_size, seed=77)
+    pop = model.add_neuron_population("Pop", 40, egp_neuron, {"steps": steps}, {"V": 0.0, "Seen": 0.0})
+    pop.spike_recording_enabled = True
+    for name in ("drive", "log"):
+        pop.extra_global_params[name].per_instance = per_instance and batch_size > 1
+        pop.extra_global_params[name].set_init_values(np.zeros(steps))
+    return model
+
+
 #: (name, factory, keyword arguments)
 MODELS = [
     ("matrix_types", matrix_types, {}),
     ("matrix_types_batch2", matrix_types, {"batch_size": 2}),
+    ("egp_schedule_batch3", egp_schedule, {"batch_size": 3}),
     ("izh_lif_sparse_axonal", izh_lif_sparse_axonal, {}),
     ("izh_lif_sparse_axonal_float_batch4", izh_lif_sparse_axonal, {"precision": "float", "batch_size": 4}),
     ("dense_dendritic", dense_dendritic, {}),

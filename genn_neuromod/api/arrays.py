@@ -177,7 +177,28 @@ class ExtraGlobalParameter(ArrayBase):
 
     def __init__(self, name: str, type_name: str, group: Any, init_values=None):
         super().__init__(name, type_name, group)
+        self._per_instance = False
         self.set_init_values(init_values)
+
+    @property
+    def per_instance(self) -> bool:
+        """One copy per batch instance (default False: every instance shares the array, as in GeNN).
+
+        An extension of PyGeNN for batched ensembles whose kernels write an EGP (a reward schedule, a log):
+        with ``per_instance = True`` (set before ``build()``) instance b reads and writes its own copy; values are
+        given as ``(n,)`` (the same in every instance) or ``(batch_size, n)``, and the view has a leading batch
+        axis."""
+        return self._per_instance
+
+    @per_instance.setter
+    def per_instance(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"per_instance of extra global parameter '{self.name}' must be True or False, "
+                            f"not {value!r}")
+        if self.group._model._built:
+            raise RuntimeError(f"per_instance of extra global parameter '{self.name}' of '{self.group.name}' must be "
+                               "set before build()")
+        self._per_instance = bool(value)
 
     def set_init_values(self, init_values) -> None:
         self.init_values = None if init_values is None else np.asarray(init_values)

@@ -119,6 +119,7 @@ class Backend(Protocol):
 _REGISTRY: dict[str, str] = {
     "single_threaded_cpu": "genn_neuromod.backends.cpu",
     "cuda": "genn_neuromod.backends.cuda",
+    "cuda_emulated": "genn_neuromod.backends.cuda_emulated",
 }
 #: other names users may give (``GeNNModel(backend="cpu")``)
 ALIASES: dict[Any, str] = {None: "single_threaded_cpu", "cpu": "single_threaded_cpu"}

@@ -38,21 +38,33 @@ def compiler() -> str:
     return cc
 
 
-def compile_shared(source: str, always_rebuild: bool = False, extra_flags: list[str] | None = None) -> Path:
-    """Return the path of a shared library built from ``source``; reuse a cached one when unchanged."""
-    cc = compiler()
-    flags = CFLAGS + list(extra_flags or [])
+def cxx_compiler() -> str:
+    cxx = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
+    if cxx is None:
+        raise CompileError("no C++ compiler found (the CUDA emulation needs one): install g++ or clang++, or set CXX")
+    return cxx
+
+
+def compile_shared(source: str, always_rebuild: bool = False, extra_flags: list[str] | None = None,
+                   language: str = "c") -> Path:
+    """Return the path of a shared library built from ``source``; reuse a cached one when unchanged.
+
+    ``language="c"`` compiles with :data:`CFLAGS` plus ``extra_flags``; ``"c++"`` with the C++ compiler and only
+    ``extra_flags``."""
+    cc = compiler() if language == "c" else cxx_compiler()
+    flags = CFLAGS + list(extra_flags or []) if language == "c" else list(extra_flags or [])
+    suffix = ".c" if language == "c" else ".cpp"
     key = hashlib.sha256((cc + "\0" + " ".join(flags) + "\0" + source).encode()).hexdigest()[:24]
     out = cache_dir() / f"gn_{key}.so"
     if out.exists() and not always_rebuild:
         return out
     with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
-        src = Path(tmp) / "model.c"
+        src = Path(tmp) / f"model{suffix}"
         src.write_text(source)
         lib = Path(tmp) / "model.so"
         proc = subprocess.run([cc, *flags, "-o", str(lib), str(src), "-lm"], capture_output=True, text=True)
         if proc.returncode != 0:
-            kept = cache_dir() / f"failed_{key}.c"
+            kept = cache_dir() / f"failed_{key}{suffix}"
             kept.write_text(source)
             first = "\n".join(proc.stderr.strip().splitlines()[:15])
             raise CompileError(f"the C compiler rejected the generated code (kept in {kept}); this is a bug "

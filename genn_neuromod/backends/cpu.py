@@ -101,6 +101,21 @@ BACKEND = CpuBackend()
 build = BACKEND.build
 
 
+def egp_array(egp: ExtraGlobalParameter, values, ctype: str, batch_size: int) -> np.ndarray:
+    """The flat array behind an extra global parameter; ``batch_size`` > 0 for a per-instance one, whose values are
+    ``(n,)`` (the same in every instance, repeated) or ``(batch_size, n)``."""
+    values = np.asarray(values, dtype=types.numpy_dtype(ctype))  # cast as PyGeNN does
+    if not batch_size:
+        return np.ascontiguousarray(values.ravel())
+    if values.ndim <= 1:
+        return np.ascontiguousarray(np.tile(values.ravel(), batch_size))
+    if values.shape[0] != batch_size:
+        raise ValueError(f"per-instance extra global parameter '{egp.name}' of '{egp.group.name}': values of shape "
+                         f"{values.shape} need a leading axis of batch_size {batch_size}; give shape (n,) for the same "
+                         f"values in every instance or ({batch_size}, n)")
+    return np.ascontiguousarray(values.reshape(batch_size, -1)).ravel()
+
+
 class Runtime(HostViews):
     """A model loaded on the CPU: its arrays (numpy, shared zero-copy with the C), its library and its clock."""
 
@@ -167,13 +182,18 @@ class Runtime(HostViews):
         ctypes.c_void_p.in_dll(self.lib, "gnp_" + cname).value = arr.ctypes.data
         bound = self._bound.get(cname)
         if bound is not None:
-            shape = arr.shape if isinstance(bound, ExtraGlobalParameter) else \
-                self.view_shape(self.plan.spec_of(bound), self.info, arr.size // self.copies(cname))
+            if isinstance(bound, ExtraGlobalParameter):
+                shape = (self.batch_size, -1) if cname in self.batched else arr.shape
+            else:
+                shape = self.view_shape(self.plan.spec_of(bound), self.info, arr.size // self.copies(cname))
             self.views[bound] = arr.reshape(shape)
 
     def set_egp(self, egp: ExtraGlobalParameter, values) -> None:
         spec = self.plan.spec_of(egp)
-        self._bind(spec.cname, np.ascontiguousarray(np.asarray(values, dtype=types.numpy_dtype(spec.ctype)).ravel()))
+        arr = egp_array(egp, values, spec.ctype, self.batch_size if spec.cname in self.batched else 0)
+        if spec.cname in self.batched:
+            ctypes.c_size_t.in_dll(self.lib, f"gn_bs_{spec.cname}").value = arr.size // self.batch_size
+        self._bind(spec.cname, arr)
 
     # -- initialisation ----------------------------------------------------------------------
     def _initialise(self) -> None:

@@ -35,15 +35,30 @@ def generate_cuda_source(model, batch_size: int | None = None) -> str:
     return generate_cuda(plan, placeholder_info(plan), batch_size or model.batch_size).source
 
 
+#: set to "1" to run backend="cuda" on the SIMT emulation (for test suites written against "cuda")
+EMULATION_ENV = "GENN_NEUROMOD_CUDA_EMULATION"
+
+
 @dataclass(frozen=True)
 class CudaBuild:
     cpu_build: cpu.CpuBuild
     code_path: Path
     build_time: float
+    emulated: bool = False   # kernels run on the SIMT emulation (backends/simt_emulation), not a GPU
 
     @property
     def plan(self) -> ModelPlan:
         return self.cpu_build.plan
+
+    def device_api(self):
+        """CuPy, or its numpy-backed stand-in for the emulation."""
+        if self.emulated:
+            from .simt_emulation import cupy_emulation
+
+            return cupy_emulation
+        from .cuda_runtime import import_cupy
+
+        return import_cupy()
 
     def create_runtime(self, model, num_recording_timesteps: int | None):
         from .cuda_runtime import Runtime
@@ -70,7 +85,19 @@ class CudaBackend:
         if not cu_file.exists() or cu_file.read_text() != source:
             cu_file.write_text(source)
         cpu_build = cpu.BACKEND.build(model, code_path, always_rebuild)
-        return CudaBuild(cpu_build, Path(code_path), time.perf_counter() - start)
+        emulated = self.emulated or os.environ.get(EMULATION_ENV, "") not in ("", "0")
+        return CudaBuild(cpu_build, Path(code_path), time.perf_counter() - start, emulated)
+
+    emulated = False
+
+
+class EmulatedCudaBackend(CudaBackend):
+    """``backend="cuda_emulated"``: the cuda backend's kernels run on the SIMT emulation (compiled as C++ with
+    ``backends/simt_emulation/simt.h``, every block's threads as fibers). A test device that needs no GPU; slow."""
+
+    name = "cuda_emulated"
+    emulated = True
 
 
 BACKEND = CudaBackend()
+EMULATED_BACKEND = EmulatedCudaBackend()

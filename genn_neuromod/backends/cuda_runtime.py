@@ -50,7 +50,7 @@ class Runtime(HostViews):
     """A model loaded on the GPU."""
 
     def __init__(self, built, model, num_recording_timesteps: int | None):
-        cp = self.cp = import_cupy()
+        cp = self.cp = built.device_api()
         self.model = model
         self.plan = built.plan
         self.timestep = 0
@@ -76,6 +76,7 @@ class Runtime(HostViews):
                                f"please report it with the model that caused it:\n{exc}") from exc
         self._stream = cp.cuda.Stream()  # blocking: ordered with the null stream user code writes on
         self.dev: dict[str, object] = {}
+        self._egp_strides = {s.cname for s in self.plan.arrays if s.role == "egp" and self.source.batched[s.cname]}
         with self._stream:
             for cname, arr in self.host.items():
                 self._upload(cname, arr)
@@ -118,6 +119,8 @@ class Runtime(HostViews):
             dev.set(arr, stream=self._stream)
         self.dev[cname] = dev
         self._set_global("gnp_" + cname, np.array([dev.data.ptr if arr.size else 0], dtype=np.uint64))
+        if cname in self._egp_strides:  # a per-instance EGP: where instance b's copy starts
+            self._set_global("gn_bs_" + cname, np.array([arr.size // self.batch_size], dtype=np.uint64))
 
     def _bind_views(self) -> None:
         """The model's arrays see the host mirrors, with a leading batch axis where they have one copy per
@@ -130,7 +133,7 @@ class Runtime(HostViews):
         spec = self.plan.spec_of(array)
         arr = self.host[spec.cname]
         if isinstance(array, ExtraGlobalParameter):
-            self.views[array] = arr
+            self.views[array] = arr.reshape(self.batch_size, -1) if spec.cname in self._egp_strides else arr
             return
         self.views[array] = arr.reshape(self.view_shape(spec, self.info, self.source.sizes[spec.cname]))
 
@@ -158,7 +161,7 @@ class Runtime(HostViews):
 
     def set_egp(self, egp: ExtraGlobalParameter, values) -> None:
         spec = self.plan.spec_of(egp)
-        arr = np.ascontiguousarray(np.asarray(values, dtype=types.numpy_dtype(spec.ctype)).ravel())
+        arr = cpu.egp_array(egp, values, spec.ctype, self.batch_size if self.source.batched[spec.cname] else 0)
         self.host[spec.cname] = arr
         with self._stream:
             self._upload(spec.cname, arr)

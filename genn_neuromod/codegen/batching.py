@@ -2,8 +2,9 @@
 
 With ``model.batch_size`` B > 1, a variable whose access has the BATCH dimension, every spike queue, spike
 time, recording buffer and postsynaptic input has B copies, one after another; connectivity, extra global
-parameters, dynamic parameters and shared (``..._SHARED``) variables have one.  A custom update runs once per
-instance when one of its references targets a batched variable, and its own variables follow it.
+parameters (unless marked ``per_instance``), dynamic parameters and shared (``..._SHARED``) variables have one.
+A custom update runs once per instance when one of its references targets a batched variable, and its own
+variables follow it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def array_batched(spec: ArraySpec, batch_size: int) -> bool:
         table = {"wu_var": owner.vars, "pre_var": owner.pre_vars, "post_var": owner.post_vars,
                  "psm_var": owner.psm_vars}[role]
         return bool(int(table[spec.name].access) & VarAccessDim.BATCH)
+    if role == "egp":
+        return spec.per_instance
     if role == "internal":
         return spec.name in _BATCHED_INTERNAL
     return role in _BATCHED_ROLES

@@ -116,7 +116,10 @@ def generate_cuda(plan: ModelPlan, info: LoadInfo, batch_size: int = 1) -> CudaS
         batched = array_batched(spec, B)
         out.batched[spec.cname] = batched
         out.sizes[spec.cname] = size
-        arrays.append(dict(cname=spec.cname, ctype=types.c_name(spec.ctype), batched=batched, stride=size))
+        # a per-instance EGP's length can change after load (set_values): its stride lives in a device global
+        stride = f"gn_bs_{spec.cname}" if spec.role == "egp" else f"{size}ull"
+        arrays.append(dict(cname=spec.cname, ctype=types.c_name(spec.ctype), batched=batched, stride=stride,
+                           dynamic_stride=batched and spec.role == "egp"))
     by_prefix = {plan.prefix(sg): sg for sg in plan.synapses}
     strides = {}
     for p, sg in by_prefix.items():
@@ -156,7 +159,7 @@ def generate_cuda(plan: ModelPlan, info: LoadInfo, batch_size: int = 1) -> CudaS
             else:
                 updates[c.prefix] = counter.take(count, CU_BLOCK, count=count, batched=batched)
         cu_launch[g] = KernelLaunch(f"gn_custom_update_{gi}", (counter.next, B), CU_BLOCK)
-    layout = CudaLayout(B, int(info.num_recording_timesteps), {a["cname"]: a["stride"] for a in arrays}, strides,
+    layout = CudaLayout(B, int(info.num_recording_timesteps), out.sizes, strides,
                         neuron_blocks, dynamics, presynaptic, postsynaptic, updates)
     out.source = render("cuda/model.cu.j2", k=kernels, L=layout, arrays=arrays, precision=plan.precision,
                         time_precision=plan.time_precision, dt=literal(plan.dt, plan.time_precision),

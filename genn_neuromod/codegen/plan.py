@@ -25,6 +25,7 @@ from ..api.groups import (
 )
 from ..api.refs import VarReference
 from ..compiler import scan_names
+from ..compiler.errors import ModelError
 from .connectivity import Connectivity, connectivity_of
 from .load_info import LoadInfo
 
@@ -41,6 +42,7 @@ class ArraySpec:
     name: str = ""                   # variable name within the group
     shape: Callable[[LoadInfo], tuple[int, ...]] | None = None
     batch_axis: bool = False         # the shape starts with a batch axis (of length 1 without batches), as PyGeNN's
+    per_instance: bool = False       # an extra global parameter with one copy per batch instance
 
 
 def c_ident(name: str) -> str:
@@ -227,15 +229,22 @@ class _ArrayLayout:
         self.add(ArraySpec(cname, self.resolve(var.type), constant_size(k), group, role, var.name,
                            _constant_shape(shape)), var)
 
-    def egps(self, group, egps: dict, prefix: str) -> None:
+    def egps(self, group, egps: dict, prefix: str, shared_by_instances: str = "") -> None:
+        """The extra global parameters of ``group``; ``shared_by_instances`` names why they cannot be per instance."""
         for e in egps.values():
+            if e.per_instance and shared_by_instances:
+                raise ModelError(f"'{group.name}': extra global parameter '{e.name}' cannot be per_instance: "
+                                 f"{shared_by_instances}")
             base = e.type.replace("*", "").strip()
-            self.add(ArraySpec(prefix + c_ident(e.name), self.resolve(base), constant_size(0), group, "egp", e.name),
-                     e)
+            self.add(ArraySpec(prefix + c_ident(e.name), self.resolve(base), constant_size(0), group, "egp", e.name,
+                               per_instance=e.per_instance), e)
 
     def var_init_egps(self, group, variables, prefix: str) -> None:
         for v in variables:
             for e in v.extra_global_params.values():
+                if e.per_instance:
+                    raise ModelError(f"'{group.name}': extra global parameter '{e.name}' of the initialisation of "
+                                     f"'{v.name}' cannot be per_instance: initialisation runs once for every instance")
                 base = e.type.replace("*", "").strip()
                 cname = f"{prefix}_vi_{c_ident(v.name)}_{c_ident(e.name)}"
                 self.add(ArraySpec(cname, self.resolve(base), constant_size(0), group, "egp", e.name), e)
@@ -266,7 +275,8 @@ class _ArrayLayout:
             for v in table.values():
                 self.state(ccu, v, f"{p}_{side}_{c_ident(v.name)}", f"ccu_{side}_var", _elements(v, pop.num_neurons),
                            1)
-        self.egps(ccu, ccu.extra_global_params, f"{p}_egp_")
+        self.egps(ccu, ccu.extra_global_params, f"{p}_egp_",
+                  "a custom connectivity update edits connectivity that every batch instance shares")
         self.var_init_egps(ccu, list(ccu.vars.values()) + list(ccu.pre_vars.values()) + list(ccu.post_vars.values()),
                            p)
 
@@ -321,7 +331,8 @@ class _ArrayLayout:
                 self.events(sg, side, pop.num_neurons, slots, pop.spike_event_recording_enabled)
         self.egps(sg, sg.extra_global_params, f"{p}_egp_")
         self.egps(sg, sg.psm_extra_global_params, f"{p}_psmegp_")
-        self.egps(sg, sg.connectivity_extra_global_params, f"{p}_connegp_")
+        self.egps(sg, sg.connectivity_extra_global_params, f"{p}_connegp_",
+                  "connectivity is shared by every batch instance")
         self.var_init_egps(sg, list(sg.vars.values()) + list(sg.pre_vars.values()) + list(sg.post_vars.values())
                            + list(sg.psm_vars.values()), p)
 
