@@ -384,3 +384,59 @@ def test_current_view_of_a_delayed_variable_per_instance(tmp_path):
     slot = model._runtime.delay_slot(pop)
     np.testing.assert_array_equal(current, view[:, slot])
     assert not np.array_equal(current[0], current[1])
+
+
+def _egp_model(tmp_path, batch_size, seeds, schedules, name, steps=80):
+    model = cm.egp_schedule(batch_size=batch_size)
+    if batch_size > 1:
+        model.batch_seeds = list(seeds)
+    else:
+        model.seed = int(seeds[0])
+    model.build(str(tmp_path / name))
+    model.load(num_recording_timesteps=steps)
+    pop = model.neuron_populations["Pop"]
+    pop.extra_global_params["drive"].set_values(schedules)
+    model.step_time_n(steps)
+    model.pull_recording_buffers_from_device()
+    return pop
+
+
+def test_per_instance_egps_are_separate_runs(tmp_path):
+    schedules = np.random.default_rng(4).uniform(0.0, 2.0, (3, 50))
+    pop = _egp_model(tmp_path, 3, [7, 8, 9], schedules, "batched")
+    log = pop.extra_global_params["log"]
+    assert log.view.shape == (3, 50)
+    for b in range(3):
+        single = _egp_model(tmp_path, 1, [7 + b], schedules[b], f"single{b}")
+        for got, want in zip(pop.spike_recording_data[b], single.spike_recording_data[0], strict=True):
+            np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(log.view[b], single.extra_global_params["log"].view)
+        np.testing.assert_allclose(pop.vars["Seen"].view[b], schedules[b].sum() + schedules[b][:30].sum())
+
+
+def test_per_instance_egp_values_broadcast_and_shape_errors(tmp_path):
+    pop = _egp_model(tmp_path, 2, [1, 2], np.ones(50), "bcast", steps=10)
+    drive = pop.extra_global_params["drive"]
+    np.testing.assert_array_equal(drive.view, np.ones((2, 50)))  # (n,) values: the same in every instance
+    with pytest.raises(ValueError, match="leading axis of batch_size 2"):
+        drive.set_values(np.zeros((3, 50)))
+    with pytest.raises(RuntimeError, match="before build"):
+        drive.per_instance = False
+    with pytest.raises(TypeError, match="True or False"):
+        cm.egp_schedule(batch_size=2).neuron_populations["Pop"].extra_global_params["log"].per_instance = "yes"
+
+
+def test_connectivity_egps_cannot_be_per_instance(tmp_path):
+    model = pygenn.GeNNModel("double", "conn_egp")
+    model.batch_size = 2
+    a = model.add_neuron_population("A", 10, create_neuron_model("silent"))
+    snippet = pygenn.create_sparse_connect_init_snippet(
+        "from_list", row_build_code="for (unsigned int j = 0; j < n; j++) { addSynapse(targets[j]); }",
+        params=["n"], extra_global_params=[("targets", "unsigned int*")])
+    sg = model.add_synapse_population("S", "SPARSE", a, a, init_weight_update("StaticPulseConstantWeight", {"g": 1.0}),
+                                      init_postsynaptic("DeltaCurr"),
+                                      pygenn.init_sparse_connectivity(snippet, {"n": 1}))
+    sg.connectivity_extra_global_params["targets"].set_init_values(np.array([3], dtype=np.uint32))
+    sg.connectivity_extra_global_params["targets"].per_instance = True
+    with pytest.raises(ModelError, match="connectivity is shared by every batch instance"):
+        model.build(str(tmp_path))

@@ -310,3 +310,33 @@ def test_a_broken_kernel_index_is_caught(tmp_path, monkeypatch):
     gpu = _run(cm.izh_lif_sparse_axonal, "cuda_emulated", tmp_path, 300)
     with pytest.raises(AssertionError):
         _assert_same_spikes(cpu.neuron_populations["Post"], gpu.neuron_populations["Post"])
+
+
+def test_batched_distal_reward_is_64_independent_runs(tmp_path, device):
+    """The Izhikevich (2007) DA-STDP network batched 64 times: each instance, with its own thalamic noise and its
+    own per-instance reward schedule and logs, is the run of a separate model with that instance's seed."""
+    from genn_neuromod.experiments.distal_reward import build_network
+
+    batch, steps, seed = 64, 120, 5
+    model, h = build_network("izhikevich2007", seed, backend=device, batch_size=batch)
+    model.build(str(tmp_path / "batched"))
+    model.load(num_recording_timesteps=steps)
+    model.step_time_n(steps)
+    model.pull_recording_buffers_from_device()
+    wlog = h["chosen"].extra_global_params["wlog"]
+    wlog.pull_from_device()
+    assert wlog.view.shape[0] == batch
+    counts = []
+    for b in range(batch):
+        single, hs = build_network("izhikevich2007", seed, backend="cpu")
+        single.seed = seed + 1 + b
+        single.build(str(tmp_path / "single"))
+        single.load(num_recording_timesteps=steps)
+        single.step_time_n(steps)
+        single.pull_recording_buffers_from_device()
+        _assert_same_spikes(hs["net"], h["net"], b)
+        swlog = hs["chosen"].extra_global_params["wlog"]
+        swlog.pull_from_device()
+        _assert_close_or_equal(wlog.view[b], swlog.view, device == "cuda_emulated")
+        counts.append(hs["net"].spike_recording_data[0][0].size)
+    assert len(set(counts)) > batch // 2, "the instances should differ (their noise seeds do)"

@@ -91,8 +91,10 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
                   backend: str = "single_threaded_cpu", batch_size: int = 1):
     """Build (not compile) the network; return the model and a dict of its groups and of the chosen synapse.
 
-    ``backend="cuda"`` with ``batch_size`` B runs B instances (thalamic noise seeds ``seed + 1 + b``) that
-    share the wiring and the extra global parameters (the reward schedule), as GeNN batches do.
+    With ``batch_size`` B the model runs B instances that share the wiring (from ``seed``) and differ in their
+    thalamic noise (seeds ``seed + 1 + b``); the extra global parameters the kernels write (the pending rewards, the
+    weight and dopamine logs) are ``per_instance``, so instance b is the same run as a separate model with
+    ``model.seed = seed + 1 + b``: B independent learning runs in one launch.
     """
     if pg is None:
         import genn_neuromod as pg
@@ -200,6 +202,10 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
         sg = model.add_synapse_population(name, "DENSE", reward, target, pg.init_weight_update(volume, {}, {"g": 0.5}),
                                           pg.init_postsynaptic("DeltaCurr"))
         sg.post_target_var = "inDA"
+    if batch_size > 1:  # each instance schedules its own rewards and keeps its own logs
+        for egp in (reward.extra_global_params["due"], chosen.extra_global_params["wlog"],
+                    probe.extra_global_params["dalog"]):
+            egp.per_instance = True
     return model, {"condition": cond, "net": net, "probe": probe, "reward": reward, "chosen": chosen, "n1": n1,
                    "n2": n2, "excitatory": groups, "inhibitory": inh}
 

@@ -45,9 +45,42 @@ def _parameters(text: str) -> list[tuple[str, type]]:
     return out
 
 
+_SYNC = re.compile(r"\b(__syncthreads|__ballot_sync|__shfl_sync|__shfl_down_sync|__shfl_up_sync|__shfl_xor_sync|"
+                   r"__syncwarp|__any_sync|__all_sync)\b")
+_FUNCTION = re.compile(r"\b(\w+)\s*\([^;{}]*\)\s*(?:->\s*[\w:<>]+\s*)?\{")
+
+
+def _bodies(code: str) -> dict[str, str]:
+    """The body of every function defined at file scope (by brace matching), by name."""
+    out: dict[str, str] = {}
+    for m in _FUNCTION.finditer(code):
+        depth, i = 0, m.end() - 1
+        while i < len(code):
+            depth += {"{": 1, "}": -1}.get(code[i], 0)
+            if depth == 0:
+                break
+            i += 1
+        out.setdefault(m.group(1), code[m.end():i])
+    return out
+
+
+def kernels_needing_fibers(code: str) -> set[str]:
+    """The kernels that reach a barrier or warp collective, directly or through the functions they call: only
+    those run their threads as fibers; the others run each thread to its end in turn (much faster)."""
+    bodies = _bodies(code)
+    syncing = {name for name, body in bodies.items() if _SYNC.search(body)}
+    while True:  # callers of syncing functions sync too
+        more = {name for name, body in bodies.items() if name not in syncing
+                and any(re.search(rf"\b{re.escape(s)}\s*\(", body) for s in syncing)}
+        if not more:
+            return syncing
+        syncing |= more
+
+
 def emulated_source(code: str) -> str:
     """The translation unit of an emulated module: header, kernels, one launcher per kernel, scheduler."""
     launchers = []
+    fibers = kernels_needing_fibers(code)
     for name, params in _KERNEL.findall(code):
         args = _parameters(params)
         decl = "".join(f", {p.strip()}" for p in params.split(",") if p.strip() not in ("", "void"))
@@ -56,7 +89,8 @@ def emulated_source(code: str) -> str:
             f'extern "C" int gn_emu_launch_{name}(unsigned int gx, unsigned int gy, unsigned int bx{decl})\n'
             "{\n"
             f"    auto call = [&]() {{ {name}({call}); }};\n"
-            "    gn_emu::Launch l{gx, gy, bx, [](void *c) { (*static_cast<decltype(call) *>(c))(); }, &call};\n"
+            "    gn_emu::Launch l{gx, gy, bx, [](void *c) { (*static_cast<decltype(call) *>(c))(); }, &call, "
+            f"{'true' if name in fibers else 'false'}}};\n"
             "    gn_emu::launch(l);\n"
             "    return gn_emu::error[0] ? 1 : 0;\n"
             "}\n")

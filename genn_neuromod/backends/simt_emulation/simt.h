@@ -58,6 +58,7 @@ struct Launch {
     unsigned int grid_x, grid_y, block_x;
     void (*body)(void *);
     void *closure;
+    bool fibers;  /* false: the kernel has no barrier or warp collective, its threads run one after another */
 };
 
 extern dim3 threadIdx, blockIdx, blockDim, gridDim;
