@@ -64,6 +64,16 @@ def mean_weight(src: str, trg: str) -> float:
     return W_L4E_TO_L23E if (src == "4E" and trg == "23E") else W_EXC
 
 
+def population_sizes(scale: float) -> dict[str, int]:
+    return {name: max(int(round(scale * POP_SIZES[name])), 1) for name in POPS}
+
+
+def projection_sizes(scale: float) -> dict[str, int]:
+    """Synapses of each projection ``"<src>_<trg>"`` (the synapse group's name) at ``scale``, in-degrees kept."""
+    sizes = population_sizes(scale)
+    return {f"{src}_{trg}": int(round(full_in_degree(src, trg) * sizes[trg])) for trg in POPS for src in POPS}
+
+
 def build_microcircuit(pg, scale: float, backend: str, seed: int = 1234, matrix: str = "SPARSE", **preferences):
     """The microcircuit with ``scale`` x the neurons and the full in-degrees, its synapses stored (``SPARSE``) or
     regenerated (``PROCEDURAL``); returns (model, neurons, synapses)."""
@@ -77,8 +87,7 @@ def build_microcircuit(pg, scale: float, backend: str, seed: int = 1234, matrix:
     max_delay = {k: DELAY_MEAN[k] + DELAY_SD[k] * z for k in KINDS}
     max_den_slots = int(round(max(max_delay.values()) / DT_MS))
     pops = {}
-    for name in POPS:
-        n = max(int(round(scale * POP_SIZES[name])), 1)
+    for name, n in population_sizes(scale).items():
         pop = model.add_neuron_population(name, n, "LIF", LIF_PARAMS,
                                           {"V": pg.init_var("Normal", {"mean": -58.0, "sd": 5.0}), "RefracTime": 0.0})
         model.add_current_source(f"{name}_background", "PoissonExp", pop,
@@ -87,10 +96,10 @@ def build_microcircuit(pg, scale: float, backend: str, seed: int = 1234, matrix:
         pop.spike_recording_enabled = True
         pops[name] = pop
     total_syn = 0
+    counts = projection_sizes(scale)
     for trg in POPS:
         for src in POPS:
-            k = full_in_degree(src, trg)
-            num = int(round(k * pops[trg].num_neurons))
+            num = counts.get(f"{src}_{trg}", 0)
             if num == 0:
                 continue
             w = mean_weight(src, trg)

@@ -9,22 +9,29 @@ Networks:
   * distal        Izhikevich (2007) DA-STDP network (genn_neuromod.experiments.distal_reward), 1000 neurons
                   x 100 synapses, dt 1 ms, batched over --batch seeds (one launch runs every instance)
 
-Reported per run: build and load time, simulation wall time, speed (simulated seconds per wall second,
-"x realtime"), synaptic events per second (spikes x out-degree, all instances), device memory.
+Reported per run: build and load time, biological time simulated (per instance), simulation wall time, speed
+(simulated seconds per wall second summed over the instances, "x realtime"), synaptic events per second
+(spikes x out-degree, all instances), device memory.
 
 Usage:  python scripts/bench_gpu.py [--scale 1.0] [--duration 10] [--batch 64] [--networks microcircuit distal]
-        python scripts/bench_gpu.py --backend cpu --scale 0.01 --duration 0.1   # model check without a GPU
+                                   [--matrices SPARSE PROCEDURAL] [--out DIR]
+        python scripts/bench_gpu.py --backend cuda_emulated --scale 0.01 --duration 0.01 --batch 2  # no GPU
+        python scripts/bench_gpu.py --backend cpu --scale 0.01 --duration 0.1   # model check on the CPU
+
+With --out DIR each row is appended to DIR/bench_gpu.txt as soon as its run ends, so a run cut short by a
+time limit keeps what it measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 
-from _microcircuit import DT_MS, build_microcircuit
+from _microcircuit import DT_MS, build_microcircuit, projection_sizes
 
 
 def build_distal(pg, batch: int, backend: str, seed: int = 1):
@@ -66,6 +73,27 @@ def _device_used_mb() -> float | None:
         return None
 
 
+def _model_memory_mb(model) -> float | None:
+    runtime = getattr(model, "_runtime", None)
+    if runtime is None or not hasattr(runtime, "memory_bytes"):
+        return None
+    return runtime.memory_bytes() / 2**20
+
+
+def device_name(backend: str) -> str:
+    if backend == "cpu":
+        import platform
+
+        return f"CPU ({platform.processor() or platform.machine()})"
+    if backend == "cuda_emulated":
+        return "SIMT emulation on the CPU (not a GPU: times say nothing about GPU speed)"
+    import cupy
+
+    props = cupy.cuda.runtime.getDeviceProperties(0)
+    return f"{props['name'].decode()} (compute capability {props['major']}.{props['minor']}, " \
+           f"{props['totalGlobalMem'] / 2**30:.0f} GiB), CUDA runtime {cupy.cuda.runtime.runtimeGetVersion()}"
+
+
 def _spike_count_and_events(model, out_degree: dict[str, float]) -> tuple[int, float]:
     spikes, events = 0, 0.0
     for name, pop in model.neuron_populations.items():
@@ -77,11 +105,13 @@ def _spike_count_and_events(model, out_degree: dict[str, float]) -> tuple[int, f
     return spikes, events
 
 
-def _out_degrees(model) -> dict[str, float]:
+def _out_degrees(model, counts: dict[str, int] | None = None) -> dict[str, float]:
+    """Mean out-degree of each source population; ``counts`` gives the synapses of groups whose connectivity is
+    not stored (PROCEDURAL)."""
     deg: dict[str, float] = {}
     for sg in model.synapse_populations.values():
         src = sg.src if hasattr(sg, "src") else sg.source
-        n_syn = _num_synapses(sg)
+        n_syn = counts[sg.name] if counts and sg.name in counts else _num_synapses(sg)
         deg[src.name] = deg.get(src.name, 0.0) + n_syn / src.num_neurons
     return deg
 
@@ -95,7 +125,7 @@ def _num_synapses(sg) -> float:
         return float(src.num_neurons * trg.num_neurons)
 
 
-def run(network: str, engine: str, args) -> Result:
+def run(network: str, engine: str, args, allowance_s: float = float("inf")) -> Result:
     """Build, load and run one network on one engine ('ours' or 'genn')."""
     if engine == "genn":
         import pygenn as pg
@@ -107,13 +137,17 @@ def run(network: str, engine: str, args) -> Result:
         backend = args.backend
     batch = args.batch if network == "distal" else 1
     t0 = time.perf_counter()
-    if network == "microcircuit":
-        model, neurons, synapses = build_microcircuit(pg, args.scale, backend)
+    counts = None
+    if network.startswith("microcircuit"):
+        matrix = network.split()[1]
+        model, neurons, synapses = build_microcircuit(pg, args.scale, backend, matrix=matrix)
+        counts = projection_sizes(args.scale)
         dt_ms = DT_MS
     else:
         model, neurons, synapses = build_distal(pg, batch, backend)
         dt_ms = 1.0
-    steps = int(round(args.duration * 1000.0 / dt_ms))
+    duration = args.distal_duration if network == "distal" and args.distal_duration else args.duration
+    steps = int(round(duration * 1000.0 / dt_ms))
     chunk = max(d for d in range(1, min(steps, args.chunk_steps) + 1) if steps % d == 0)  # divides steps
     mem0 = _device_used_mb()
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,10 +156,10 @@ def run(network: str, engine: str, args) -> Result:
         model.load(num_recording_timesteps=chunk)
         t2 = time.perf_counter()
         mem1 = _device_used_mb()
-        degree = _out_degrees(model)
+        degree = _out_degrees(model, counts)
         spikes, events, sim = 0, 0.0, 0.0
         done = 0
-        while done < steps:
+        while done < steps and time.perf_counter() - t0 < allowance_s:  # a time budget may end the run early
             n = min(chunk, steps - done)
             s0 = time.perf_counter()
             if hasattr(model, "step_time_n"):
@@ -139,21 +173,30 @@ def run(network: str, engine: str, args) -> Result:
             model.pull_recording_buffers_from_device()  # spikes come back in chunks of `chunk` steps
             c, e = _spike_count_and_events(model, degree)
             spikes, events = spikes + c, events + e
+        model_memory_mb = _model_memory_mb(model)
         model.unload()
     device = (mem1 - mem0) if (mem0 is not None and mem1 is not None and backend == "cuda") else None
+    if device is None and backend == "cuda_emulated":
+        device = model_memory_mb
     return Result(network, "genn_neuromod" if engine == "ours" else "GeNN", batch, neurons, synapses,
-                  t1 - t0, t2 - t1, sim, args.duration, spikes, events / sim if sim else 0.0, device)
+                  t1 - t0, t2 - t1, sim, done * dt_ms / 1000.0, spikes, events / sim if sim else 0.0, device)
+
+
+HEAD = (f"{'network':<24}{'engine':<14}{'batch':>6}{'neurons':>9}{'synapses':>12}{'build s':>9}{'load s':>8}"
+        f"{'bio s':>8}{'sim s':>9}{'x realtime':>11}{'syn ev/s':>11}{'spikes':>11}{'dev MB':>9}")
+
+
+def format_row(r: Result) -> str:
+    dev = f"{r.device_mb:.0f}" if r.device_mb is not None else "n/a"
+    return (f"{r.network:<24}{r.engine:<14}{r.batch:>6}{r.neurons:>9}{r.synapses:>12.3g}{r.build_s:>9.2f}"
+            f"{r.load_s:>8.2f}{r.simulated_s:>8.3g}{r.sim_s:>9.2f}{r.speed:>11.3g}{r.syn_events:>11.3g}{r.spikes:>11}{dev:>9}")
 
 
 def print_table(results: list[Result]) -> None:
-    head = (f"{'network':<13}{'engine':<14}{'batch':>6}{'neurons':>9}{'synapses':>12}{'build s':>9}{'load s':>8}"
-            f"{'sim s':>9}{'x realtime':>11}{'syn ev/s':>11}{'spikes':>11}{'dev MB':>9}")
-    print(head)
-    print("-" * len(head))
+    print(HEAD)
+    print("-" * len(HEAD))
     for r in results:
-        dev = f"{r.device_mb:.0f}" if r.device_mb is not None else "n/a"
-        print(f"{r.network:<13}{r.engine:<14}{r.batch:>6}{r.neurons:>9}{r.synapses:>12.3g}{r.build_s:>9.2f}"
-              f"{r.load_s:>8.2f}{r.sim_s:>9.2f}{r.speed:>11.3g}{r.syn_events:>11.3g}{r.spikes:>11}{dev:>9}")
+        print(format_row(r))
     by_net: dict[str, dict[str, Result]] = {}
     for r in results:
         by_net.setdefault(r.network, {})[r.engine] = r
@@ -170,9 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=float, default=1.0, help="fraction of the microcircuit's neurons (in-degrees kept)")
     p.add_argument("--duration", type=float, default=10.0, help="simulated seconds per run")
     p.add_argument("--batch", type=int, default=64, help="instances (seeds) of the distal-reward network")
-    p.add_argument("--backend", choices=("cuda", "cpu"), default="cuda",
-                   help="genn_neuromod backend; 'cpu' checks the models without a GPU")
-    p.add_argument("--chunk-steps", type=int, default=10000, help="timesteps between pulls of the spike recording")
+    p.add_argument("--matrices", nargs="+", choices=("SPARSE", "PROCEDURAL"), default=["SPARSE", "PROCEDURAL"],
+                   help="microcircuit synapse storage")
+    p.add_argument("--backend", choices=("cuda", "cuda_emulated", "cpu"), default="cuda",
+                   help="genn_neuromod backend; 'cuda_emulated' and 'cpu' check the models without a GPU")
+    p.add_argument("--distal-duration", type=float, help="simulated seconds per distal-reward instance "
+                   "(default: --duration)")
+    p.add_argument("--time-budget", type=float, default=float("inf"),
+                   help="wall seconds for all runs: each run gets an equal share of what is left and stops "
+                        "stepping when its share is used (the table reports the simulated time reached)")
+    p.add_argument("--out", help="folder: rows are appended to bench_gpu.txt (and bench_gpu.jsonl) as runs end")
+    p.add_argument("--chunk-steps", type=int, default=1000, help="timesteps between pulls of the spike recording")
     p.add_argument("--no-genn", action="store_true", help="skip real GeNN even when pygenn imports")
     args = p.parse_args(argv)
     if args.backend == "cuda":
@@ -192,11 +243,38 @@ def main(argv: list[str] | None = None) -> int:
             engines.append("genn")
         except ImportError:
             print("pygenn is not importable: real GeNN is skipped", file=sys.stderr)
+    runs = [f"microcircuit {m}" for m in args.matrices] * ("microcircuit" in args.networks)
+    runs += ["distal"] * ("distal" in args.networks)
+    out = None
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        out = Path(args.out)
+        (out / "bench_gpu.txt").write_text(f"device: {device_name(args.backend)}\nscale {args.scale}, "
+                                           f"{args.duration} s simulated, distal batch {args.batch}\n{HEAD}\n"
+                                           f"{'-' * len(HEAD)}\n")
     results = []
-    for net in args.networks:
-        for engine in engines:
-            print(f"running {net} on {engine} ...", file=sys.stderr, flush=True)
-            results.append(run(net, engine, args))
+    jobs = [(net, engine) for net in runs for engine in engines]
+    start = time.perf_counter()
+    for i, (net, engine) in enumerate(jobs):
+        allowance = (args.time_budget - (time.perf_counter() - start)) / (len(jobs) - i)
+        print(f"running {net} on {engine} ...", file=sys.stderr, flush=True)
+        try:
+            r = run(net, engine, args, allowance)
+        except Exception as exc:  # one failed run (GeNN refusing a model, out of memory) does not stop the rest
+            print(f"{net} on {engine} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            if out is not None:
+                with open(out / "bench_gpu.txt", "a") as f:
+                    f.write(f"{net:<24}{engine:<14}failed: {type(exc).__name__}: {str(exc)[:200]}\n")
+            continue
+        results.append(r)
+        if out is not None:
+            with open(out / "bench_gpu.txt", "a") as f:
+                f.write(format_row(r) + "\n")
+            with open(out / "bench_gpu.jsonl", "a") as f:
+                f.write(json.dumps(dict(vars(r), speed=r.speed)) + "\n")
+    print(f"device: {device_name(args.backend)}")
     print_table(results)
     return 0
 

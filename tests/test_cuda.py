@@ -12,6 +12,7 @@ and glibc may differ in the last bit).
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import cuda_models as cm
 import numpy as np
@@ -29,11 +30,15 @@ def _gpu_present() -> bool:
         return False
 
 
-BACKENDS = ["cuda_emulated"] + (["cuda"] if _gpu_present() else [])
+#: GENN_NEUROMOD_TEST_BACKENDS="cuda" (or "cuda_emulated", or both, comma-separated) picks the devices
+BACKENDS = [b.strip() for b in os.environ.get("GENN_NEUROMOD_TEST_BACKENDS", "").split(",") if b.strip()] or \
+    ["cuda_emulated"] + (["cuda"] if _gpu_present() else [])
 
 
 @pytest.fixture(params=BACKENDS)
 def device(request) -> str:
+    if request.param == "cuda" and not _gpu_present():
+        pytest.skip("backend 'cuda' needs CuPy and a GPU")
     return request.param
 
 
