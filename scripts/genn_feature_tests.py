@@ -6,7 +6,10 @@ GeNN's tests ``import pygenn``; this script writes a two-file ``pygenn`` package
 use, copies the tests next to it and runs pytest there.  Nothing of GeNN is kept or committed: pass the path of
 a GeNN checkout you fetched (https://github.com/genn-team/genn, tag 5.4.0).
 
-Usage:  python scripts/genn_feature_tests.py /path/to/genn [extra pytest arguments]
+Usage:  python scripts/genn_feature_tests.py [--backend NAME] /path/to/genn [extra pytest arguments]
+
+``--backend`` names the backend the tests run on (default ``single_threaded_cpu``; ``cuda_emulated`` runs them
+on the cuda backend's kernels in the SIMT emulation, ``cuda`` on a GPU).
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ for _name in dir(_gn):  # every public and private name, as 'import pygenn' scri
         globals()[_name] = getattr(_gn, _name)
 __version__ = _gn.__version__
 """
-GENN_MODEL = 'backend_modules = {"single_threaded_cpu": None}\n'
+GENN_MODEL = 'backend_modules = {{"{backend}": None}}\n'
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    backend = "single_threaded_cpu"
+    if argv[:1] == ["--backend"] and len(argv) > 1:
+        backend, argv = argv[1], argv[2:]
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 2
@@ -41,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         shim = Path(tmp) / "shim" / "pygenn"
         shim.mkdir(parents=True)
         (shim / "__init__.py").write_text(INIT)
-        (shim / "genn_model.py").write_text(GENN_MODEL)
+        (shim / "genn_model.py").write_text(GENN_MODEL.format(backend=backend))
         run_dir = Path(tmp) / "features"
         shutil.copytree(features, run_dir, ignore_dangling_symlinks=True)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(shim.parent)] + [p for p in

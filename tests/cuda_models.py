@@ -93,6 +93,35 @@ def stdp_sparse(precision="double", backend="cpu", batch_size=1, pre_span=False)
     return model
 
 
+prune_and_grow = pygenn.create_custom_connectivity_update_model(
+    "prune_and_grow",
+    params=["thresh"],
+    var_refs=[("g", "scalar")],
+    row_update_code="""
+for_each_synapse {
+    if (g < thresh) {
+        remove_synapse();
+        break;
+    }
+}
+if (id_pre % 7 == 0) {
+    add_synapse((id_pre * 13 + 5) % num_post, 2.0);
+}
+""")
+
+
+def stdp_rewired(precision="double", backend="cpu", batch_size=1):
+    """STDP over SPARSE connectivity that a custom connectivity update prunes (weakest synapse of each row under
+    a threshold) and grows (a synapse of weight 2 on every seventh row); postsynaptic learning walks the column
+    index the edits change."""
+    model = stdp_sparse(precision, backend, batch_size)
+    sg = model.synapse_populations["PrePost"]
+    sg.max_connections = 40
+    model.add_custom_connectivity_update("Rewire", "Rewire", sg, prune_and_grow, {"thresh": 0.95}, {}, {}, {},
+                                         {"g": pygenn.create_wu_var_ref(sg, "g")})
+    return model
+
+
 def rng_current_sources(precision="double", backend="cpu", batch_size=1):
     """GaussianNoise and PoissonExp current sources (Philox streams), normal-initialised voltages."""
     model = _model("rng_sources", precision, backend, batch_size)
@@ -260,6 +289,7 @@ MODELS = [
     ("matrix_types", matrix_types, {}),
     ("matrix_types_batch2", matrix_types, {"batch_size": 2}),
     ("egp_schedule_batch3", egp_schedule, {"batch_size": 3}),
+    ("stdp_rewired", stdp_rewired, {}),
     ("izh_lif_sparse_axonal", izh_lif_sparse_axonal, {}),
     ("izh_lif_sparse_axonal_float_batch4", izh_lif_sparse_axonal, {"precision": "float", "batch_size": 4}),
     ("dense_dendritic", dense_dendritic, {}),

@@ -440,3 +440,28 @@ def test_connectivity_egps_cannot_be_per_instance(tmp_path):
     sg.connectivity_extra_global_params["targets"].per_instance = True
     with pytest.raises(ModelError, match="connectivity is shared by every batch instance"):
         model.build(str(tmp_path))
+
+
+def test_sparse_synapse_values_per_instance(tmp_path):
+    """Initial values of a batched per-synapse variable may be given per instance, shape (batch_size, synapses),
+    in the order of set_sparse_connections, as GeNN accepts them."""
+    model = pygenn.GeNNModel("double", "sparse_per_instance")
+    model.batch_size = 3
+    src = model.add_neuron_population("Src", 4, create_neuron_model("silent_src"))
+    trg = model.add_neuron_population("Trg", 5, create_neuron_model("silent_trg"))
+    pre, post = np.array([3, 0, 2, 0, 1]), np.array([1, 4, 0, 2, 3])
+    values = np.arange(15, dtype=float).reshape(3, 5)
+    wu = create_weight_update_model("dup_g", vars=[("g", "scalar", VarAccess.READ_ONLY_DUPLICATE)],
+                                    pre_spike_syn_code="addToPost(g);")
+    sg = model.add_synapse_population("S", "SPARSE", src, trg, init_weight_update(wu, {}, {"g": values}),
+                                      init_postsynaptic("DeltaCurr"))
+    sg.set_sparse_connections(pre, post)
+    model.build(str(tmp_path))
+    model.load()
+    g = sg.vars["g"]
+    g.pull_from_device()
+    got = g.values.reshape(3, -1)
+    pre_out, post_out = sg.get_sparse_pre_inds(), sg.get_sparse_post_inds()
+    for b in range(3):
+        by_pair = {(p, q): v for p, q, v in zip(pre, post, values[b], strict=True)}
+        assert [by_pair[(p, q)] for p, q in zip(pre_out, post_out, strict=True)] == list(got[b])

@@ -345,3 +345,28 @@ def test_batched_distal_reward_is_64_independent_runs(tmp_path, device):
         _assert_close_or_equal(wlog.view[b], swlog.view, device == "cuda_emulated")
         counts.append(hs["net"].spike_recording_data[0][0].size)
     assert len(set(counts)) > batch // 2, "the instances should differ (their noise seeds do)"
+
+
+def test_custom_connectivity_updates_match_cpu(tmp_path, device):
+    """Pruning and growing rows between runs (on the host, for the cuda backend) while STDP learns through the
+    column index: connectivity, weights and spikes as on the cpu backend."""
+    models = {}
+    for backend in ("cpu", device):
+        model = cm.stdp_rewired(backend=backend)
+        model.build(str(tmp_path / backend))
+        model.load(num_recording_timesteps=300)
+        for _ in range(3):
+            model.step_time_n(100)
+            model.custom_update("Rewire")
+        model.pull_recording_buffers_from_device()
+        models[backend] = model
+    cpu, gpu = models["cpu"], models[device]
+    sc, sgpu = cpu.synapse_populations["PrePost"], gpu.synapse_populations["PrePost"]
+    sc.pull_connectivity_from_device()
+    sgpu.pull_connectivity_from_device()
+    np.testing.assert_array_equal(sgpu.get_sparse_pre_inds(), sc.get_sparse_pre_inds())
+    np.testing.assert_array_equal(sgpu.get_sparse_post_inds(), sc.get_sparse_post_inds())
+    g_cpu, g_gpu = _values(sc.vars["g"]), _values(sgpu.vars["g"])
+    assert np.any(g_cpu == 2.0), "no synapse was added"
+    np.testing.assert_allclose(g_gpu, g_cpu, rtol=1e-9, atol=1e-12)
+    _assert_same_spikes(cpu.neuron_populations["Post"], gpu.neuron_populations["Post"])

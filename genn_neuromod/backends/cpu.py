@@ -245,12 +245,19 @@ class Runtime(HostViews):
             layout = self.layouts[sg]
             n = int(layout.row_length.sum())
             values = np.full(n, init) if np.ndim(init) == 0 else np.asarray(init)
-            if values.size != n:
+            if batched and values.size == n * self.batch_size and n:  # one row of values per instance
+                values = values.reshape(self.batch_size, n)
+            elif values.size != n:
                 raise ModelError(f"'{group.name}': {values.size} initial values given for per-synapse variable "
-                                 f"'{var.name}', but the population has {n} synapses")
+                                 f"'{var.name}', but the population has {n} synapses"
+                                 + (f" (or give {n * self.batch_size}, {n} per batch instance)" if batched else ""))
             if np.ndim(init) != 0 and sg._manual_connectivity is not None:
-                values = values[sg.synapse_order]
-            view[..., layout.valid] = values
+                values = values[..., sg.synapse_order]
+            if values.ndim == 2:
+                for b in range(self.batch_size):
+                    view[b][..., layout.valid] = values[b]
+            else:
+                view[..., layout.valid] = values
             return
         if np.ndim(init) == 0:
             view[...] = init

@@ -7,6 +7,7 @@ when CuPy can capture CUDA graphs, runs of steps are replayed as graphs (one lau
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -57,16 +58,23 @@ class Runtime(HostViews):
         B = self.batch_size = max(int(model.batch_size), 1)
         host = cpu.Runtime(built.cpu_build, model, num_recording_timesteps)  # initialises every instance
         self.seeds, self.seed, self.batched = host.seeds, host.seed, host.batched
+        # custom connectivity updates run on the host, in the cpu engine that initialised the model: it stays open
+        self._host_engine: cpu.Runtime | None = host if self.plan.custom_connectivity_updates else None
         try:
             self.num_recording_timesteps = host.num_recording_timesteps
             self.recording_in_use = host.recording_in_use
-            self.info = host.info
-            self.layouts: dict[SynapseGroup, HostLayout] = dict(host.layouts)
+            self.info = dataclasses.replace(host.info, col_stride=dict(host.info.col_stride))
+            self._edited = {ccu.synapse_group for ccu in self.plan.custom_connectivity_updates}
+            for sg in self._edited:  # room for columns to grow: the column stride is compiled into the kernels
+                if sg.name in self.info.col_stride:
+                    self.info.col_stride[sg.name] = max(self.info.col_stride[sg.name], sg.src.num_neurons)
+            self.layouts: dict[SynapseGroup, HostLayout] = host.layouts if self._host_engine else dict(host.layouts)
             self.source = generate_cuda(self.plan, self.info, B)
             (Path(built.code_path) / "model_load.cu").write_text(self.source.source)
             self.host = self._host_state(host)
         finally:
-            host.close()
+            if self._host_engine is None:
+                host.close()
         self.module = cp.RawModule(code=self.source.source, options=_nvrtc_options(model))
         try:  # NVRTC compiles at the first look-up
             self.module.get_function(self.source.step_kernels[0].name)
@@ -96,6 +104,8 @@ class Runtime(HostViews):
         out: dict[str, np.ndarray] = {}
         for spec in self.plan.arrays:
             base = host.arrays.get(spec.cname)
+            if spec.name == "remap" and spec.owner in self._edited and base is not None:
+                base = self._padded_column_index(spec.owner, host)
             if base is None:  # the column index of a group without postsynaptic learning is never built
                 base = np.zeros(spec.size(self.info) * host.copies(spec.cname), dtype=types.numpy_dtype(spec.ctype))
             if spec.role != "egp":
@@ -104,6 +114,18 @@ class Runtime(HostViews):
                     raise ModelError(f"internal error: array {spec.cname} has {base.size} elements, expected {n}")
             out[spec.cname] = np.ascontiguousarray(base)
         return out
+
+    def _padded_column_index(self, sg: SynapseGroup, host: cpu.Runtime) -> np.ndarray:
+        """The host engine's column index of ``sg`` laid out with the column stride the kernels were compiled for."""
+        stride, compiled = host.info.col_stride.get(sg.name, 0), self.info.col_stride[sg.name]
+        if stride > compiled:
+            raise ModelError(f"custom connectivity update: a column of '{sg.name}' now has {stride} synapses, more "
+                             f"than the {compiled} the cuda kernels were compiled for (presynaptic neurons); its "
+                             "postsynaptic learning cannot follow on the cuda backend")
+        remap = host.arrays[f"{self.plan.prefix(sg)}_remap"].reshape(sg.trg.num_neurons, stride)
+        out = np.zeros((sg.trg.num_neurons, compiled), dtype=remap.dtype)
+        out[:, :stride] = remap
+        return out.ravel()
 
     def _set_global(self, name: str, values: np.ndarray, ptr=None) -> None:
         """Copy ``values`` into a ``__device__``/``__constant__`` global of the module (kernels cannot write
@@ -161,18 +183,33 @@ class Runtime(HostViews):
 
     def set_egp(self, egp: ExtraGlobalParameter, values) -> None:
         spec = self.plan.spec_of(egp)
-        arr = cpu.egp_array(egp, values, spec.ctype, self.batch_size if self.source.batched[spec.cname] else 0)
+        if self._host_engine is not None:  # the host engine works on the same array (and per-instance strides)
+            self._host_engine.set_egp(egp, values)
+            arr = self._host_engine.arrays[spec.cname]
+        else:
+            arr = cpu.egp_array(egp, values, spec.ctype, self.batch_size if self.source.batched[spec.cname] else 0)
         self.host[spec.cname] = arr
         with self._stream:
             self._upload(spec.cname, arr)
         self._stream.synchronize()
         self._bind_view(egp)
 
+    def _connectivity_arrays(self, sg: SynapseGroup) -> list[str]:
+        prefix = self.plan.prefix(sg)
+        return [s.cname for s in self.plan.arrays if s.owner is sg and s.role == "internal"
+                and s.cname.startswith(prefix + "_") and s.name in ("rowLength", "ind", "gp")]
+
     def pull_connectivity(self, sg: SynapseGroup) -> None:
-        """Connectivity does not change on the device (no custom connectivity updates yet)."""
+        """Connectivity changes on the device only through custom connectivity updates, which run on the host and
+        leave both copies equal; pulling copies it anyway, as PyGeNN does."""
+        for cname in self._connectivity_arrays(sg):
+            self.dev[cname].get(stream=self._stream, out=self.host[cname])
+        self._stream.synchronize()
 
     def push_connectivity(self, sg: SynapseGroup) -> None:
-        """Connectivity is uploaded at load and does not change."""
+        for cname in self._connectivity_arrays(sg):
+            self.dev[cname].set(self.host[cname], stream=self._stream)
+        self._stream.synchronize()
 
     def set_dynamic_param(self, group, kind: str, name: str, value: float) -> None:
         prefix = self.plan.prefix(group) + ("_ps" if kind == "ps" else "")
@@ -181,6 +218,8 @@ class Runtime(HostViews):
         ptype = next(p.type for p in model.params if p.name == name)
         dtype = types.numpy_dtype(self.plan.resolve(ptype))
         self._set_global(f"{prefix}_dp_{c_ident(name)}", np.array([value], dtype=dtype))
+        if self._host_engine is not None:  # groups with custom connectivity updates run there
+            self._host_engine.set_dynamic_param(group, kind, name, value)
 
     def delay_slot(self, group: NeuronGroup) -> int:
         return int(self.dev[f"{self.plan.prefix(group)}_spkQuePtr"].get(stream=self._stream)[0])
@@ -221,7 +260,35 @@ class Runtime(HostViews):
         self._stream.synchronize()
         self.timestep += n
 
+    def _run_on_host(self, name: str) -> None:
+        """A custom update group with custom connectivity updates: the state comes back from the device, the cpu
+        engine runs the whole group on it (the same generated code) and the state goes back."""
+        engine = self._host_engine
+        for cname, dev in self.dev.items():
+            if self.host[cname].size:
+                dev.get(stream=self._stream, out=self.host[cname])
+        self._stream.synchronize()
+        for cname, arr in self.host.items():  # the engine works on the mirrors themselves
+            if engine.arrays.get(cname) is not arr and not (cname.endswith("_remap") or cname.endswith("_colLength")):
+                engine._bind(cname, arr)
+        engine.timestep = self.timestep
+        engine.custom_update(name)
+        with self._stream:
+            for sg in self._edited:
+                p = self.plan.prefix(sg)
+                if f"{p}_remap" in self.host:
+                    self.host[f"{p}_remap"][...] = self._padded_column_index(sg, engine)
+                    self.host[f"{p}_colLength"][...] = engine.arrays[f"{p}_colLength"]
+            for cname, arr in self.host.items():
+                if arr.size:
+                    self.dev[cname].set(arr, stream=self._stream)
+        self._stream.synchronize()
+
     def custom_update(self, name: str) -> None:
+        if self._host_engine is not None and any(c.update_group_name == name
+                                                 for c in self.plan.custom_connectivity_updates):
+            self._run_on_host(name)
+            return
         try:
             fn, k = self._cu_kernels[name]
         except KeyError:
@@ -263,6 +330,9 @@ class Runtime(HostViews):
         return int(sum(a.nbytes for a in self.dev.values()))
 
     def close(self) -> None:
+        if self._host_engine is not None:
+            self._host_engine.close()
+            self._host_engine = None
         self.views.clear()
         self._graphs.clear()
         self._kernels = []

@@ -103,10 +103,6 @@ class _BlockCounter:
 
 def generate_cuda(plan: ModelPlan, info: LoadInfo, batch_size: int = 1) -> CudaSource:
     """Render the CUDA source of ``plan`` for the load-time sizes ``info`` and ``batch_size`` instances."""
-    if plan.custom_connectivity_updates:
-        raise NotImplementedError("custom connectivity updates are not supported by the cuda backend yet "
-                                  f"({', '.join(c.name for c in plan.custom_connectivity_updates)}); use the cpu "
-                                  "backend for this model")
     kernels = describe_model(plan, CUDA_TARGET)
     B = max(int(batch_size), 1)
     out = CudaSource("")
