@@ -37,7 +37,9 @@ from _microcircuit import DT_MS, build_microcircuit, projection_sizes
 def build_distal(pg, batch: int, backend: str, seed: int = 1):
     from genn_neuromod.experiments.distal_reward import build_network
 
-    model, h = build_network("izhikevich2007", seed, pg=pg, backend=backend, batch_size=batch)
+    # real PyGeNN has no per-instance EGPs: its instances share the reward schedule (same work, timed as such)
+    model, h = build_network("izhikevich2007", seed, pg=pg, backend=backend, batch_size=batch,
+                             independent_instances=pg.__name__.startswith("genn_neuromod"))
     n = h["net"].num_neurons
     return model, n, n * 100
 

@@ -88,13 +88,14 @@ def _connectivity(rng: np.random.Generator, max_delay: int) -> dict[str, Any]:
 
 
 def build_network(condition: Condition | str, seed: int, pg=None, precision: str = "float",
-                  backend: str = "single_threaded_cpu", batch_size: int = 1):
+                  backend: str = "single_threaded_cpu", batch_size: int = 1, independent_instances: bool = True):
     """Build (not compile) the network; return the model and a dict of its groups and of the chosen synapse.
 
     With ``batch_size`` B the model runs B instances that share the wiring (from ``seed``) and differ in their
     thalamic noise (seeds ``seed + 1 + b``); the extra global parameters the kernels write (the pending rewards, the
     weight and dopamine logs) are ``per_instance``, so instance b is the same run as a separate model with
-    ``model.seed = seed + 1 + b``: B independent learning runs in one launch.
+    ``model.seed = seed + 1 + b``: B independent learning runs in one launch.  ``independent_instances=False``
+    keeps GeNN's semantics (every EGP shared by the instances), for timing real PyGeNN on the same network.
     """
     if pg is None:
         import genn_neuromod as pg
@@ -202,9 +203,12 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
         sg = model.add_synapse_population(name, "DENSE", reward, target, pg.init_weight_update(volume, {}, {"g": 0.5}),
                                           pg.init_postsynaptic("DeltaCurr"))
         sg.post_target_var = "inDA"
-    if batch_size > 1:  # each instance schedules its own rewards and keeps its own logs
+    if batch_size > 1 and independent_instances:  # each instance schedules its own rewards and keeps its own logs
         for egp in (reward.extra_global_params["due"], chosen.extra_global_params["wlog"],
                     probe.extra_global_params["dalog"]):
+            if not hasattr(type(egp), "per_instance"):  # real PyGeNN: its batch instances share every EGP
+                raise ValueError("the batched distal-reward network needs per-instance extra global parameters, "
+                                 "which only genn_neuromod has; with PyGeNN build one instance per model")
             egp.per_instance = True
     return model, {"condition": cond, "net": net, "probe": probe, "reward": reward, "chosen": chosen, "n1": n1,
                    "n2": n2, "excitatory": groups, "inhibitory": inh}
