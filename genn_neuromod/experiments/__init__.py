@@ -1,1 +1,1 @@
-"""Reference experiments built from the model library (DESIGN §7)."""
+"""Reference experiments built from the model library."""

@@ -1,6 +1,6 @@
 """The distal-reward experiment (Izhikevich 2007) and its heterogeneity / neuromodulation variants.
 
-Network (DESIGN §7): 1000 Izhikevich neurons (800 excitatory, 200 inhibitory), 100 synapses per
+Network: 1000 Izhikevich neurons (800 excitatory, 200 inhibitory), 100 synapses per
 neuron (excitatory onto any neuron, inhibitory onto excitatory ones), conduction delays 1..D ms
 (each excitatory neuron's synapses split evenly over the D delays; inhibitory ones 1 ms),
 thalamic input ``13*(rand - 0.5)`` per neuron and ms, DA-modulated STDP in Izhikevich's

@@ -1,6 +1,6 @@
 """``Recorder``: run a model and stream spikes, sampled state and weight snapshots into a zarr v3 store.
 
-Layout (one store per run; see DESIGN.md §6)::
+Layout (one store per run; the README's recording section)::
 
     attrs                      model description, seeds, engine, backend, versions (and the git revision of a
                                source checkout), dt, duration, metadata,

@@ -1,4 +1,4 @@
-"""Task suite (DESIGN §1, §7): continual learning on the 8x8 digits, cross-task adaptation, noise robustness
+"""Task suite: continual learning on the 8x8 digits, cross-task adaptation, noise robustness
 and energy, for homogeneous/heterogeneous x without/with neuromodulation, against an ANN and plain STDP.
 
 Stages: :mod:`.data` (tasks) -> :mod:`.encoding` (spikes, noise) -> :mod:`.circuit` (networkx graph) ->

@@ -1,0 +1,284 @@
+"""Two-compartment neurons (soma + apical dendrite): the library models against independent numpy integrations,
+BAC firing (Larkum et al. 1999), and receptors that act only on the compartment and the cells that carry them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import genn_neuromod as pg
+from genn_neuromod.models import load_model, model_defaults
+
+DT = 0.1
+
+
+# ------------------------------------------------------------------------------------------ numpy references
+def izhikevich_two_compartment(p: dict, soma_input, dend_input, steps: int, modulators=None):
+    """Forward Euler of the TwoCompartmentIzhikevich equations (docs/models.md), written independently of the
+    model file; ``soma_input(t)`` and ``dend_input(t)`` give pA, ``modulators`` constant (gain, concentration)
+    pairs for ACh and NA. Returns spike times and the steps with burst = 1."""
+    ach = na = 0.0
+    if modulators:
+        ach = modulators.get("ACh", (0.0, 0.0))[0] * modulators.get("ACh", (0.0, 0.0))[1]
+        na = modulators.get("NA", (0.0, 0.0))[0] * modulators.get("NA", (0.0, 0.0))[1]
+    V, U, Vd, Ud, plateau = p["V"], p["U"], p["Vd"], p["Ud"], 0.0
+    t_last, in_burst = -1.0e6, False
+    spikes, bursts = [], []
+    for i in range(steps):
+        t = i * DT
+        if plateau > 0.0:
+            plateau -= DT
+            if plateau <= 0.0:
+                plateau, Vd, Ud = 0.0, p["cd"], Ud + p["dd"]
+            else:
+                Vd = p["v_plateau"]
+        else:
+            vtd = p["vtd"] - p["ach_vtd_shift"] * ach
+            vd_old = Vd
+            Vd += DT / p["Cd"] * (p["kd"] * (Vd - p["vrd"]) * (Vd - vtd) - Ud + dend_input(t) + p["g_c"] * (V - Vd))
+            Ud += DT * p["ad"] * (p["bd"] * (vd_old - p["vrd"]) - Ud)
+            if Vd >= p["vpeak_d"]:
+                plateau, Vd = p["T_plateau"], p["v_plateau"]
+        v_old = V
+        V += DT / p["C"] * (p["k"] * (V - p["vr"]) * (V - p["vt"]) - U + soma_input(t) + p["g_c"] * (Vd - V))
+        U += DT * p["a"] * (p["b"] * (v_old - p["vr"]) - U)
+        if V >= p["vpeak"]:
+            spikes.append(t)
+            if plateau > 0.0:
+                V, U = p["c_burst"], U + p["d_burst"]
+            else:
+                V, U, Vd = p["c"] + p["na_c_shift"] * na, U + p["d"], Vd + p["bap"]
+            if t - t_last < p["burst_isi"]:
+                if not in_burst:
+                    bursts.append(i)
+                    in_burst = True
+            else:
+                in_burst = False
+            t_last = t
+    return np.array(spikes), np.array(bursts, dtype=int)
+
+
+# ------------------------------------------------------------------------------------------ the engine
+def _pulse_source(model, name: str, pop, target: str, start: float, width: float, amps, engine=pg):
+    """A current source of per-neuron amplitude ``amps`` (pA) on [start, start + width) ms into ``target``."""
+    pulse = engine.create_current_source_model(
+        f"pulse_{name}", params=["start", "width"], vars=[("amp", "scalar")],
+        injection_code="if (t >= start - 1e-9 && t < start + width - 1e-9) { injectCurrent(amp); }")
+    cs = model.add_current_source(name, pulse, pop, {"start": start, "width": width}, {"amp": amps})
+    cs.target_var = target
+    return cs
+
+
+def _cells(n: int, name: str = "TwoCompartmentIzhikevich", precision: str = "double", param_changes=None,
+           engine=pg, **var_changes):
+    model = engine.GeNNModel(precision, f"tc_{n}")
+    model.dt = DT
+    defaults = model_defaults(name)
+    spec_params = [p if isinstance(p, str) else p[0] for p in _spec(name).data["params"]]
+    spec_vars = [v[0] for v in _spec(name).data["vars"]]
+    params = {k: defaults[k] for k in spec_params}
+    params.update(param_changes or {})
+    values = {k: defaults[k] for k in spec_vars}
+    values.update(var_changes)
+    pop = model.add_neuron_population("L5", n, load_model(name, backend=engine), params, values)
+    pop.spike_recording_enabled = True
+    return model, pop, dict(defaults)
+
+
+def _spec(name: str):
+    from genn_neuromod.models import available_models
+
+    return available_models()[name]
+
+
+def _run(model, pop, steps: int, tmp_path, record_burst: bool = False):
+    model.build(str(tmp_path))
+    model.load(num_recording_timesteps=steps)
+    bursts = []
+    record_burst = record_burst and hasattr(pop.vars["burst"], "values")
+    for i in range(steps):
+        model.step_time()
+        if record_burst:
+            pop.vars["burst"].pull_from_device()
+            bursts.extend((i, int(n)) for n in np.flatnonzero(pop.vars["burst"].values))
+    model.pull_recording_buffers_from_device()
+    times, ids = pop.spike_recording_data[0]
+    return times, ids, bursts
+
+
+SOMA, DEND = 1500.0, 500.0  # pA: the BAC protocol's pulses (soma 5 ms, dendrite 10 ms, both at 50 ms)
+
+
+@pytest.fixture(scope="module")
+def bac(tmp_path_factory):
+    """Three cells under the BAC protocol: soma only, dendrite only, both."""
+    model, pop, p = _cells(3)
+    _pulse_source(model, "Soma", pop, "Isyn", 50.0, 5.0, [SOMA, 0.0, SOMA])
+    _pulse_source(model, "Dend", pop, "Isyn_dend", 50.0, 10.0, [0.0, DEND, DEND])
+    times, ids, bursts = _run(model, pop, 2000, tmp_path_factory.mktemp("bac"), record_burst=True)
+    return times, ids, bursts, p
+
+
+def test_bac_firing(bac):
+    """Larkum et al. (1999): somatic input alone gives one spike, dendritic input alone none (the dendrite stays
+    below its plateau threshold), the two within 5 ms a dendritic plateau and a somatic burst (>= 4 spikes in
+    30 ms, recognised as one burst)."""
+    times, ids, bursts, _ = bac
+    counts = [int(np.sum(ids == i)) for i in range(3)]
+    assert counts[0] == 1
+    assert counts[1] == 0
+    assert counts[2] >= 4
+    both = np.sort(times[ids == 2])
+    assert both[3] - both[0] < 30.0
+    assert [n for _, n in bursts] == [2], "exactly one burst, in the cell that got both inputs"
+
+
+def test_matches_numpy_reference_spike_for_spike(bac):
+    times, ids, bursts, p = bac
+    for cell, (s_amp, d_amp) in enumerate([(SOMA, 0.0), (0.0, DEND), (SOMA, DEND)]):
+        ref_spikes, ref_bursts = izhikevich_two_compartment(
+            p, lambda t, a=s_amp: a if 50.0 - 1e-9 <= t < 55.0 - 1e-9 else 0.0,
+            lambda t, a=d_amp: a if 50.0 - 1e-9 <= t < 60.0 - 1e-9 else 0.0, 2000)
+        np.testing.assert_allclose(np.sort(times[ids == cell]), ref_spikes, atol=1e-9)
+        assert [s for s, n in bursts if n == cell] == list(ref_bursts)
+
+
+def test_ongoing_drive_matches_reference(tmp_path):
+    """Tonic somatic and dendritic drive of different strengths (regular firing, bursting, both)."""
+    soma = np.array([0.0, 400.0, 700.0, 400.0, 900.0])
+    dend = np.array([900.0, 0.0, 300.0, 700.0, 900.0])
+    model, pop, p = _cells(5)
+    _pulse_source(model, "Soma", pop, "Isyn", 0.0, 1e9, soma)
+    _pulse_source(model, "Dend", pop, "Isyn_dend", 0.0, 1e9, dend)
+    times, ids, _ = _run(model, pop, 5000, tmp_path)
+    total = 0
+    for cell in range(5):
+        ref, _ = izhikevich_two_compartment(p, lambda t, a=soma[cell]: a, lambda t, a=dend[cell]: a, 5000)
+        np.testing.assert_allclose(np.sort(times[ids == cell]), ref, atol=1e-9)
+        total += ref.size
+    assert total > 50
+
+
+@pytest.mark.parametrize("modulator", ["ACh", "NA"])
+def test_receptors_act_only_where_expressed(tmp_path, modulator):
+    """A constant concentration of ACh (dendritic threshold) or NA (somatic reset) changes the firing of the
+    cells with the receptor, as the reference predicts, and leaves cells without it as unmodulated cells."""
+    gain = np.array([0.0, 1.0, 0.0, 1.0])
+    soma = np.array([SOMA, SOMA, 600.0, 600.0])
+    dend = np.array([0.4 * DEND, 0.4 * DEND, 0.0, 0.0])  # 200 pA: too weak for BAC without ACh
+    conc = 1.0
+    # no decay of the concentration during the test: tau very long
+    model, pop, p = _cells(4, param_changes={f"tau_{modulator}": 1e12}, **{f"gain_{modulator}": gain, modulator: conc})
+    _pulse_source(model, "Soma", pop, "Isyn", 50.0, 5.0 if modulator == "ACh" else 300.0, soma)
+    _pulse_source(model, "Dend", pop, "Isyn_dend", 50.0, 10.0, dend)
+    times, ids, _ = _run(model, pop, 4000, tmp_path)
+    for cell in range(4):
+        mods = {modulator: (gain[cell], conc)}
+        width = 5.0 if modulator == "ACh" else 300.0
+        ref, _ = izhikevich_two_compartment(
+            p, lambda t, a=soma[cell], w=width: a if 50.0 - 1e-9 <= t < 50.0 + w - 1e-9 else 0.0,
+            lambda t, a=dend[cell]: a if 50.0 - 1e-9 <= t < 60.0 - 1e-9 else 0.0, 4000, mods)
+        np.testing.assert_allclose(np.sort(times[ids == cell]), ref, atol=1e-9, err_msg=f"cell {cell}")
+    unmodulated = [np.sort(times[ids == c]) for c in (0, 2)]
+    modulated = [np.sort(times[ids == c]) for c in (1, 3)]
+    if modulator == "ACh":  # a dendritic pulse too weak for BAC becomes one with ACh
+        assert unmodulated[0].size < modulated[0].size
+    else:  # NA raises the reset: more spikes for the same somatic drive
+        assert unmodulated[1].size < modulated[1].size
+
+
+def test_bac_same_on_real_genn(tmp_path, bac):
+    """The same protocol on real GeNN (where pygenn imports): the same spikes."""
+    pygenn = pytest.importorskip("pygenn")
+    model, pop, _ = _cells(3, engine=pygenn)
+    _pulse_source(model, "Soma", pop, "Isyn", 50.0, 5.0, [SOMA, 0.0, SOMA], engine=pygenn)
+    _pulse_source(model, "Dend", pop, "Isyn_dend", 50.0, 10.0, [0.0, DEND, DEND], engine=pygenn)
+    times, ids, _ = _run(model, pop, 2000, tmp_path)
+    ours_t, ours_i = bac[0], bac[1]
+    for cell in range(3):
+        np.testing.assert_allclose(np.sort(times[ids == cell]), np.sort(ours_t[ours_i == cell]), atol=1e-9)
+
+
+def lif_two_compartment(p: dict, soma: float, dend: float, steps: int):
+    """Forward Euler of the TwoCompartmentLIF equations (docs/models.md) for constant inputs (pA), independent of
+    the model file. Returns spike times and the steps with burst = 1."""
+    V, Vd, ws, wd, ref, bap = p["V"], p["Vd"], 0.0, 0.0, 0.0, 0.0
+    t_last, in_burst = -1.0e6, False
+    spikes, bursts = [], []
+    for i in range(steps):
+        t = i * DT
+        f = 1.0 / (1.0 + np.exp(-(Vd - p["E_d"]) / p["D_d"]))
+        i_bap = 0.0
+        if bap > 0.0:
+            i_bap = p["c_d"]
+            bap -= DT
+        vd_old = Vd
+        Vd += DT / p["C_d"] * (-(p["C_d"] / p["tau_d"]) * (Vd - p["EL"]) + p["g_d"] * f + i_bap + dend - wd)
+        wd += DT / p["tau_wd"] * (-wd + p["a_wd"] * (vd_old - p["EL"]))
+        if ref > 0.0:
+            ref -= DT
+        else:
+            V += DT / p["C_s"] * (-(p["C_s"] / p["tau_s"]) * (V - p["EL"]) + p["g_s"] * f + soma - ws)
+        ws += DT / p["tau_ws"] * (-ws)
+        if ref <= 0.0 and V >= p["V_th"]:
+            spikes.append(t)
+            V, ws, ref, bap = p["V_reset"], ws + p["b_ws"], p["t_ref"], p["T_bap"]
+            if t - t_last < p["burst_isi"]:
+                if not in_burst:
+                    bursts.append(i)
+                    in_burst = True
+            else:
+                in_burst = False
+            t_last = t
+    return np.array(spikes), np.array(bursts, dtype=int)
+
+
+def test_lif_matches_numpy_reference_spike_for_spike(tmp_path):
+    soma = np.array([0.0, 500.0, 700.0, 500.0, 700.0, 300.0])
+    dend = np.array([400.0, 0.0, 0.0, 200.0, 400.0, 800.0])
+    model, pop, p = _cells(6, name="TwoCompartmentLIF")
+    _pulse_source(model, "Soma", pop, "Isyn", 0.0, 1e9, soma)
+    _pulse_source(model, "Dend", pop, "Isyn_dend", 0.0, 1e9, dend)
+    times, ids, bursts = _run(model, pop, 10000, tmp_path, record_burst=True)
+    kinds = set()
+    for cell in range(6):
+        ref, ref_bursts = lif_two_compartment(p, soma[cell], dend[cell], 10000)
+        np.testing.assert_allclose(np.sort(times[ids == cell]), ref, atol=1e-9, err_msg=f"cell {cell}")
+        assert [s for s, n in bursts if n == cell] == list(ref_bursts)
+        kinds.add((ref.size > 0, ref_bursts.size > 0))
+    assert (True, True) in kinds and (True, False) in kinds, "the drives should give regular firing and bursts"
+
+
+def test_lif_multiplexing(tmp_path):
+    """Naud & Sprekeler (2018): in one noisy population, the burst fraction rises with dendritic drive at every
+    somatic drive, and the event rate (bursts count once) rises with somatic drive at every dendritic drive."""
+    soma_levels, dend_levels, per = [300.0, 500.0, 700.0], [0.0, 150.0, 300.0], 20
+    grid = [(s, d) for s in soma_levels for d in dend_levels]
+    n = len(grid) * per
+    soma = np.repeat([s for s, _ in grid], per)
+    dend = np.repeat([d for _, d in grid], per)
+    model, pop, _ = _cells(n, name="TwoCompartmentLIF", precision="float")
+    noisy = pg.create_current_source_model("noisy_drive", vars=[("mean", "scalar")], params=["sigma"],
+                                           injection_code="injectCurrent(mean + sigma * gennrand_normal());")
+    model.seed = 11
+    model.add_current_source("SomaNoise", noisy, pop, {"sigma": 3000.0}, {"mean": soma})
+    dn = model.add_current_source("DendNoise", noisy, pop, {"sigma": 3000.0}, {"mean": dend})
+    dn.target_var = "Isyn_dend"
+    steps = 30000  # 3 s
+    times, ids, _ = _run(model, pop, steps, tmp_path)
+    events = np.zeros(n)
+    bursts = np.zeros(n)
+    for cell in range(n):
+        t = np.sort(times[ids == cell])
+        isi = np.diff(t)
+        events[cell] = t.size - np.sum(isi < 16.0)
+        starts = (isi < 16.0) & np.r_[True, isi[:-1] >= 16.0]  # a burst begins where a short ISI follows a long
+        bursts[cell] = np.sum(starts)
+    rate = events.reshape(len(soma_levels), len(dend_levels), per).sum(axis=2) / (per * steps * DT / 1000.0)
+    frac = (bursts.reshape(len(soma_levels), len(dend_levels), per).sum(axis=2)
+            / np.maximum(events.reshape(len(soma_levels), len(dend_levels), per).sum(axis=2), 1))
+    assert rate.min() > 2.0, rate
+    for i in range(len(soma_levels)):
+        assert np.all(np.diff(frac[i]) > 0.0), f"burst fraction along dendritic drive: {frac[i]}"
+    for j in range(len(dend_levels)):
+        assert np.all(np.diff(rate[:, j]) > 0.0), f"event rate along somatic drive: {rate[:, j]}"
