@@ -282,3 +282,152 @@ def test_lif_multiplexing(tmp_path):
         assert np.all(np.diff(frac[i]) > 0.0), f"burst fraction along dendritic drive: {frac[i]}"
     for j in range(len(dend_levels)):
         assert np.all(np.diff(rate[:, j]) > 0.0), f"event rate along somatic drive: {rate[:, j]}"
+
+
+# ------------------------------------------------------------------------------------------ plasticity
+def _classify(spike_steps: np.ndarray, burst_isi_steps: float):
+    """(event steps, burst-start steps) of a spike train, by the 16-ms rule."""
+    events, bursts, last, in_burst = [], [], None, False
+    for s in spike_steps:
+        if last is None or s - last >= burst_isi_steps - 1e-9:
+            events.append(s)
+            in_burst = False
+        elif not in_burst:
+            bursts.append(s)
+            in_burst = True
+        last = s
+    return np.array(events, dtype=int), np.array(bursts, dtype=int)
+
+
+def bdsp_reference(p: dict, g0: float, pre_steps, post_steps, steps: int) -> float:
+    """BurstDependentPlasticity on given spike trains, step by step in the engine's order: synapse code at step
+    n + 1 for a spike at step n, traces and averages updated in the neuron update (decay, then +1 on a spike)."""
+    pre_events, _ = _classify(np.asarray(pre_steps), p["burst_isi"] / DT)
+    post_events, post_bursts = _classify(np.asarray(post_steps), p["burst_isi"] / DT)
+    d_pre, d_avg = np.exp(-DT / p["tau_pre"]), np.exp(-DT / p["tau_avg"])
+    x = e_bar = b_bar = 0.0
+    g = g0
+    pending = None  # (kind, x, P) of a postsynaptic spike, applied at the next step
+    for n in range(steps):
+        if pending is not None:
+            kind, xv, pv = pending
+            g += p["eta"] * xv if kind == "burst" else -p["eta"] * pv * xv
+            g = min(p["Wmax"], max(p["Wmin"], g))
+            pending = None
+        x = x * d_pre + (1.0 if n in pre_events else 0.0)
+        e_bar = e_bar * d_avg + (1.0 if n in post_events else 0.0)
+        b_bar = b_bar * d_avg + (1.0 if n in post_bursts else 0.0)
+        if n in post_bursts:
+            pending = ("burst", x, 0.0)
+        elif n in post_events:
+            pending = ("event", x, b_bar / e_bar if e_bar > 0.0 else p["P_init"])
+    return g
+
+
+def _plastic_pair(tmp_path, rule: str, rule_params: dict, refs: dict, steps: int = 6000, g0: float = 1.0,
+                  post_vars=None, da: float = 0.0, bursts: bool = True):
+    """Cell 0 fires single spikes every 25 ms; cell 1 gets somatic pulses (single spikes) every 100 ms, half of
+    them with a dendritic pulse (BAC: bursts), and optionally a constant dopamine level ``da``. One synapse 0 -> 1
+    with ``rule``. Returns (final weight, pre spike steps, post spike steps)."""
+    model = pg.GeNNModel("double", f"pair_{rule}")
+    model.dt = DT
+    name = "TwoCompartmentIzhikevich"
+    d = model_defaults(name)
+    params = {k if isinstance(k, str) else k[0]: d[k if isinstance(k, str) else k[0]] for k in _spec(name).data["params"]}
+    params["tau_DA"] = 1e6
+    values = {v[0]: d[v[0]] for v in _spec(name).data["vars"]}
+    values.update(gain_D1=1.0, DA=da)
+    cells = model.add_neuron_population("Cells", 2, load_model(name), params, values)  # 0: pre, 1: post
+    cells.spike_recording_enabled = True
+    sched = pg.create_current_source_model(
+        "schedule", params=["width", "n"], vars=[("amp", "scalar")], extra_global_params=[("starts", "scalar*")],
+        injection_code="""
+for (unsigned int k = 0; k < (unsigned int)n; k++) {
+    if (t >= starts[k] - 1e-9 && t < starts[k] + width - 1e-9) { injectCurrent(amp); }
+}""")
+    for label, times, width, amps, target in (
+            ("PreSoma", np.arange(20.0, 600.0, 25.0), 5.0, [SOMA, 0.0], "Isyn"),
+            ("PostSoma", [30.0, 130.0, 230.0, 330.0, 430.0, 530.0], 5.0, [0.0, SOMA], "Isyn"),
+            ("PostDend", [130.0, 330.0, 530.0], 10.0, [0.0, DEND if bursts else 0.0], "Isyn_dend")):
+        cs = model.add_current_source(label, sched, cells, {"width": width, "n": len(times)}, {"amp": amps})
+        cs.extra_global_params["starts"].set_init_values(np.asarray(times, dtype=float))
+        cs.target_var = target
+    wu_vars = {"g": g0}
+    wu_vars.update({k: 0.0 for k in post_vars or {}})
+    rule_model = load_model(rule)
+    pre_state = {v.name: 0.0 for v in rule_model.pre_vars}
+    post_state = {v.name: 0.0 for v in rule_model.post_vars}
+    state = {v.name: (g0 if v.name == "g" else 0.0) for v in rule_model.vars}
+    sg = model.add_synapse_population(
+        "Plastic", "SPARSE", cells, cells,
+        pg.init_weight_update(rule_model, rule_params, state, pre_state, post_state,
+                              pre_var_refs=refs.get("pre", {}), post_var_refs=refs.get("post", {})),
+        pg.init_postsynaptic("DeltaCurr"))
+    sg.set_sparse_connections(np.array([0]), np.array([1]))
+    model.build(str(tmp_path))
+    model.load(num_recording_timesteps=steps)
+    model.step_time_n(steps)
+    model.pull_recording_buffers_from_device()
+    times, ids = cells.spike_recording_data[0]
+    sg.vars["g"].pull_from_device()
+    return (float(sg.vars["g"].values[0]), np.rint(np.sort(times[ids == 0]) / DT).astype(int),
+            np.rint(np.sort(times[ids == 1]) / DT).astype(int))
+
+
+def test_burst_dependent_plasticity_matches_reference(tmp_path):
+    """Postsynaptic single spikes (events) depress, BAC bursts potentiate; the weight follows the reference."""
+    rule = model_defaults("BurstDependentPlasticity")
+    rule_params = {k: rule[k] for k in ("eta", "tau_pre", "tau_avg", "P_init", "Wmin", "Wmax", "burst_isi")}
+    rule_params["eta"] = 0.5
+    g0, steps = 1.0, 6000  # 1 pA: too small to change the postsynaptic spikes
+    g, pre_steps, post_steps = _plastic_pair(
+        tmp_path, "BurstDependentPlasticity", rule_params,
+        {"pre": {"in_burst_pre": "in_burst"},
+         "post": {"burst_post": "burst", "in_burst_post": "in_burst", "t_last_post": "t_last"}}, steps, g0)
+    post_events, post_bursts = _classify(post_steps, 16.0 / DT)
+    assert len(post_bursts) == 3 and len(post_events) == 6, (post_steps, post_bursts)
+    expected = bdsp_reference(rule_params, g0, pre_steps, post_steps, steps)
+    assert g == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    only_events = bdsp_reference(rule_params, g0, pre_steps, post_steps[np.isin(post_steps, post_events)], steps)
+    assert expected > only_events, "bursts should potentiate relative to the same events without bursts"
+
+
+def burst_dastdp_reference(p: dict, g0: float, pre_steps, post_steps, steps: int, da0: float, tau_da: float):
+    """BurstDASTDP step by step in the engine's order: synapse dynamics (with the dopamine of the previous step),
+    presynaptic then postsynaptic spike code for the previous step's spikes, then the neuron update (traces)."""
+    pre = set(int(s) for s in pre_steps)
+    post_events, post_bursts = _classify(np.asarray(post_steps), p["burst_isi"] / DT)
+    post_events, post_bursts = set(post_events.tolist()), set(post_bursts.tolist())
+    dp, dm, dc, e_da = (np.exp(-DT / p["tau_plus"]), np.exp(-DT / p["tau_minus"]), np.exp(-DT / p["tau_c"]),
+                        np.exp(-DT / tau_da))
+    g, c, x, y, da = g0, 0.0, 0.0, 0.0, da0
+    dmod = 0.0  # the neuron's Dmod before its first update
+    for n in range(steps):
+        g = min(p["Wmax"], max(p["Wmin"], g + p["eta"] * (p["baseline"] + dmod) * c))
+        c *= dc
+        if n - 1 in pre:
+            c -= p["A_minus"] * y
+        if n - 1 in post_bursts:
+            c += p["A_plus"] * x
+        da = da * e_da
+        dmod = da
+        x = x * dp + (1.0 if n in pre else 0.0)
+        y = y * dm + (1.0 if n in post_events else 0.0)
+    return g
+
+
+def test_burst_dastdp_matches_reference_and_needs_dopamine(tmp_path):
+    rule = model_defaults("BurstDASTDP")
+    rule_params = {k: rule[k] for k in ("A_plus", "A_minus", "tau_plus", "tau_minus", "tau_c", "eta", "baseline",
+                                        "Wmin", "Wmax", "burst_isi")}
+    rule_params.update(A_minus=0.1, eta=0.001)  # no clipping at Wmin: the comparison below stays informative
+    refs = {"post": {"burst_post": "burst", "t_last_post": "t_last", "D": "Dmod"}}
+    out = {}
+    for da, bursts in ((0.0, True), (1.0, True), (1.0, False)):
+        g, pre_steps, post_steps = _plastic_pair(tmp_path / f"da{da}{bursts}", "BurstDASTDP", rule_params, refs, da=da,
+                                                 bursts=bursts)
+        expected = burst_dastdp_reference(rule_params, 1.0, pre_steps, post_steps, 6000, da, 1e6)
+        assert g == pytest.approx(expected, rel=1e-10, abs=1e-12)
+        out[da, bursts] = g
+    assert out[0.0, True] == 1.0, "without dopamine (and baseline 0) the weight does not move"
+    assert out[1.0, True] > 1.0 > out[1.0, False], f"bursts potentiate, single spikes do not: {out}"
