@@ -333,7 +333,8 @@ def _plastic_pair(tmp_path, rule: str, rule_params: dict, refs: dict, steps: int
     model.dt = DT
     name = "TwoCompartmentIzhikevich"
     d = model_defaults(name)
-    params = {k if isinstance(k, str) else k[0]: d[k if isinstance(k, str) else k[0]] for k in _spec(name).data["params"]}
+    names = [k if isinstance(k, str) else k[0] for k in _spec(name).data["params"]]
+    params = {k: d[k] for k in names}
     params["tau_DA"] = 1e6
     values = {v[0]: d[v[0]] for v in _spec(name).data["vars"]}
     values.update(gain_D1=1.0, DA=da)
