@@ -8,7 +8,11 @@ Drives: I = 10 from 20 ms (Izhikevich 2003 Fig. 2) for the cortical types, I = 1
 (tonic, low drive), I = -10 from 20 to 120 ms for the TC rebound, I = 0.3 for RZ (just above
 its threshold), no input for AC (see the AC caveat in ``cell_types``), 0.6 nA for the adaptive LIF.
 
-    python scripts/plot_cell_types.py [output dir]      # writes cell_types.png
+The two-compartment cells (TwoCompartmentIzhikevich, TwoCompartmentLIF) are drawn under the BAC
+protocol of Larkum et al. (1999): a 5-ms somatic pulse alone, a 10-ms dendritic pulse alone, and both
+together, with their file defaults (somatic and dendritic voltage).
+
+    python scripts/plot_cell_types.py [output dir]      # writes cell_types.png and two_compartment_bac.png
 """
 
 from __future__ import annotations
@@ -101,5 +105,64 @@ def main(out_dir: str = ".") -> Path:
     return out
 
 
+#: (model, somatic pulse pA for 5 ms, dendritic pulse pA for 10 ms), both from 50 ms
+BAC_PROTOCOL = [("TwoCompartmentIzhikevich", 1500.0, 500.0), ("TwoCompartmentLIF", 2000.0, 800.0)]
+BAC_MS = 150.0
+
+
+def bac_figure(out_dir: str = ".") -> Path:
+    """Somatic and dendritic voltage of each two-compartment model: soma only, dendrite only, both."""
+    from genn_neuromod.models import available_models
+
+    model = pygenn.GeNNModel("double", "plot_bac")
+    model.dt = DT
+    pulse = pygenn.create_current_source_model(
+        "Pulse", params=["width"], vars=[("amp", "scalar", pygenn.VarAccess.READ_ONLY)],
+        injection_code="if (t >= 50.0 && t < 50.0 + width) {\n    injectCurrent(amp);\n}\n")
+    pops = {}
+    for name, soma, dend in BAC_PROTOCOL:
+        d = model_defaults(name)
+        spec = available_models()[name].data
+        params = {p if isinstance(p, str) else p[0]: d[p if isinstance(p, str) else p[0]] for p in spec["params"]}
+        values = {v[0]: d[v[0]] for v in spec["vars"]}
+        pop = model.add_neuron_population(name, 3, load_model(name), params, values)
+        model.add_current_source(f"{name}_soma", pulse, pop, {"width": 5.0}, {"amp": [soma, 0.0, soma]})
+        cs = model.add_current_source(f"{name}_dend", pulse, pop, {"width": 10.0}, {"amp": [0.0, dend, dend]})
+        cs.target_var = "Isyn_dend"
+        pops[name] = pop
+    with tempfile.TemporaryDirectory() as build_dir:
+        model.build(build_dir)
+        model.load()
+    steps = int(round(BAC_MS / DT))
+    trace = {name: {v: np.empty((steps, 3)) for v in ("V", "Vd")} for name in pops}
+    for k in range(steps):
+        model.step_time()
+        for name, pop in pops.items():
+            for v in ("V", "Vd"):
+                pop.vars[v].pull_from_device()
+                trace[name][v][k] = pop.vars[v].view
+    t = np.arange(steps) * DT
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6), sharex=True)
+    for row, (name, soma, dend) in enumerate(BAC_PROTOCOL):
+        for col, label in enumerate((f"soma {soma:g} pA (5 ms)", f"dendrite {dend:g} pA (10 ms)", "both")):
+            ax = axes[row, col]
+            ax.plot(t, trace[name]["V"][:, col], lw=0.9, label="soma V")
+            ax.plot(t, trace[name]["Vd"][:, col], lw=0.9, label="dendrite Vd")
+            ax.axvspan(50.0, 60.0, color="0.92", zorder=0)
+            ax.set_title(f"{name}: {label}", fontsize=9)
+            ax.set_ylabel("mV")
+        axes[row, 0].legend(fontsize=8, loc="upper left")
+    for ax in axes[-1]:
+        ax.set_xlabel("time (ms)")
+    fig.suptitle("Two-compartment cells under the BAC protocol (Larkum et al. 1999), file defaults, dt = 0.1 ms")
+    fig.tight_layout()
+    out = Path(out_dir) / "two_compartment_bac.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+    return out
+
+
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else ".")
+    bac_figure(sys.argv[1] if len(sys.argv) > 1 else ".")
