@@ -297,10 +297,14 @@ def test_example_circuit_runs_asynchronously(tmp_path):
         assert len(np.unique(i)) > 0.9 * pops[name].num_neurons  # most neurons fire
         counts = np.histogram(t, bins=np.arange(0.0, 1001.0, 5.0))[0]
         assert counts.std() / counts.mean() < 0.8, name  # no population bursts
-    # the heterogeneous populations come back from to_graph as per-neuron variables and give the same spikes
+    # the heterogeneous populations come back from to_graph as their mixtures (labels, seed) and give the same
+    # cell types and spikes
     g2 = to_graph(model)
-    assert g2.nodes["E"]["model"] == "IzhikevichCell" and len(g2.nodes["E"]["vars"]["d"]) == 400
-    _, _, spikes2 = run(g2, tmp_path / "again", steps=1000)
+    assert g2.nodes["E"]["mixture"] == g.nodes["E"]["mixture"]
+    assert g2.nodes["E"]["mixture_seed"] == g.nodes["E"].get("mixture_seed", 0)
+    model2, handles2, spikes2 = run(g2, tmp_path / "again", steps=1000)
+    np.testing.assert_array_equal(handles2.populations["E"].cell_types, pops["E"].cell_types)
+    assert list(handles2.populations["E"].cell_type_names) == ["RS", "IB"]
     for name, (t, i) in spikes.items():
         np.testing.assert_array_equal(t, spikes2[name][0])
         np.testing.assert_array_equal(i, spikes2[name][1])
@@ -330,3 +334,110 @@ def test_genn_engine_builds_example(tmp_path):
     _, handles, spikes = run(load_graph(EXAMPLE), tmp_path, steps=1000, engine="genn")
     for name, (t, _) in spikes.items():
         assert 2.0 < len(t) / handles.populations[name].num_neurons < 30.0
+
+
+# --------------------------------------------------------------------------- compartments, EGPs, custom updates
+def compartment_circuit() -> nx.MultiDiGraph:
+    """Spike-source times (an EGP), a heterogeneous mixture, a two-compartment target reached on its dendrite by
+    synapses and a current source, dynamic parameters and a custom update."""
+    g = nx.MultiDiGraph(name="compartments", dt=0.1, precision="double", seed=3)
+    g.add_node("Src", model="SpikeSourceArray", size=2,
+               vars={"startSpike": [0, 3], "endSpike": [3, 5]},
+               extra_global_params={"spikeTimes": [5.0, 25.0, 45.0, 10.0, 30.0]}, record=["spikes"])
+    g.add_node("Mix", size=20, mixture={"RS": 0.5, "FS": 0.5}, mixture_seed=7, record=["spikes"],
+               current_sources=[{"name": "MixDrive", "model": "DC", "params": {"amp": 8.0}}])
+    g.add_node("L5", model="TwoCompartmentIzhikevich", size=2, record=["spikes"],
+               dynamic_params=["g_c"],
+               current_sources=[{"name": "Soma", "model": "DC", "params": {"amp": 300.0}},
+                                {"name": "Apical", "model": "DC", "params": {"amp": 250.0},
+                                 "target_var": "Isyn_dend", "dynamic_params": ["amp"]}])
+    g.add_edge("Src", "L5", key="SrcL5", name="SrcL5", connectivity={"pre": [0, 1], "post": [0, 1]},
+               weight_update={"model": "StaticPulse", "vars": {"g": 4000.0}}, target="dendrite",
+               dynamic_params=[])
+    g.add_edge("Mix", "L5", key="MixL5", name="MixL5", matrix="DENSE",
+               weight_update={"model": "StaticPulse", "vars": {"g": 50.0}})
+    return g
+
+
+def test_compartments_egps_and_dynamic_params_round_trip(tmp_path):
+    g = compartment_circuit()
+    model, handles = build_model(g)
+    assert handles.synapses["SrcL5"].post_target_var == "Isyn_dend"
+    assert model.current_sources["Apical"].target_var == "Isyn_dend"
+    assert "g_c" in handles.populations["L5"].dynamic_params
+    g2 = to_graph(model)
+    validate_graph(g2)
+    assert g2.nodes["Src"]["extra_global_params"] == {"spikeTimes": [5.0, 25.0, 45.0, 10.0, 30.0]}
+    assert g2.nodes["L5"]["dynamic_params"] == ["g_c"]
+    apical = next(cs for cs in g2.nodes["L5"]["current_sources"] if cs["name"] == "Apical")
+    assert apical["target_var"] == "Isyn_dend" and apical["dynamic_params"] == ["amp"]
+    assert g2.nodes["Mix"]["mixture"] == {"RS": 0.5, "FS": 0.5} and g2.nodes["Mix"]["mixture_seed"] == 7
+    assert g2.edges["Src", "L5", "SrcL5"]["post_target_var"] == "Isyn_dend"
+    model2, handles2 = build_model(g2)
+    np.testing.assert_array_equal(handles2.populations["Mix"].cell_types, handles.populations["Mix"].cell_types)
+    spikes = {}
+    for label, (m, h) in (("a", (model, handles)), ("b", (model2, handles2))):
+        m.build(str(tmp_path / label))
+        m.load(num_recording_timesteps=600)
+        m.step_time_n(600)
+        m.pull_recording_buffers_from_device()
+        spikes[label] = {n: p.spike_recording_data[0] for n, p in h.populations.items()}
+    assert spikes["a"]["Src"][0].size == 5 and spikes["a"]["L5"][0].size > 0
+    for name in spikes["a"]:
+        np.testing.assert_array_equal(spikes["a"][name][0], spikes["b"][name][0])
+        np.testing.assert_array_equal(spikes["a"][name][1], spikes["b"][name][1])
+
+
+def _with_dopamine_stdp(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Adds an event-driven DA-STDP edge and the custom update that brings its synapses up to date."""
+    stdp = {"A_plus": 1.0, "A_minus": 1.5, "tau_plus": 20.0, "tau_minus": 20.0, "tau_c": 1000.0, "tau_n": 200.0,
+            "b": 0.0, "Wmin": 0.0, "Wmax": 4000.0}
+    g.add_edge("Src", "L5", key="Learn", name="Learn", connectivity={"pre": [0, 1, 1], "post": [1, 0, 1]},
+               weight_update={"model": "DASTDPEventDriven", "params": stdp,
+                              "vars": {"g": 500.0, "c": 0.0, "n": 0.0, "tlast": 0.0},
+                              "pre_vars": {"Kplus": 0.0}, "post_vars": {"Kminus": 0.0},
+                              "post_var_refs": {"D_in": "Dmod"}})
+    g.graph["custom_updates"] = [{
+        "name": "Sync", "group": "Sync", "model": "DASTDPEventDrivenSync",
+        "params": {k: stdp[k] for k in ("tau_c", "tau_n", "b", "Wmin", "Wmax")}, "vars": {},
+        "var_refs": {v: ["Learn", v] for v in ("g", "c", "n", "tlast")}}]
+    return g
+
+
+def test_custom_updates_round_trip(tmp_path):
+    g = _with_dopamine_stdp(compartment_circuit())
+    del g.graph["custom_updates"][1:]
+    model, handles = build_model(g)
+    assert set(handles.custom_updates) == {"Sync"}
+    g2 = to_graph(model)
+    validate_graph(g2)
+    assert g2.graph["custom_updates"] == g.graph["custom_updates"]
+    weights = []
+    for label, m in (("a", model), ("b", build_model(g2)[0])):
+        m.build(str(tmp_path / label))
+        m.load(num_recording_timesteps=400)
+        m.step_time_n(400)
+        m.custom_update("Sync")
+        weights.append(m.synapse_populations["Learn"].vars["c"].values.copy())
+    assert np.any(weights[0] != 0.0), "no STDP happened"
+    np.testing.assert_array_equal(weights[0], weights[1])
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    (lambda g: g.edges["Src", "L5", "SrcL5"].update(target="apical"), "field 'target' must be one of"),
+    (lambda g: g.edges["Src", "L5", "SrcL5"].update(post_target_var="Isyn"), "'dendrite' means post_target_var"),
+    (lambda g: g.edges["Mix", "L5", "MixL5"].update(target="dendrite", post_target_var="Isyn"), "means"),
+    (lambda g: g.nodes["Mix"].update(extra_global_params={"nope": [1.0]}), "not an extra global parameter"),
+    (lambda g: g.nodes["L5"].update(dynamic_params=["nope"]), "not a parameter of model"),
+    (lambda g: g.nodes["L5"]["current_sources"][1].update(target_var="Isyn_apical"), "must name an input"),
+    (lambda g: g.graph["custom_updates"][0]["var_refs"].update(g=["Nowhere", "g"]), "neither a node"),
+    (lambda g: g.graph["custom_updates"][0]["var_refs"].update(g=["Learn", "h"]), "not a weight update"),
+    (lambda g: g.graph["custom_updates"][0]["var_refs"].update(g=["L5", "V"]), "all reference neuron"),
+    (lambda g: g.graph["custom_updates"][0]["var_refs"].pop("n"), "exactly the references"),
+    (lambda g: g.graph["custom_updates"][0].update(model="Nope"), "unknown custom update model"),
+])
+def test_compartment_schema_errors(mutate, expected):
+    g = _with_dopamine_stdp(compartment_circuit())
+    mutate(g)
+    with pytest.raises(ModelError, match=expected):
+        validate_graph(g)

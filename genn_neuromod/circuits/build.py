@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 
 from ..compiler.errors import ModelError
-from .schema import DEFAULT_POSTSYNAPTIC, Library, _edges, graph_settings, is_builtin, validate_graph
+from .schema import DEFAULT_POSTSYNAPTIC, TARGETS, Library, _edges, graph_settings, is_builtin, validate_graph
 
 ENGINES = ("embedded", "genn")
 #: PyGeNN's backend names for the aliases this package accepts
@@ -40,6 +40,7 @@ class CircuitHandles:
     populations: dict[str, Any] = field(default_factory=dict)
     synapses: dict[str, Any] = field(default_factory=dict)
     current_sources: dict[str, Any] = field(default_factory=dict)
+    custom_updates: dict[str, Any] = field(default_factory=dict)
     record: RecordPlan = field(default_factory=RecordPlan)
     engine: str = "embedded"
     graph: nx.MultiDiGraph | None = None
@@ -100,6 +101,8 @@ def build_model(graph: nx.Graph, engine: str = "embedded", backend: str = "cpu",
         handles.synapses[data["name"]] = b.synapses(handles.populations[u], handles.populations[v], data)
         if data.get("record"):
             handles.record.weights[data["name"]] = list(data["record"])
+    for cu in graph.graph.get("custom_updates") or []:
+        handles.custom_updates[cu["name"]] = b.custom_update(cu, handles)
     return model, handles
 
 
@@ -123,16 +126,41 @@ class _Builder:
             except ModelError as exc:
                 raise ModelError(f"circuit '{self.circuit}', node '{node}': field 'mixture': {exc}") from None
         name = data["model"]
-        return self.model.add_neuron_population(node, int(data["size"]), self.snippet("neuron", name),
-                                                self.params("neuron", name, data.get("params")),
-                                                self.vars("neuron", name, data.get("vars")))
+        pop = self.model.add_neuron_population(node, int(data["size"]), self.snippet("neuron", name),
+                                               self.params("neuron", name, data.get("params")),
+                                               self.vars("neuron", name, data.get("vars")))
+        self.egps_and_dynamic(pop, data, pop.set_param_dynamic)
+        return pop
+
+    @staticmethod
+    def egps_and_dynamic(group, data: dict, make_dynamic) -> None:
+        for name, values in (data.get("extra_global_params") or {}).items():
+            group.extra_global_params[name].set_init_values(np.atleast_1d(np.asarray(values)))
+        for name in data.get("dynamic_params") or []:
+            make_dynamic(name)
 
     def current_source(self, pop, cs: dict):
         name = cs["model"]
-        return self.model.add_current_source(cs["name"], self.snippet("current_source", name), pop,
-                                             self.params("current_source", name, cs.get("params")),
-                                             self.vars("current_source", name, cs.get("vars")),
-                                             dict(cs.get("var_refs") or {}))
+        source = self.model.add_current_source(cs["name"], self.snippet("current_source", name), pop,
+                                               self.params("current_source", name, cs.get("params")),
+                                               self.vars("current_source", name, cs.get("vars")),
+                                               dict(cs.get("var_refs") or {}))
+        if "target_var" in cs:
+            source.target_var = cs["target_var"]
+        self.egps_and_dynamic(source, cs, source.set_param_dynamic)
+        return source
+
+    def custom_update(self, cu: dict, handles: CircuitHandles):
+        refs = {}
+        for k, (group, var) in cu["var_refs"].items():
+            if group in handles.populations:
+                refs[k] = self.pg.create_var_ref(handles.populations[group], var)
+            else:
+                refs[k] = self.pg.create_wu_var_ref(handles.synapses[group], var)
+        name = cu["model"]
+        return self.model.add_custom_update(cu["name"], cu["group"], self.snippet("custom_update", name),
+                                            self.params("custom_update", name, cu.get("params")),
+                                            self.vars("custom_update", name, cu.get("vars")), refs)
 
     def synapses(self, src, trg, data: dict):
         pg = self.pg
@@ -162,9 +190,12 @@ class _Builder:
         for attr in ("axonal_delay_steps", "back_prop_delay_steps", "max_dendritic_delay_timesteps"):
             if attr in data:
                 setattr(sg, attr, int(data[attr]))
+        if "target" in data:
+            sg.post_target_var = TARGETS[data["target"]]
         for attr in ("post_target_var", "pre_target_var"):
             if attr in data:
                 setattr(sg, attr, data[attr])
+        self.egps_and_dynamic(sg, data, sg.set_wu_param_dynamic)
         return sg
 
     def snippet(self, kind: str, name: str):

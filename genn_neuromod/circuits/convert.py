@@ -33,8 +33,15 @@ def to_graph(model) -> nx.MultiDiGraph:
     g = nx.MultiDiGraph(name=model.name, dt=float(model.dt), precision=str(model.precision), seed=int(model.seed))
     for name, pop in model.neuron_populations.items():
         where = f"population '{name}'"
-        data: dict[str, Any] = {"model": _name(pop.model, "neuron", where, lib), "size": int(pop.num_neurons),
-                                "params": _plain(pop.params), "vars": var_values(pop.vars, where)}
+        mixture = getattr(pop, "mixture_spec", None)
+        if mixture is not None:  # a heterogeneous population: the mixture that draws it again (same seed)
+            data: dict[str, Any] = {"size": int(pop.num_neurons), **_plain(mixture)}
+            if not data["vars"]:
+                del data["vars"]
+        else:
+            data = {"model": _name(pop.model, "neuron", where, lib), "size": int(pop.num_neurons),
+                    "params": _plain(pop.params), "vars": var_values(pop.vars, where)}
+        data.update(_egps_and_dynamic(pop, pop.dynamic_params))
         if pop.spike_recording_enabled:
             data["record"] = ["spikes"]
         sources = []
@@ -44,6 +51,9 @@ def to_graph(model) -> nx.MultiDiGraph:
                     "params": _plain(cs.params), "vars": var_values(cs.vars, cs_where)}
             if cs.var_refs:
                 item["var_refs"] = _refs(cs.var_refs)
+            if cs.target_var != "Isyn":
+                item["target_var"] = cs.target_var
+            item.update(_egps_and_dynamic(cs, cs.dynamic_params))
             sources.append(item)
         if sources:
             data["current_sources"] = sources
@@ -64,6 +74,7 @@ def to_graph(model) -> nx.MultiDiGraph:
                 "back_prop_delay_steps": int(sg.back_prop_delay_steps),
                 "max_dendritic_delay_timesteps": int(sg.max_dendritic_delay_timesteps),
                 "post_target_var": sg.post_target_var, "pre_target_var": sg.pre_target_var}
+        data.update(_egps_and_dynamic(sg, sg.dynamic_params))
         if sg._manual_connectivity is not None:
             pre, post = sg._manual_connectivity
             data["connectivity"] = {"pre": _plain(pre), "post": _plain(post)}
@@ -72,7 +83,33 @@ def to_graph(model) -> nx.MultiDiGraph:
             data["connectivity"] = {"snippet": _name(ci.snippet, "sparse_connectivity", where, lib),
                                     "params": _plain(ci.params)}
         g.add_edge(sg.src.name, sg.trg.name, key=name, **data)
+    updates = []
+    for name, cu in model.custom_updates.items():
+        where = f"custom update '{name}'"
+        refs = {}
+        for k, ref in cu.var_refs.items():
+            if ref.kind not in ("neuron", "wu") or ref.transpose_group is not None:
+                raise ModelError(f"to_graph: {where}: reference '{k}' ({ref.kind} variable) cannot be described in "
+                                 "a circuit graph, which takes neuron and weight-update variables")
+            refs[k] = [ref.group.name, ref.var_name]
+        updates.append({"name": name, "group": cu.update_group_name,
+                        "model": _name(cu.model, "custom_update", where, lib), "params": _plain(cu.params),
+                        "vars": var_values(cu.vars, where), "var_refs": refs})
+    if updates:
+        g.graph["custom_updates"] = updates
     return g
+
+
+def _egps_and_dynamic(group, dynamic: set) -> dict[str, Any]:
+    """The graph fields of a group's extra global parameter values and dynamic parameters (when it has any)."""
+    out: dict[str, Any] = {}
+    egps = {k: _plain(np.asarray(e.init_values).ravel()) for k, e in group.extra_global_params.items()
+            if e.init_values is not None}
+    if egps:
+        out["extra_global_params"] = egps
+    if dynamic:
+        out["dynamic_params"] = sorted(dynamic)
+    return out
 
 
 def _name(snippet, kind: str, where: str, lib: Library) -> str:

@@ -29,7 +29,14 @@ Nodes (neuron populations; the node id is the population name)
     ``record`` (optional)
         list of ``"spikes"`` and/or variable names to record.
     ``current_sources`` (optional)
-        list of ``{"name", "model", "params", "vars", "var_refs"}``.
+        list of ``{"name", "model", "params", "vars", "var_refs", "target_var", "extra_global_params",
+        "dynamic_params"}``; ``target_var`` names the input the source adds to (default ``"Isyn"``;
+        ``"Isyn_dend"`` reaches a two-compartment cell's dendrite).
+    ``extra_global_params`` (optional)
+        ``{name: [numbers]}``: initial values of the neuron model's extra global parameters (e.g. spike
+        times of ``SpikeSourceArray``).
+    ``dynamic_params`` (optional)
+        list of parameter names made dynamic (``set_param_dynamic``).
     ``meta``, ``description`` (optional)
         free metadata, ignored by the builder.
 
@@ -52,10 +59,20 @@ Edges (synapse groups, from source to target population)
     ``axonal_delay_steps``, ``back_prop_delay_steps`` (int >= 0),
     ``max_dendritic_delay_timesteps`` (int >= 1), ``post_target_var``, ``pre_target_var``
         as the PyGeNN properties of the same names.
+    ``target`` (optional)
+        the target compartment: ``"soma"`` (``post_target_var = "Isyn"``) or ``"dendrite"``
+        (``post_target_var = "Isyn_dend"``, an input of the two-compartment models).
+    ``extra_global_params``, ``dynamic_params`` (optional)
+        as for nodes, for the weight update model.
     ``record`` (optional)
         list of weight-update variable names to snapshot.
     ``meta``, ``description`` (optional)
         free metadata.
+
+Graph attribute ``custom_updates`` (optional)
+    list of ``{"name", "group", "model", "params", "vars", "var_refs"}``: custom updates
+    (``add_custom_update``); ``var_refs`` maps each reference of the model to ``[group, variable]``,
+    the group being a node (a neuron variable) or an edge name (a weight-update variable).
 
 Every schema error is a :class:`~genn_neuromod.ModelError` naming the circuit, the node
 or edge and the field.
@@ -73,25 +90,29 @@ import numpy as np
 from ..compiler.errors import ModelError
 
 NODE_FIELDS = {"model", "size", "params", "vars", "mixture", "distributions", "mixture_seed", "receptors",
-               "record", "current_sources", "meta", "description"}
+               "record", "current_sources", "extra_global_params", "dynamic_params", "meta", "description"}
 EDGE_FIELDS = {"name", "matrix", "connectivity", "weight_update", "postsynaptic", "axonal_delay_steps",
                "back_prop_delay_steps", "max_dendritic_delay_timesteps", "post_target_var", "pre_target_var",
-               "record", "meta", "description"}
+               "target", "extra_global_params", "dynamic_params", "record", "meta", "description"}
+#: edge field ``target``: compartment -> the input variable synapses reach
+TARGETS = {"soma": "Isyn", "dendrite": "Isyn_dend"}
+CU_FIELDS = {"name", "group", "model", "params", "vars", "var_refs"}
 GRAPH_DEFAULTS: dict[str, Any] = {"name": "circuit", "dt": 0.1, "precision": "float", "seed": 0}
 WU_FIELDS = {"model", "params", "vars", "pre_vars", "post_vars", "pre_var_refs", "post_var_refs", "psm_var_refs"}
 PS_FIELDS = {"model", "params", "vars", "var_refs"}
-CS_FIELDS = {"name", "model", "params", "vars", "var_refs"}
+CS_FIELDS = {"name", "model", "params", "vars", "var_refs", "target_var", "extra_global_params", "dynamic_params"}
 DEFAULT_POSTSYNAPTIC = {"model": "DeltaCurr"}
 
 #: kinds of model (as the model library names them), as errors call them
 KIND_LABELS = {"neuron": "neuron model", "weight_update": "weight update model", "postsynaptic": "postsynaptic model",
                "current_source": "current source model", "var_init": "var-init snippet",
-               "sparse_connectivity": "sparse connectivity snippet"}
+               "sparse_connectivity": "sparse connectivity snippet", "custom_update": "custom update model"}
 
 
 def _registry(kind: str):
     from ..builtins import (
         current_source_models,
+        custom_update_models,
         init_sparse_connectivity_snippets,
         init_var_snippets,
         neuron_models,
@@ -101,7 +122,8 @@ def _registry(kind: str):
 
     return {"neuron": neuron_models, "weight_update": weight_update_models, "postsynaptic": postsynaptic_models,
             "current_source": current_source_models, "var_init": init_var_snippets,
-            "sparse_connectivity": init_sparse_connectivity_snippets}[kind].REGISTRY
+            "sparse_connectivity": init_sparse_connectivity_snippets,
+            "custom_update": custom_update_models}[kind].REGISTRY
 
 
 def is_builtin(kind: str, name: str) -> bool:
@@ -259,6 +281,23 @@ class _Validator:
                 raise where.error(field, f"reference '{k}' names '{v}', which is not a variable of {owner} "
                                   f"(it has {targets})")
 
+    def egps_and_dynamic(self, model, data: dict, where: _Where, prefix: str = "") -> None:
+        """``extra_global_params`` ({name: list of numbers}) and ``dynamic_params`` (parameter names)."""
+        egps = self.mapping(data.get("extra_global_params"), where, prefix + "extra_global_params")
+        names = [e.name for e in model.extra_global_params]
+        for k, v in egps.items():
+            if k not in names:
+                raise where.error(prefix + "extra_global_params", f"names '{k}', which is not an extra global "
+                                  f"parameter of model '{model.class_name}' ({names or 'none'})")
+            arr = np.asarray(v)
+            if arr.ndim > 1 or not np.issubdtype(arr.dtype, np.number):
+                raise where.error(f"{prefix}extra_global_params.{k}", "must be a number or a flat list of numbers")
+        params = [p.name for p in model.params]
+        for p in _list(data.get("dynamic_params"), where, prefix + "dynamic_params"):
+            if p not in params:
+                raise where.error(prefix + "dynamic_params", f"lists '{p}', which is not a parameter of model "
+                                  f"'{model.class_name}' ({params or 'none'})")
+
     def name(self, name: Any, where: _Where, field: str, what: str) -> None:
         if not isinstance(name, str) or not name.isidentifier():
             raise where.error(field, f"must be an identifier (letters, digits, '_'), got {name!r}")
@@ -304,8 +343,49 @@ class _Validator:
         pop_vars: dict[Any, list[str]] = {}
         for node, data in g.nodes(data=True):
             pop_vars[node] = self.node(node, data)
+        edge_models = {}
         for u, v, _k, data in _edges(g):
             self.edge(u, v, data, pop_vars)
+            edge_models[data["name"]] = self.library.load("weight_update", data["weight_update"]["model"])
+        for i, cu in enumerate(_list(g.graph.get("custom_updates"), where, "custom_updates")):
+            self.custom_update(i, cu, pop_vars, edge_models)
+
+    def custom_update(self, i: int, cu: Any, pop_vars: dict, edge_models: dict) -> None:
+        where = _Where(self.circuit, f"custom update {i}")
+        cu = self.mapping(cu, where, "custom_updates")
+        extra = sorted(set(cu) - CU_FIELDS)
+        if extra:
+            raise where.error(extra[0], f"is not a custom update field ({sorted(CU_FIELDS)})")
+        self.name(cu.get("name"), where, "name", f"custom update {i}")
+        if not isinstance(cu.get("group"), str) or not cu["group"]:
+            raise where.error("group", f"must name the update group (a string), got {cu.get('group')!r}")
+        model = self.model("custom_update", cu.get("model"), where, "model")
+        self.params(model, "custom_update", cu.get("params"), where, "params")
+        refs = self.mapping(cu.get("var_refs"), where, "var_refs")
+        names = [r.name for r in model.var_refs]
+        if sorted(refs) != sorted(names):
+            raise where.error("var_refs", f"must set exactly the references {names}, got {sorted(refs)}")
+        kinds = set()
+        for k, target in refs.items():
+            if not (isinstance(target, list | tuple) and len(target) == 2):
+                raise where.error(f"var_refs.{k}", f"must be [group, variable], got {target!r}")
+            group, var = target
+            if group in pop_vars:
+                if var not in pop_vars[group]:
+                    raise where.error(f"var_refs.{k}", f"names '{var}', not a variable of node '{group}' "
+                                      f"({pop_vars[group]})")
+                kinds.add("node")
+            elif group in edge_models:
+                wu_vars = [x.name for x in edge_models[group].vars]
+                if var not in wu_vars:
+                    raise where.error(f"var_refs.{k}", f"names '{var}', not a weight update variable of edge "
+                                      f"'{group}' ({wu_vars})")
+                kinds.add("edge")
+            else:
+                raise where.error(f"var_refs.{k}", f"names '{group}', which is neither a node nor an edge")
+        if len(kinds) > 1:
+            raise where.error("var_refs", "must all reference neuron variables or all weight-update variables")
+        self.vars(model.vars, cu.get("vars"), where, "vars", model.class_name, None, "custom_update")
 
     def node(self, node: Any, data: dict) -> list[str]:
         where = _Where(self.circuit, f"node '{node}'")
@@ -335,6 +415,8 @@ class _Validator:
             self.params(model, "neuron", data.get("params"), where, "params")
         self.vars(model.vars, data.get("vars"), where, "vars", model.class_name, size, "neuron",
                   require=mixture is None)
+        self.egps_and_dynamic(model, data, where)
+        inputs = ["Isyn"] + [a.name for a in model.additional_input_vars]
         self.mapping(data.get("receptors"), where, "receptors")
         for item in _list(data.get("record"), where, "record"):
             if item != "spikes" and item not in var_names:
@@ -352,6 +434,10 @@ class _Validator:
             self.vars(model.vars, cs.get("vars"), where, f"{f}.vars", model.class_name, size, "current_source")
             self.refs(model.neuron_var_refs, cs.get("var_refs"), var_names, where, f"{f}.var_refs",
                       f"population '{node}'")
+            self.egps_and_dynamic(model, cs, where, f"{f}.")
+            if cs.get("target_var", "Isyn") not in inputs:
+                raise where.error(f"{f}.target_var", f"must name an input of population '{node}' ({inputs}), got "
+                                  f"{cs.get('target_var')!r}")
         return var_names
 
     def edge(self, u: Any, v: Any, data: dict, pop_vars: dict) -> None:
@@ -424,8 +510,16 @@ class _Validator:
             value = data.get(f, low)
             if not _is_int(value) or value < low:
                 raise where.error(f, f"must be an integer >= {low}, got {value!r}")
+        self.egps_and_dynamic(wum, data, where)
+        if "target" in data:
+            compartment = data["target"]
+            if compartment not in TARGETS:
+                raise where.error("target", f"must be one of {sorted(TARGETS)}, got {compartment!r}")
+            if data.get("post_target_var", TARGETS[compartment]) != TARGETS[compartment]:
+                raise where.error("target", f"'{compartment}' means post_target_var '{TARGETS[compartment]}', but "
+                                  f"post_target_var is {data['post_target_var']!r}")
         for f, node in (("post_target_var", v), ("pre_target_var", u)):
-            target = data.get(f, "Isyn")
+            target = data.get(f, TARGETS.get(data.get("target"), "Isyn") if f == "post_target_var" else "Isyn")
             pop_model = self.model("neuron", self.pop_model_name(self.graph.nodes[node], where), where, "model")
             inputs = ["Isyn"] + [a.name for a in pop_model.additional_input_vars]
             if target not in inputs:

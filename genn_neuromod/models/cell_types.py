@@ -413,4 +413,7 @@ def add_heterogeneous_population(model, name: str, size: int, mixture: Mapping[s
     pop.cell_type_counts = counts
     pop.cell_type_params = {t: dict(centres[t]) for t in names}
     pop.cell_params = values
+    # what built it, so that circuits.to_graph describes the population as this mixture again
+    pop.mixture_spec = {"model": neuron, "mixture": dict(mixture), "params": dict(params or {}),
+                        "distributions": dict(distributions or {}), "mixture_seed": int(seed), "vars": given}
     return pop
