@@ -432,3 +432,33 @@ def test_burst_dastdp_matches_reference_and_needs_dopamine(tmp_path):
         out[da, bursts] = g
     assert out[0.0, True] == 1.0, "without dopamine (and baseline 0) the weight does not move"
     assert out[1.0, True] > 1.0 > out[1.0, False], f"bursts potentiate, single spikes do not: {out}"
+
+
+# ------------------------------------------------------------------------------------------ the experiment
+def test_events_and_bursts_counting():
+    from genn_neuromod.experiments.compartments import events_and_bursts
+
+    # cell 0: isolated, burst of 3, isolated; cell 1: doublet (interleaved in time with cell 0)
+    times = np.array([10.0, 100.0, 105.0, 112.0, 300.0, 104.0, 110.0])
+    ids = np.array([0, 0, 0, 0, 0, 1, 1])
+    events, bursts = events_and_bursts(times, ids)
+    np.testing.assert_array_equal(np.sort(events), [10.0, 100.0, 104.0, 300.0])
+    np.testing.assert_array_equal(np.sort(bursts), [105.0, 110.0])
+
+
+def test_multiplexing_experiment_command(tmp_path):
+    """`genn-neuromod experiment compartments` end to end at a small size: the event rate follows the somatic
+    signal more than the dendritic one, the burst fraction the dendritic more than the somatic."""
+    from genn_neuromod.cli.main import main
+
+    out = tmp_path / "mux"
+    assert main(["experiment", "compartments", "--seeds", "1", "--duration", "4", "--cells", "200",
+                 "--out", str(out)]) == 0
+    import json
+
+    summary = json.loads((out / "compartments_multiplexing.json").read_text())["summary"]
+    assert summary["rate_soma"]["median"] > summary["rate_dend"]["median"] + 0.2
+    assert summary["burstfrac_dend"]["median"] > summary["burstfrac_soma"]["median"] + 0.2
+    assert (out / "compartments_multiplexing.png").stat().st_size > 10000
+    assert "burst fraction ~ dendrite" in (out / "compartments_multiplexing.md").read_text()
+    assert main(["experiment", "compartments", "--seeds", "1", "--out", str(out), "--report-only"]) == 0

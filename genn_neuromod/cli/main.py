@@ -147,6 +147,15 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compartments(args: argparse.Namespace) -> int:
+    from ..experiments.compartments import MultiplexingConfig, run_multiplexing
+
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    config = MultiplexingConfig(cells=args.cells, duration_s=args.duration)
+    run_multiplexing(seeds, args.out, config, report_only=args.report_only)
+    return 0
+
+
 def _cmd_tasks(args: argparse.Namespace) -> int:
     from ..experiments.tasks import run_task_suite
 
@@ -201,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", help="address of a running Dask scheduler (default: a LocalCluster)")
     s.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
     s.set_defaults(func=_cmd_sweep)
-    e = sub.add_parser("experiment", help="reference experiments (distal-reward, tasks)")
+    e = sub.add_parser("experiment", help="reference experiments (distal-reward, tasks, compartments)")
     esub = e.add_subparsers(dest="experiment", required=True)
     dr = esub.add_parser("distal-reward", help="Izhikevich (2007) distal reward x heterogeneity x NA/ACh")
     from ..experiments.distal_reward import CONDITIONS
@@ -219,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--quick", action="store_true", help="a few dozen samples per task (minutes in all)")
     _add_sweep_options(tk, "task_results")
     tk.set_defaults(func=_cmd_tasks)
+    cp = esub.add_parser("compartments", help="burst multiplexing with two-compartment cells (Naud & Sprekeler 2018)")
+    cp.add_argument("--seeds", type=int, default=5, help="seeds (default 5)")
+    cp.add_argument("--duration", type=float, default=20.0, help="simulated seconds per seed (default 20)")
+    cp.add_argument("--cells", type=int, default=400, help="cells in the population (default 400)")
+    _add_sweep_options(cp, "compartments_results")
+    cp.set_defaults(func=_cmd_compartments)
     return p
 
 
