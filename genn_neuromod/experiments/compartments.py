@@ -183,16 +183,18 @@ def write_report(results: list[dict], config: MultiplexingConfig, out: Path) -> 
     allfrac = np.concatenate([r["series"]["burstfrac"] for r in results])
     alls = np.concatenate([r["series"]["soma"] for r in results])
     alld = np.concatenate([r["series"]["dend"] for r in results])
-    for x, y, color, lab in ((alls, allrate, "C0", "event rate vs somatic signal"),
-                             (alld, allfrac * np.nanmax(allrate) / max(np.nanmax(allfrac), 1e-9), "C3",
-                              "burst fraction (scaled) vs dendritic signal")):
+    ax3b = ax3.twinx()
+    for ax, x, y, color, lab in ((ax3, alls, allrate, "C0", "event rate vs somatic signal"),
+                                 (ax3b, alld, allfrac, "C3", "burst fraction vs dendritic signal")):
         bins = np.quantile(x, np.linspace(0, 1, 9))
         idx = np.clip(np.digitize(x, bins) - 1, 0, 7)
-        ax3.plot([x[idx == k].mean() for k in range(8)], [y[idx == k].mean() for k in range(8)], "o-", color=color,
-                 label=lab)
+        ax.plot([x[idx == k].mean() for k in range(8)], [y[idx == k].mean() for k in range(8)], "o-", color=color,
+                label=lab)
     ax3.set_xlabel("signal (z)")
-    ax3.set_ylabel("event rate (Hz)")
-    ax3.legend(fontsize=8)
+    ax3.set_ylabel("event rate (Hz)", color="C0")
+    ax3b.set_ylabel("burst fraction", color="C3")
+    ax3.legend(fontsize=8, loc="upper left")
+    ax3b.legend(fontsize=8, loc="lower right")
     ax3.set_title("tuning, all seeds (signal octiles)")
     fig.suptitle(f"Burst multiplexing: {config.cells} TwoCompartmentLIF cells, soma and dendrite driven by "
                  "independent signals")
