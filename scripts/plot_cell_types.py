@@ -121,10 +121,8 @@ def bac_figure(out_dir: str = ".") -> Path:
         injection_code="if (t >= 50.0 && t < 50.0 + width) {\n    injectCurrent(amp);\n}\n")
     pops = {}
     for name, soma, dend in BAC_PROTOCOL:
-        d = model_defaults(name)
-        spec = available_models()[name].data
-        params = {p if isinstance(p, str) else p[0]: d[p if isinstance(p, str) else p[0]] for p in spec["params"]}
-        values = {v[0]: d[v[0]] for v in spec["vars"]}
+        spec = available_models()[name]
+        params, values = spec.default_values("params"), spec.default_values("vars")
         pop = model.add_neuron_population(name, 3, load_model(name), params, values)
         model.add_current_source(f"{name}_soma", pulse, pop, {"width": 5.0}, {"amp": [soma, 0.0, soma]})
         cs = model.add_current_source(f"{name}_dend", pulse, pop, {"width": 10.0}, {"amp": [0.0, dend, dend]})

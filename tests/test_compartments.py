@@ -73,16 +73,11 @@ def _cells(n: int, name: str = "TwoCompartmentIzhikevich", precision: str = "dou
            engine=pg, **var_changes):
     model = engine.GeNNModel(precision, f"tc_{n}")
     model.dt = DT
-    defaults = model_defaults(name)
-    spec_params = [p if isinstance(p, str) else p[0] for p in _spec(name).data["params"]]
-    spec_vars = [v[0] for v in _spec(name).data["vars"]]
-    params = {k: defaults[k] for k in spec_params}
-    params.update(param_changes or {})
-    values = {k: defaults[k] for k in spec_vars}
-    values.update(var_changes)
+    params = {**_spec(name).default_values("params"), **(param_changes or {})}
+    values = {**_spec(name).default_values("vars"), **var_changes}
     pop = model.add_neuron_population("L5", n, load_model(name, backend=engine), params, values)
     pop.spike_recording_enabled = True
-    return model, pop, dict(defaults)
+    return model, pop, model_defaults(name)
 
 
 def _spec(name: str):
@@ -332,12 +327,8 @@ def _plastic_pair(tmp_path, rule: str, rule_params: dict, refs: dict, steps: int
     model = pg.GeNNModel("double", f"pair_{rule}")
     model.dt = DT
     name = "TwoCompartmentIzhikevich"
-    d = model_defaults(name)
-    names = [k if isinstance(k, str) else k[0] for k in _spec(name).data["params"]]
-    params = {k: d[k] for k in names}
-    params["tau_DA"] = 1e6
-    values = {v[0]: d[v[0]] for v in _spec(name).data["vars"]}
-    values.update(gain_D1=1.0, DA=da)
+    params = {**_spec(name).default_values("params"), "tau_DA": 1e6}
+    values = {**_spec(name).default_values("vars"), "gain_D1": 1.0, "DA": da}
     cells = model.add_neuron_population("Cells", 2, load_model(name), params, values)  # 0: pre, 1: post
     cells.spike_recording_enabled = True
     sched = pg.create_current_source_model(

@@ -31,8 +31,7 @@ def _run_neuron(pg, name: str, tmp_path) -> dict[str, np.ndarray]:
     model = pg.GeNNModel("double", f"lib_{name}", backend="single_threaded_cpu")
     model.dt = 0.5
     nm = load_model(name, backend=pg)
-    param_names = [p if isinstance(p, str) else p[0] for p in spec.data.get("params", [])]
-    params = {p: spec.defaults[p] for p in param_names}
+    params = {p: spec.defaults[p] for p in spec.names("params")}
     var_names = [v[0] for v in spec.data.get("vars", [])]
     vars_ = {v: spec.defaults.get(v, 0.0) for v in var_names}
     pop = model.add_neuron_population("Pop", 8, nm, params, vars_)
@@ -87,8 +86,7 @@ def _run_weight_update(pg, name: str, tmp_path) -> np.ndarray:
                                       {"startSpike": np.r_[0, ends[:-1]], "endSpike": ends})
     pre.extra_global_params["spikeTimes"].set_init_values(np.concatenate(trains))
     wu = load_model(name, backend=pg)
-    params = {p if isinstance(p, str) else p[0]: spec.defaults[p if isinstance(p, str) else p[0]]
-              for p in spec.data.get("params", [])}
+    params = {p: spec.defaults[p] for p in spec.names("params")}
     init = {v[0]: spec.defaults.get(v[0], 0.5 if v[0] in ("g", "w") else 0.0) for v in spec.data.get("vars", [])}
     pre_vars = {v[0]: 0.0 for v in spec.data.get("pre_vars", [])}
     post_vars = {v[0]: 0.0 for v in spec.data.get("post_vars", [])}

@@ -211,8 +211,7 @@ class _Builder:
         spec = self.lib.spec(kind, name)
         if spec is None:
             return {}
-        names = {p if isinstance(p, str) else p[0] for p in spec.data.get(key, [])}
-        return {k: v for k, v in spec.defaults.items() if k in names}
+        return spec.default_values(key)
 
     def params(self, kind: str, name: str, values: dict | None) -> dict:
         return {**self.defaults(kind, name, "params"), **(values or {})}

@@ -65,7 +65,7 @@ def run_seed(config: MultiplexingConfig, seed: int, pg=None) -> dict:
     """One run: the signals, the binned read-outs and their correlations."""
     if pg is None:
         import genn_neuromod as pg
-    from ..models import available_models, load_model, model_defaults
+    from ..models import available_models, load_model
 
     rng = np.random.default_rng(seed)
     n_sig = int(round(config.duration_s * 1000.0 / config.signal_step_ms)) + 1
@@ -76,10 +76,8 @@ def run_seed(config: MultiplexingConfig, seed: int, pg=None) -> dict:
     model.dt = config.dt
     model.seed = seed
     name = "TwoCompartmentLIF"
-    d = model_defaults(name)
-    spec = available_models()[name].data
-    params = {p if isinstance(p, str) else p[0]: d[p if isinstance(p, str) else p[0]] for p in spec["params"]}
-    values = {v[0]: d[v[0]] for v in spec["vars"]}
+    spec = available_models()[name]
+    params, values = spec.default_values("params"), spec.default_values("vars")
     pop = model.add_neuron_population("L5", config.cells, load_model(name, backend=pg), params, values)
     pop.spike_recording_enabled = True
     drive = pg.create_current_source_model(

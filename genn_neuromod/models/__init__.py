@@ -64,6 +64,16 @@ class ModelSpec:
     units: dict[str, str] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)
 
+    def names(self, key: str) -> list[str]:
+        """The names a model file declares under ``key`` (``"params"``, ``"vars"``, ``"pre_vars"``, ...)."""
+        return [entry if isinstance(entry, str) else entry[0] for entry in self.data.get(key, [])]
+
+    def default_values(self, key: str) -> dict[str, Any]:
+        """The file's defaults of the names declared under ``key``: ``spec.default_values("params")`` and
+        ``spec.default_values("vars")`` give a population of this model its file defaults."""
+        names = self.names(key)
+        return {k: v for k, v in self.defaults.items() if k in names}
+
 
 def add_model_folder(path: str | os.PathLike) -> None:
     """Make the models in ``path`` loadable by name (searched before the built-in library)."""

@@ -365,7 +365,7 @@ def add_heterogeneous_population(model, name: str, size: int, mixture: Mapping[s
         raise ModelError(f"no neuron model '{neuron}' in the model library; available: {sorted(specs)}")
     spec = specs[model_name]
     per_neuron, state, has_label = _var_table(spec)
-    pop_param_names = [p if isinstance(p, str) else p[0] for p in spec.data.get("params", [])]
+    pop_param_names = spec.names("params")
     catalog = CATALOGS.get(model_name, {})
     defaults = spec.defaults
 
