@@ -121,48 +121,22 @@ inline float __int_as_float(int x) { float f; memcpy(&f, &x, 4); return f; }
 inline int __float_as_int(float f) { int x; memcpy(&x, &f, 4); return x; }
 
 /* one fiber runs at a time: an atomic is an ordinary read-modify-write that returns the old value */
-template <class T, class U> inline T atomicAdd(T *address, U value)
-{
-    const T old = *address;
-    *address = (T)(old + (T)value);
-    return old;
-}
-template <class T, class U> inline T atomicSub(T *address, U value)
-{
-    const T old = *address;
-    *address = (T)(old - (T)value);
-    return old;
-}
-template <class T, class U> inline T atomicMax(T *address, U value)
-{
-    const T old = *address;
-    *address = old > (T)value ? old : (T)value;
-    return old;
-}
-template <class T, class U> inline T atomicMin(T *address, U value)
-{
-    const T old = *address;
-    *address = old < (T)value ? old : (T)value;
-    return old;
-}
-template <class T, class U> inline T atomicOr(T *address, U value)
-{
-    const T old = *address;
-    *address = old | (T)value;
-    return old;
-}
-template <class T, class U> inline T atomicAnd(T *address, U value)
-{
-    const T old = *address;
-    *address = old & (T)value;
-    return old;
-}
-template <class T, class U> inline T atomicExch(T *address, U value)
-{
-    const T old = *address;
-    *address = (T)value;
-    return old;
-}
+#define GN_EMU_ATOMIC(name, update)                                   \
+    template <class T, class U> inline T name(T *address, U value)   \
+    {                                                                  \
+        const T old = *address;                                        \
+        const T v = (T)value;                                          \
+        *address = (T)(update);                                        \
+        return old;                                                    \
+    }
+GN_EMU_ATOMIC(atomicAdd, old + v)
+GN_EMU_ATOMIC(atomicSub, old - v)
+GN_EMU_ATOMIC(atomicMax, old > v ? old : v)
+GN_EMU_ATOMIC(atomicMin, old < v ? old : v)
+GN_EMU_ATOMIC(atomicOr, old | v)
+GN_EMU_ATOMIC(atomicAnd, old & v)
+GN_EMU_ATOMIC(atomicExch, v)
+#undef GN_EMU_ATOMIC
 template <class T, class U, class V> inline T atomicCAS(T *address, U compare, V value)
 {
     const T old = *address;
