@@ -94,11 +94,16 @@ def main(out_dir: str = ".") -> Path:
     ax.set_title(f"Adaptive LIF (TauM={alif_params['TauM']:g} ms, b={alif_params['b']:g} nA, "
                  f"TauA={alif_params['TauA']:g} ms; I=0.6 nA)", fontsize=9)
     ax.set_ylabel("V (mV)")
+    return _save(fig, axes, "genn_neuromod cell types under a current step (grey: step on), dt = 0.1 ms",
+                 Path(out_dir) / "cell_types.png")
+
+
+def _save(fig, axes, title: str, out: Path) -> Path:
+    """Label the bottom row's time axes, title the figure and write it."""
     for ax in axes[-1]:
         ax.set_xlabel("time (ms)")
-    fig.suptitle("genn_neuromod cell types under a current step (grey: step on), dt = 0.1 ms")
+    fig.suptitle(title)
     fig.tight_layout()
-    out = Path(out_dir) / "cell_types.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     print(f"wrote {out}")
@@ -150,15 +155,8 @@ def bac_figure(out_dir: str = ".") -> Path:
             ax.set_title(f"{name}: {label}", fontsize=9)
             ax.set_ylabel("mV")
         axes[row, 0].legend(fontsize=8, loc="upper left")
-    for ax in axes[-1]:
-        ax.set_xlabel("time (ms)")
-    fig.suptitle("Two-compartment cells under the BAC protocol (Larkum et al. 1999), file defaults, dt = 0.1 ms")
-    fig.tight_layout()
-    out = Path(out_dir) / "two_compartment_bac.png"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    print(f"wrote {out}")
-    return out
+    return _save(fig, axes, "Two-compartment cells under the BAC protocol (Larkum et al. 1999), file defaults, "
+                 "dt = 0.1 ms", Path(out_dir) / "two_compartment_bac.png")
 
 
 if __name__ == "__main__":
