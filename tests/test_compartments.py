@@ -13,6 +13,23 @@ DT = 0.1
 
 
 # ------------------------------------------------------------------------------------------ numpy references
+class BurstRule:
+    """The cells' burst flag, written again from the model description: a spike less than ``burst_isi`` ms after
+    the previous one, which was not itself part of a burst, marks a burst (``steps``: where)."""
+
+    def __init__(self, burst_isi: float):
+        self.burst_isi, self.t_last, self.in_burst, self.steps = burst_isi, -1.0e6, False, []
+
+    def spike(self, step: int, t: float) -> None:
+        if t - self.t_last < self.burst_isi:
+            if not self.in_burst:
+                self.steps.append(step)
+                self.in_burst = True
+        else:
+            self.in_burst = False
+        self.t_last = t
+
+
 def izhikevich_two_compartment(p: dict, soma_input, dend_input, steps: int, modulators=None):
     """Forward Euler of the TwoCompartmentIzhikevich equations (docs/models.md), written independently of the
     model file; ``soma_input(t)`` and ``dend_input(t)`` give pA, ``modulators`` constant (gain, concentration)
@@ -22,8 +39,7 @@ def izhikevich_two_compartment(p: dict, soma_input, dend_input, steps: int, modu
         ach = modulators.get("ACh", (0.0, 0.0))[0] * modulators.get("ACh", (0.0, 0.0))[1]
         na = modulators.get("NA", (0.0, 0.0))[0] * modulators.get("NA", (0.0, 0.0))[1]
     V, U, Vd, Ud, plateau = p["V"], p["U"], p["Vd"], p["Ud"], 0.0
-    t_last, in_burst = -1.0e6, False
-    spikes, bursts = [], []
+    spikes, bursts = [], BurstRule(p["burst_isi"])
     for i in range(steps):
         t = i * DT
         if plateau > 0.0:
@@ -48,14 +64,8 @@ def izhikevich_two_compartment(p: dict, soma_input, dend_input, steps: int, modu
                 V, U = p["c_burst"], U + p["d_burst"]
             else:
                 V, U, Vd = p["c"] + p["na_c_shift"] * na, U + p["d"], Vd + p["bap"]
-            if t - t_last < p["burst_isi"]:
-                if not in_burst:
-                    bursts.append(i)
-                    in_burst = True
-            else:
-                in_burst = False
-            t_last = t
-    return np.array(spikes), np.array(bursts, dtype=int)
+            bursts.spike(i, t)
+    return np.array(spikes), np.array(bursts.steps, dtype=int)
 
 
 # ------------------------------------------------------------------------------------------ the engine
@@ -198,8 +208,7 @@ def lif_two_compartment(p: dict, soma: float, dend: float, steps: int):
     """Forward Euler of the TwoCompartmentLIF equations (docs/models.md) for constant inputs (pA), independent of
     the model file. Returns spike times and the steps with burst = 1."""
     V, Vd, ws, wd, ref, bap = p["V"], p["Vd"], 0.0, 0.0, 0.0, 0.0
-    t_last, in_burst = -1.0e6, False
-    spikes, bursts = [], []
+    spikes, bursts = [], BurstRule(p["burst_isi"])
     for i in range(steps):
         t = i * DT
         f = 1.0 / (1.0 + np.exp(-(Vd - p["E_d"]) / p["D_d"]))
@@ -218,14 +227,8 @@ def lif_two_compartment(p: dict, soma: float, dend: float, steps: int):
         if ref <= 0.0 and V >= p["V_th"]:
             spikes.append(t)
             V, ws, ref, bap = p["V_reset"], ws + p["b_ws"], p["t_ref"], p["T_bap"]
-            if t - t_last < p["burst_isi"]:
-                if not in_burst:
-                    bursts.append(i)
-                    in_burst = True
-            else:
-                in_burst = False
-            t_last = t
-    return np.array(spikes), np.array(bursts, dtype=int)
+            bursts.spike(i, t)
+    return np.array(spikes), np.array(bursts.steps, dtype=int)
 
 
 def test_lif_matches_numpy_reference_spike_for_spike(tmp_path):
