@@ -284,6 +284,22 @@ def egp_schedule(precision="double", backend="cpu", batch_size=1, per_instance=T
     return model
 
 
+def run_egp_schedule(path, seeds, schedules, steps: int, backend: str = "cpu"):
+    """Build ``egp_schedule`` with one batch instance per seed into ``path``, set the drive schedules (``(n,)`` or
+    ``(len(seeds), n)``), run ``steps`` and pull the recording; returns the model."""
+    model = egp_schedule(backend=backend, batch_size=len(seeds))
+    if len(seeds) > 1:
+        model.batch_seeds = list(seeds)
+    else:
+        model.seed = int(seeds[0])
+    model.build(str(path))
+    model.load(num_recording_timesteps=steps)
+    model.neuron_populations["Pop"].extra_global_params["drive"].set_values(schedules)
+    model.step_time_n(steps)
+    model.pull_recording_buffers_from_device()
+    return model
+
+
 #: (name, factory, keyword arguments)
 MODELS = [
     ("matrix_types", matrix_types, {}),

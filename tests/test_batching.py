@@ -386,28 +386,17 @@ def test_current_view_of_a_delayed_variable_per_instance(tmp_path):
     assert not np.array_equal(current[0], current[1])
 
 
-def _egp_model(tmp_path, batch_size, seeds, schedules, name, steps=80):
-    model = cm.egp_schedule(batch_size=batch_size)
-    if batch_size > 1:
-        model.batch_seeds = list(seeds)
-    else:
-        model.seed = int(seeds[0])
-    model.build(str(tmp_path / name))
-    model.load(num_recording_timesteps=steps)
-    pop = model.neuron_populations["Pop"]
-    pop.extra_global_params["drive"].set_values(schedules)
-    model.step_time_n(steps)
-    model.pull_recording_buffers_from_device()
-    return pop
+def _egp_model(tmp_path, seeds, schedules, name, steps=80):
+    return cm.run_egp_schedule(tmp_path / name, seeds, schedules, steps).neuron_populations["Pop"]
 
 
 def test_per_instance_egps_are_separate_runs(tmp_path):
     schedules = np.random.default_rng(4).uniform(0.0, 2.0, (3, 50))
-    pop = _egp_model(tmp_path, 3, [7, 8, 9], schedules, "batched")
+    pop = _egp_model(tmp_path, [7, 8, 9], schedules, "batched")
     log = pop.extra_global_params["log"]
     assert log.view.shape == (3, 50)
     for b in range(3):
-        single = _egp_model(tmp_path, 1, [7 + b], schedules[b], f"single{b}")
+        single = _egp_model(tmp_path, [7 + b], schedules[b], f"single{b}")
         for got, want in zip(pop.spike_recording_data[b], single.spike_recording_data[0], strict=True):
             np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(log.view[b], single.extra_global_params["log"].view)
@@ -415,7 +404,7 @@ def test_per_instance_egps_are_separate_runs(tmp_path):
 
 
 def test_per_instance_egp_values_broadcast_and_shape_errors(tmp_path):
-    pop = _egp_model(tmp_path, 2, [1, 2], np.ones(50), "bcast", steps=10)
+    pop = _egp_model(tmp_path, [1, 2], np.ones(50), "bcast", steps=10)
     drive = pop.extra_global_params["drive"]
     np.testing.assert_array_equal(drive.view, np.ones((2, 50)))  # (n,) values: the same in every instance
     with pytest.raises(ValueError, match="leading axis of batch_size 2"):

@@ -261,34 +261,18 @@ def test_delayed_state_current_view_batched(tmp_path, device):
             assert vg.current_view.shape[0] == 3
 
 
-def _egp_run(backend: str, tmp_path, batch_size: int, schedules: np.ndarray, seeds=None, steps: int = 120):
-    model = cm.egp_schedule(backend=backend, batch_size=batch_size)
-    if seeds is not None:
-        if batch_size > 1:
-            model.batch_seeds = list(seeds)
-        else:
-            model.seed = int(seeds[0])
-    model.build(str(tmp_path / f"{backend}_{batch_size}_{seeds}"))
-    model.load(num_recording_timesteps=steps)
-    pop = model.neuron_populations["Pop"]
-    pop.extra_global_params["drive"].set_values(schedules)
-    model.step_time_n(steps)
-    model.pull_recording_buffers_from_device()
-    return model
-
-
 def test_per_instance_egps_make_independent_runs(tmp_path, device):
     """Each instance reads its own EGP schedule and writes its own EGP log: batched = separate cpu runs."""
     batch = 3
     schedules = np.random.default_rng(2).uniform(0.0, 2.0, (batch, 50))
     seeds = [101, 202, 303]
-    gpu = _egp_run(device, tmp_path, batch, schedules, seeds)
+    gpu = cm.run_egp_schedule(tmp_path / device, seeds, schedules, 120, backend=device)
     pop = gpu.neuron_populations["Pop"]
     log = pop.extra_global_params["log"]
     log.pull_from_device()
     assert log.view.shape == (batch, 50)
     for b in range(batch):
-        cpu = _egp_run("cpu", tmp_path, 1, schedules[b], [seeds[b]])
+        cpu = cm.run_egp_schedule(tmp_path / f"cpu{b}", [seeds[b]], schedules[b], 120)
         cpop = cpu.neuron_populations["Pop"]
         _assert_same_spikes(cpop, pop, b)
         clog = cpop.extra_global_params["log"]
