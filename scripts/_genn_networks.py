@@ -139,6 +139,25 @@ def _izhikevich(pg, seed: int):
 NETWORKS = {"coba": (_coba, 0.1), "izhikevich": (_izhikevich, 1.0)}
 
 
+def step_counting_spikes(model, pops, steps: int, chunk: int, dt: float) -> int:
+    """Run ``steps`` in chunks of ``chunk`` (the recording length), counting the spikes of ``pops`` (PyGeNN
+    without ``step_time_n`` steps one at a time)."""
+    spikes, done = 0, 0
+    while done < steps:
+        n = min(chunk, steps - done)
+        if hasattr(model, "step_time_n"):
+            model.step_time_n(n)
+        else:
+            for _ in range(n):
+                model.step_time()
+        done += n
+        model.pull_recording_buffers_from_device()
+        for p in pops:  # the buffer holds the last `chunk` steps: count only this chunk's
+            times = p.spike_recording_data[0][0]
+            spikes += int(np.sum(times >= (done - n) * dt - 1e-9))
+    return spikes
+
+
 def run(engine: str, network: str, duration_s: float, seed: int, workdir: str) -> dict:
     pg = importlib.import_module(engine)
     build_net, dt = NETWORKS[network]
@@ -153,25 +172,8 @@ def run(engine: str, network: str, duration_s: float, seed: int, workdir: str) -
     t1 = time.perf_counter()
     model.load(num_recording_timesteps=chunk)
     t_load = time.perf_counter() - t1
-    spikes = 0
     t2 = time.perf_counter()
-    done = 0
-    fast = hasattr(model, "step_time_n")
-    while done < steps:
-        n = min(chunk, steps - done)
-        if fast:
-            model.step_time_n(n)
-        else:
-            for _ in range(n):
-                model.step_time()
-        done += n
-        model.pull_recording_buffers_from_device()
-        if n == chunk:
-            spikes += sum(len(p.spike_recording_data[0][0]) for p in pops)
-        else:  # partial last chunk: count only the spikes of its steps
-            for p in pops:
-                times = p.spike_recording_data[0][0]
-                spikes += int(np.sum(times >= (done - n) * dt - 1e-9))
+    spikes = step_counting_spikes(model, pops, steps, chunk, dt)
     t_run = time.perf_counter() - t2
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"network": network, "engine": engine, "build_s": t_build, "load_s": t_load, "run_s": t_run,
@@ -207,21 +209,8 @@ def run_microcircuit(engine: str, scale: float, matrix: str, duration_s: float, 
     t1 = time.perf_counter()
     model.load(num_recording_timesteps=chunk)
     t_load = time.perf_counter() - t1
-    pops = list(model.neuron_populations.values())
-    spikes, done = 0, 0
     t2 = time.perf_counter()
-    while done < steps:
-        n = min(chunk, steps - done)
-        if hasattr(model, "step_time_n"):
-            model.step_time_n(n)
-        else:
-            for _ in range(n):
-                model.step_time()
-        done += n
-        model.pull_recording_buffers_from_device()
-        for p in pops:
-            times = p.spike_recording_data[0][0]
-            spikes += int(np.sum(times >= (done - n) * DT_MS - 1e-9))
+    spikes = step_counting_spikes(model, list(model.neuron_populations.values()), steps, chunk, DT_MS)
     t_run = time.perf_counter() - t2
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"network": f"microcircuit {scale:g} {matrix}", "engine": engine, "build_s": t_build, "load_s": t_load,
