@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from genn_neuromod.recording.collect import run_collecting_spikes
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -44,19 +46,7 @@ def _run(model, pops, steps: int, workdir: str, chunk: int = 1000) -> list[tuple
         p.spike_recording_enabled = True
     model.build(workdir)
     model.load(num_recording_timesteps=chunk)
-    out = {p.name: ([], []) for p in pops}
-    done = 0
-    while done < steps:
-        n = min(chunk, steps - done)
-        model.step_time_n(n)
-        done += n
-        model.pull_recording_buffers_from_device()
-        for p in pops:
-            t, i = p.spike_recording_data[0]
-            keep = t >= (done - n) * model.dt - 1e-9
-            out[p.name][0].append(t[keep])
-            out[p.name][1].append(i[keep])
-    return {k: (np.concatenate(v[0]), np.concatenate(v[1])) for k, v in out.items()}
+    return run_collecting_spikes(model, pops, steps, chunk)
 
 
 def genn_networks(results: dict, workdir: str) -> None:

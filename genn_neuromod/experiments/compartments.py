@@ -66,6 +66,7 @@ def run_seed(config: MultiplexingConfig, seed: int, pg=None) -> dict:
     if pg is None:
         import genn_neuromod as pg
     from ..models import available_models, load_model
+    from ..recording.collect import run_collecting_spikes
 
     rng = np.random.default_rng(seed)
     n_sig = int(round(config.duration_s * 1000.0 / config.signal_step_ms)) + 1
@@ -91,24 +92,13 @@ def run_seed(config: MultiplexingConfig, seed: int, pg=None) -> dict:
         cs.target_var = target
     steps = int(round(config.duration_s * 1000.0 / config.dt))
     chunk = 10000
-    times, ids = [], []
     wall = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gn_mux_") as code:
         model.build(code)
         model.load(num_recording_timesteps=chunk)
-        done = 0
-        while done < steps:
-            n = min(chunk, steps - done)
-            model.step_time_n(n)
-            done += n
-            model.pull_recording_buffers_from_device()
-            t, i = pop.spike_recording_data[0]
-            keep = t >= model.t - n * config.dt - 1e-6
-            times.append(t[keep])
-            ids.append(i[keep])
+        times, ids = run_collecting_spikes(model, [pop], steps, chunk)[pop.name]
         model.unload()
     wall = time.perf_counter() - wall
-    times, ids = np.concatenate(times), np.concatenate(ids)
     ev, bu = events_and_bursts(times, ids)
     edges = np.arange(0.0, config.duration_s * 1000.0 + 1e-9, config.bin_ms)
     events = np.histogram(ev, edges)[0].astype(float)
