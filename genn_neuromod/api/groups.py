@@ -34,6 +34,7 @@ from .refs import (
     check_psm_var_refs,
     reference_elements,
     reference_type_and_dims,
+    reject_unknown_refs,
 )
 from .snippets import check_params
 
@@ -722,11 +723,7 @@ class CustomConnectivityUpdate(Group):
                  lambda r: not _per_synapse(r) and reference_elements(r) == sg.src.num_neurons),
                 (self.model.post_var_refs, self.post_var_refs, "postsynaptic variable",
                  lambda r: not _per_synapse(r) and reference_elements(r) == sg.trg.num_neurons)):
-            names = {r.name for r in defs}
-            unknown = set(given) - names
-            if unknown:
-                raise ModelError(f"{owner}: unknown {what} reference(s) {sorted(unknown)}; the model has "
-                                 f"{sorted(names) or 'none'}")
+            reject_unknown_refs(defs, given, owner, what)
             for r in defs:
                 ref = given.get(r.name)
                 if not isinstance(ref, VarReference):

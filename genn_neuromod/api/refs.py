@@ -137,13 +137,18 @@ def _target_name(target) -> str:
     return target.var_name if isinstance(target, VarReference) else target
 
 
-def check_neuron_var_refs(defs, given: dict, pop, owner: str) -> None:
-    """Every neuron variable reference a model declares is set, to a variable of ``pop``."""
+def reject_unknown_refs(defs, given: dict, owner: str, what: str = "variable") -> None:
+    """``given`` sets only references the model declares in ``defs`` (else a clear error)."""
     names = {r.name for r in defs}
     unknown = set(given) - names
     if unknown:
-        raise _model_error(f"{owner}: unknown variable reference(s) {sorted(unknown)}; the model has "
+        raise _model_error(f"{owner}: unknown {what} reference(s) {sorted(unknown)}; the model has "
                            f"{sorted(names) or 'none'}")
+
+
+def check_neuron_var_refs(defs, given: dict, pop, owner: str) -> None:
+    """Every neuron variable reference a model declares is set, to a variable of ``pop``."""
+    reject_unknown_refs(defs, given, owner)
     for r in defs:
         target = given.get(r.name)
         if target is None:
