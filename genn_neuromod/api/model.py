@@ -21,6 +21,20 @@ from .snippets import (
 )
 
 
+def _switch(name: str) -> property:
+    """One of GeNN's optimisation switches on the model: False by default, True or False when set."""
+
+    def get(self) -> bool:
+        return self._switches.get(name, False)
+
+    def set_(self, value) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise ModelError(f"{name} must be True or False, not {value!r}")
+        self._switches[name] = bool(value)
+
+    return property(get, set_, doc=f"GeNN's {name} switch (accepted and validated; changes nothing computed).")
+
+
 class GeNNModel:
     """A spiking network model (PyGeNN 5's ``GeNNModel``).
 
@@ -231,34 +245,9 @@ class GeNNModel:
 
     # -- GeNN's optimisation switches: accepted (validated); they change how GeNN merges and stores groups, never
     # what a model computes, and the embedded engine's code does not depend on them ----------------------------
-    @property
-    def fuse_postsynaptic_models(self) -> bool:
-        return self._switches.get("fuse_postsynaptic_models", False)
-
-    @fuse_postsynaptic_models.setter
-    def fuse_postsynaptic_models(self, value: bool) -> None:
-        self._set_switch("fuse_postsynaptic_models", value)
-
-    @property
-    def fuse_pre_post_weight_update_models(self) -> bool:
-        return self._switches.get("fuse_pre_post_weight_update_models", False)
-
-    @fuse_pre_post_weight_update_models.setter
-    def fuse_pre_post_weight_update_models(self, value: bool) -> None:
-        self._set_switch("fuse_pre_post_weight_update_models", value)
-
-    @property
-    def default_narrow_sparse_ind_enabled(self) -> bool:
-        return self._switches.get("default_narrow_sparse_ind_enabled", False)
-
-    @default_narrow_sparse_ind_enabled.setter
-    def default_narrow_sparse_ind_enabled(self, value: bool) -> None:
-        self._set_switch("default_narrow_sparse_ind_enabled", value)
-
-    def _set_switch(self, name: str, value) -> None:
-        if not isinstance(value, (bool, np.bool_)):
-            raise ModelError(f"{name} must be True or False, not {value!r}")
-        self._switches[name] = bool(value)
+    fuse_postsynaptic_models = _switch("fuse_postsynaptic_models")
+    fuse_pre_post_weight_update_models = _switch("fuse_pre_post_weight_update_models")
+    default_narrow_sparse_ind_enabled = _switch("default_narrow_sparse_ind_enabled")
 
     @property
     def num_neurons(self) -> int:
