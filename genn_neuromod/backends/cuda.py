@@ -69,6 +69,7 @@ class CudaBuild:
 class CudaBackend:
     name = "cuda"
     supports_batching = True
+    emulated = False  # True: the kernels run on the SIMT emulation (EmulatedCudaBackend, or EMULATION_ENV set)
     #: ours (cuda_graphs, nvrtc_options), the cpu backend's num_threads (host-side initialisation) and PyGeNN's
     #: CUDA preferences, which are accepted and have no effect here
     preferences = {**COMMON_PREFERENCES, "cuda_graphs": True, "nvrtc_options": (), "num_threads": 1,
@@ -87,8 +88,6 @@ class CudaBackend:
         cpu_build = cpu.BACKEND.build(model, code_path, always_rebuild)
         emulated = self.emulated or os.environ.get(EMULATION_ENV, "") not in ("", "0")
         return CudaBuild(cpu_build, Path(code_path), time.perf_counter() - start, emulated)
-
-    emulated = False
 
 
 class EmulatedCudaBackend(CudaBackend):

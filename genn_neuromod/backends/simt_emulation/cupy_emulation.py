@@ -77,12 +77,16 @@ def kernels_needing_fibers(code: str) -> set[str]:
         syncing |= more
 
 
-def emulated_source(code: str) -> str:
+def kernel_signatures(code: str) -> dict[str, tuple[str, list[tuple[str, type]]]]:
+    """Each ``extern "C" __global__`` kernel of ``code``: its parameter list as written and as (name, ctype)."""
+    return {name: (params, _parameters(params)) for name, params in _KERNEL.findall(code)}
+
+
+def emulated_source(code: str, kernels: dict | None = None) -> str:
     """The translation unit of an emulated module: header, kernels, one launcher per kernel, scheduler."""
     launchers = []
     fibers = kernels_needing_fibers(code)
-    for name, params in _KERNEL.findall(code):
-        args = _parameters(params)
+    for name, (params, args) in (kernels or kernel_signatures(code)).items():
         decl = "".join(f", {p.strip()}" for p in params.split(",") if p.strip() not in ("", "void"))
         call = ", ".join(n for n, _ in args)
         launchers.append(
@@ -251,9 +255,11 @@ class RawModule:
 
     def __init__(self, code: str, options=(), **kwargs):
         self.code = code
-        self._lib = ctypes.CDLL(str(compile_shared(emulated_source(code), extra_flags=CXXFLAGS, language="c++")))
+        signatures = kernel_signatures(code)
+        self._lib = ctypes.CDLL(str(compile_shared(emulated_source(code, signatures), extra_flags=CXXFLAGS,
+                                                   language="c++")))
         self._lib.gn_emu_error.restype = ctypes.c_char_p
-        self._kernels = {name: _parameters(params) for name, params in _KERNEL.findall(code)}
+        self._kernels = {name: args for name, (_, args) in signatures.items()}
 
     def get_function(self, name: str) -> _Kernel:
         if name not in self._kernels:
