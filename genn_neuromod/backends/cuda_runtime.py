@@ -195,9 +195,9 @@ class Runtime(HostViews):
         self._bind_view(egp)
 
     def _connectivity_arrays(self, sg: SynapseGroup) -> list[str]:
-        prefix = self.plan.prefix(sg)
-        return [s.cname for s in self.plan.arrays if s.owner is sg and s.role == "internal"
-                and s.cname.startswith(prefix + "_") and s.name in ("rowLength", "ind", "gp")]
+        """The arrays that hold ``sg``'s rows (SPARSE row lengths and indices, BITMASK bits)."""
+        return [s.cname for s in self.plan.arrays
+                if s.owner is sg and s.role == "internal" and s.name in ("rowLength", "ind", "gp")]
 
     def pull_connectivity(self, sg: SynapseGroup) -> None:
         """Connectivity changes on the device only through custom connectivity updates, which run on the host and
