@@ -19,6 +19,7 @@ GeNN's own instructions), or when this interpreter can.
 
 Usage:  python scripts/bench_cpu.py [--quick] [--networks coba izhikevich microcircuit] [--no-brian2]
                                    [--scales 0.5 1.0] [--matrices SPARSE PROCEDURAL] [--baseline CHECKOUT]
+                                   [--repeats 3]
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import venv
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -139,6 +141,25 @@ def brian2(py: str, network: str, device: str, duration: float, seed: int) -> di
     return res
 
 
+def interleaved(runs: list[tuple[str, object]], repeats: int) -> list[dict]:
+    """Run every ``(label, run)`` ``repeats`` times in rounds, each round in a rotated order, and keep per label the
+    run with the median run time (its row gains ``run_s_all``).  On a shared machine one run per engine can be
+    off by tens of percent; interleaving spreads that noise over every engine alike."""
+    results: dict[str, list[dict]] = {label: [] for label, _ in runs}
+    for r in range(repeats):
+        for label, run in runs[r % len(runs):] + runs[:r % len(runs)]:
+            print(f"  {label} (round {r + 1} of {repeats}) ...", file=sys.stderr, flush=True)
+            results[label].append(run())
+    out = []
+    for label, _ in runs:
+        rs = sorted(results[label], key=lambda row: row["run_s"])
+        row = dict(rs[(len(rs) - 1) // 2])
+        row["run_s_all"] = [x["run_s"] for x in results[label]]
+        row["build_s"] = results[label][0]["build_s"]  # the cold build is the first
+        out.append(row)
+    return out
+
+
 def table(rows: list[dict]) -> str:
     ours_rows = [r for r in rows if r["engine"].startswith("genn_neuromod")]
     labels = [r["engine"].split(", ")[1] for r in ours_rows if r["network"] == rows[0]["network"]]
@@ -152,8 +173,10 @@ def table(rows: list[dict]) -> str:
             speed = r["sim_s"] / r["run_s"]
             ratios = "".join(f" {(b['sim_s'] / b['run_s']) / speed:16.2f}" for b in bases)
             rebuild = f"{r['rebuild_s']:9.2f}" if "rebuild_s" in r else f"{'-':>9}"
+            spread = (f"  run s {min(r['run_s_all']):.2f}-{max(r['run_s_all']):.2f} over {len(r['run_s_all'])}"
+                      if len(r.get("run_s_all", [])) > 1 else "")
             out.append(f"{net:<11} {r['engine']:<28} {r['build_s']:8.2f} {rebuild} {r['run_s']:8.2f} "
-                       f"{speed:12.1f} {r['peak_rss_mb']:8.0f} {r['spikes']:9d}{ratios}")
+                       f"{speed:12.1f} {r['peak_rss_mb']:8.0f} {r['spikes']:9d}{ratios}{spread}")
     return "\n".join(out)
 
 
@@ -172,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="also write the rows to this JSON file")
     ap.add_argument("--threads", type=int, default=0,
                     help="OpenMP threads for the second genn_neuromod row (default: all cores)")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="COBA and Izhikevich: runs per engine, interleaved in rounds; the median is reported "
+                         "(default 3)")
     ap.add_argument("--baseline", metavar="CHECKOUT",
                     help="also run another checkout of genn_neuromod (e.g. a 'git worktree' of an earlier commit) "
                          "in the same invocation, to compare a change side by side")
@@ -186,19 +212,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as baseline_cache:
         for net in [n for n in args.networks if n != "microcircuit"]:
             d = durations[net]
+            runs = []
             for threads in dict.fromkeys((1, args.threads or (os.cpu_count() or 1))):
-                print(f"[{net}] genn_neuromod, {threads} thread(s) ...", file=sys.stderr)
-                rows.append(ours(net, d, args.seed, cache, threads))
+                runs.append((f"genn_neuromod, {threads} thread(s)",
+                             partial(ours, net, d, args.seed, cache, threads)))
                 if args.baseline:
-                    print(f"[{net}] baseline {args.baseline}, {threads} thread(s) ...", file=sys.stderr)
-                    rows.append(ours(net, d, args.seed, baseline_cache, threads, args.baseline))
+                    runs.append((f"baseline {args.baseline}, {threads} thread(s)",
+                                 partial(ours, net, d, args.seed, baseline_cache, threads, args.baseline)))
             if gpy:
-                print(f"[{net}] real GeNN ...", file=sys.stderr)
-                rows.append(real_genn(gpy, net, d, args.seed))
+                runs.append(("real GeNN", partial(real_genn, gpy, net, d, args.seed)))
             if b2:
                 for dev in ("cpp_standalone", "cython"):
-                    print(f"[{net}] Brian2 {dev} ...", file=sys.stderr)
-                    rows.append(brian2(b2, net, dev, d, args.seed))
+                    runs.append((f"Brian2 {dev}", partial(brian2, b2, net, dev, d, args.seed)))
+            print(f"[{net}]", file=sys.stderr)
+            rows += interleaved(runs, args.repeats)
         if "microcircuit" in args.networks:
             d = durations["microcircuit"]
             for scale in scales:
@@ -222,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n'ours(...) x' = (our simulated s per wall s, in that configuration) / (that engine's).  All engines "
               "run with fast-math optimisation (Brian2's default flags; GeNN's and ours optimize_code=True); Brian2 "
               "and GeNN single-threaded.  build s: cold build (empty caches); rebuild s: an unchanged model's second "
-              "build.  Spike counts differ between engines only through their random number streams.\n")
+              "build.  Spike counts differ between engines only through their random number streams.  With "
+              "--repeats N each engine ran N times, interleaved in rounds: the row is the median run, the range "
+              "all N.\n")
     if mc_rows:
         print(microcircuit_table(mc_rows))
         print("\nmicrocircuit: build s = model definition + code generation + compilation; load s = allocation and "

@@ -438,6 +438,9 @@ def test_events_and_bursts_counting():
     events, bursts = events_and_bursts(times, ids)
     np.testing.assert_array_equal(np.sort(events), [10.0, 100.0, 104.0, 300.0])
     np.testing.assert_array_equal(np.sort(bursts), [105.0, 110.0])
+    for n in (0, 1):  # a silent population, and a single spike, count without error
+        events, bursts = events_and_bursts(times[:n], ids[:n])
+        assert (events.size, bursts.size) == (n, 0)
 
 
 def test_multiplexing_experiment_command(tmp_path):

@@ -102,7 +102,7 @@ def test_dopamine_is_logged_every_10_ms_and_follows_the_rewards(original):
     assert pulled.max() > 0.1
 
 
-@pytest.mark.parametrize("condition", sorted(CONDITIONS))
+@pytest.mark.parametrize("condition", sorted(c for c, cond in CONDITIONS.items() if cond.exc_cell == "point"))
 def test_only_na_ach_condition_switches_firing_mode(tmp_path, condition):
     model, h = build_network(condition, 5)
     model.build(str(tmp_path))
@@ -136,3 +136,83 @@ def test_one_run_writes_a_store_with_its_summary(tmp_path):
     for k, col in (("n1", 2), ("n2", 3)):
         t = np.asarray(exp[f"{k}_spike_times"])
         assert t.size == rates[:, col].sum() and np.all(np.diff(t) > 0) and np.all((t >= 0) & (t < 3000))
+
+
+# ------------------------------------------------------------------ two-compartment excitatory cells
+def test_two_compartment_soma_is_izhikevichs_2003_rs_cell():
+    """TWO_COMPARTMENT's soma with the dendrite uncoupled is Izhikevich's (2003) RS cell, v' = 0.04 v^2 + 5 v + 140
+    - u + I, u' = a (b v - u): spike for spike against that model integrated here (one Euler step per ms, as the
+    library cell steps), for a constant and a ramping input."""
+    import genn_neuromod as pg
+    from genn_neuromod.experiments.distal_reward import TWO_COMPARTMENT
+    from genn_neuromod.models import available_models, load_model, model_defaults
+
+    spec = available_models()["TwoCompartmentIzhikevich"]
+    params = {**model_defaults("TwoCompartmentIzhikevich"), **TWO_COMPARTMENT, "g_c": 0.0, "bap": 0.0}
+    n, steps = 6, 1000
+    drive = np.linspace(2.0, 14.0, n)  # below and above rheobase (about 3.8)
+    model = pg.GeNNModel("double", "rs2003", time_precision="double")
+    model.dt = 1.0
+    vars_ = {k: params[k] for k in spec.names("vars")}
+    vars_.update(V=-65.0, U=params["b"] * (-65.0 - params["vr"]), Vd=-70.0)
+    pop = model.add_neuron_population("E", n, load_model("TwoCompartmentIzhikevich"),
+                                      {k: params[k] for k in spec.names("params")}, vars_)
+    pop.spike_recording_enabled = True
+    cs = model.add_current_source("I", pg.create_current_source_model(
+        "Const", vars=[("amp", "scalar")], injection_code="injectCurrent(amp);"), pop, {}, {"amp": drive})
+    assert cs is not None
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        model.build(d)
+        model.load(num_recording_timesteps=steps)
+        model.step_time_n(steps)
+        model.pull_recording_buffers_from_device()
+        times, ids = pop.spike_recording_data[0]
+        model.unload()
+    v, u = np.full(n, -65.0), np.full(n, 0.2 * -65.0)
+    expected = []
+    for step in range(steps):
+        v_old = v.copy()
+        v = v + (0.04 * v * v + 5.0 * v + 140.0 - u + drive)
+        u = u + 0.02 * (0.2 * v_old - u)
+        fired = v >= 30.0
+        expected += [(float(step), int(i)) for i in np.nonzero(fired)[0]]
+        v[fired] = -65.0
+        u[fired] += 8.0
+    got = sorted(zip(np.round(times, 6), ids.astype(int)))
+    assert got == sorted(expected)
+    counts = np.bincount(ids.astype(int), minlength=n)
+    assert counts[0] == 0 and counts[-1] > 10  # the ramp spans silence to tonic firing
+
+
+@pytest.fixture(scope="module")
+def two_compartment_runs(tmp_path_factory):
+    out = {}
+    for cond in ("tc_coupled", "tc_isolated"):
+        store = tmp_path_factory.mktemp(cond) / "run.zarr"
+        out[cond] = run_one(cond, 4, 10.0, str(store))
+    return out
+
+
+def test_two_compartment_conditions_share_the_wiring(tmp_path):
+    nets = {c: build_network(c, 7)[1] for c in ("izhikevich2007", "tc_coupled", "tc_isolated")}  # unbuilt
+    for c in ("tc_coupled", "tc_isolated"):
+        model, h = build_network(c, 7)
+        model.build(str(tmp_path / c))
+        model.load(num_recording_timesteps=10)
+        assert [p.num_neurons for p, _ in h["cells"].pops] == [N_EXC, 200]
+        assert (h["n1"], h["n2"]) == (nets["izhikevich2007"]["n1"], nets["izhikevich2007"]["n2"])
+        exc = sum(len(sg.get_sparse_pre_inds()) for sg in h["excitatory"].values())
+        assert exc == N_EXC * 100 - 1  # every excitatory synapse but the rewarded one, split over E->E and E->I
+    coupled, isolated = (nets[c]["net"] for c in ("tc_coupled", "tc_isolated"))
+    assert coupled.params["g_c"] > 0 and isolated.params["g_c"] == 0 and isolated.params["bap"] == 0
+    assert isolated.params["c_burst"] == isolated.params["c"] and isolated.params["d_burst"] == isolated.params["d"]
+
+
+def test_coupled_dendrites_make_bursts_and_isolated_ones_do_not(two_compartment_runs):
+    coupled, isolated = two_compartment_runs["tc_coupled"], two_compartment_runs["tc_isolated"]
+    for s in (coupled, isolated):
+        assert 0.2 < s["rate_exc_hz"] < 50 and s["t_learn_s"] == float("inf")
+    assert coupled["burst_fraction_exc"] > 0.05
+    assert coupled["burst_fraction_exc"] > 3 * isolated["burst_fraction_exc"]

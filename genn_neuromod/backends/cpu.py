@@ -101,6 +101,25 @@ BACKEND = CpuBackend()
 build = BACKEND.build
 
 
+PAGE_BYTES = 4096
+LINE_BYTES = 64
+
+
+def staggered_zeros(n: int, dtype, k: int) -> np.ndarray:
+    """``n`` zeros of ``dtype`` starting ``64 * (37 k mod 64)`` bytes into a page.
+
+    Large allocations all start at the same offset within a page, so element i of two state arrays read and
+    written in one loop (a synapse's weight and eligibility) would share their address bits below 4 KiB: on
+    x86 every store then looks like a possible alias of the next load ("4K aliasing") and stalls it. Giving
+    the k-th array its own cache-line offset keeps such streams apart; the values are unchanged.
+    """
+    dtype = np.dtype(dtype)
+    buf = np.zeros(n * dtype.itemsize + PAGE_BYTES, dtype=np.uint8)
+    offset = LINE_BYTES * ((37 * k) % (PAGE_BYTES // LINE_BYTES))
+    start = (offset - buf.ctypes.data) % PAGE_BYTES
+    return buf[start:start + n * dtype.itemsize].view(dtype)
+
+
 def egp_array(egp: ExtraGlobalParameter, values, ctype: str, batch_size: int) -> np.ndarray:
     """The flat array behind an extra global parameter; ``batch_size`` > 0 for a per-instance one, whose values are
     ``(n,)`` (the same in every instance, repeated) or ``(batch_size, n)``."""
@@ -160,12 +179,12 @@ class Runtime(HostViews):
 
     # -- arrays ------------------------------------------------------------------------------
     def _allocate(self) -> None:
-        for spec in self.plan.arrays:
+        for k, spec in enumerate(self.plan.arrays):
             size = spec.size(self.info)
             total = size * self.copies(spec.cname)
             if spec.cname in self.batched:  # where instance b's copy starts, in elements
                 ctypes.c_size_t.in_dll(self.lib, f"gn_bs_{spec.cname}").value = size
-            self._bind(spec.cname, np.zeros(max(total, 1), dtype=types.numpy_dtype(spec.ctype))[:total])
+            self._bind(spec.cname, staggered_zeros(max(total, 1), types.numpy_dtype(spec.ctype), k)[:total])
         for sg in self.plan.synapses:
             if self.plan.connectivity[sg].row_capacity:
                 ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(sg)}_rowStride").value = \

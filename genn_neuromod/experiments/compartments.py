@@ -55,9 +55,10 @@ def events_and_bursts(times: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, n
     burst)."""
     order = np.lexsort((times, ids))
     t, i = times[order], ids[order]
-    same = np.r_[False, i[1:] == i[:-1]]
-    short = same & (np.r_[np.inf, np.diff(t)] < BURST_ISI_MS)
-    burst = short & ~np.r_[False, short[:-1]]
+    short = np.zeros(t.size, dtype=bool)  # continues the previous spike's event (same cell, < 16 ms later)
+    short[1:] = (i[1:] == i[:-1]) & (np.diff(t) < BURST_ISI_MS)
+    burst = short.copy()
+    burst[1:] &= ~short[:-1]
     return t[~short], t[burst]
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..models import available_models, load_model, model_defaults
 from ..models.cell_types import IZHIKEVICH_TYPES
+from .compartments import events_and_bursts
 
 N_EXC, N_INH, SYN_PER_NEURON = 800, 200, 100
 W_MAX, W_INIT = 4.0, 1.0
@@ -55,6 +56,8 @@ class Condition:
     plastic_inhibitory: bool = False  # DA-STDP on the magnitudes of inhibitory synapses too
     neuromodulated: bool = False  # NA: bursting until the synapse is learned, then ACh -> RS and DA cleared
     da_gated: bool = True         # False: plain STDP control (plasticity ignores dopamine)
+    exc_cell: str = "point"       # "two_compartment": E cells are TwoCompartmentIzhikevich (see TWO_COMPARTMENT)
+    dendrite_coupled: bool = True  # two_compartment only; False: g_c = 0, no back-propagation, no burst reset
 
 
 CONDITIONS: dict[str, Condition] = {c.name: c for c in (
@@ -68,7 +71,25 @@ CONDITIONS: dict[str, Condition] = {c.name: c for c in (
               5, "RS", "FS", 0.99, True, True),
     Condition("stdp_control", "as izhikevich2007 but plasticity is not gated by dopamine (plain STDP at the mean "
               "dopamine level of rewarded runs)", da_gated=False),
+    Condition("tc_coupled", "as izhikevich2007 but the E cells are TwoCompartmentIzhikevich: RS soma, apical "
+              "dendrite with private noisy drive, coupled (BAC bursts)", exc_cell="two_compartment"),
+    Condition("tc_isolated", "tc_coupled with the dendrite uncoupled (g_c = 0, no back-propagation): point RS cells "
+              "with the same integration and inputs", exc_cell="two_compartment", dendrite_coupled=False),
 )}
+
+#: TwoCompartmentIzhikevich in the units of Izhikevich's network (per unit capacitance, currents in mV/ms). The
+#: soma is the 2003 RS cell written as the simple model: k (v - vr)(v - vt) - U with vr = -70, vt = -55,
+#: U = u - b vr equals 0.04 v^2 + 5 v + 140 - u exactly. The dendrite is the library cell's with currents scaled by
+#: its capacitance (kd / Cd, dd / Cd and g_c / C as in the model file) and voltages shifted to the -70-mV rest.
+#: A plateau resets the soma to c_burst = -50, d_burst = 2 (Izhikevich's CH cell) for T_plateau.
+TWO_COMPARTMENT = {"C": 1.0, "k": 0.04, "vr": -70.0, "vt": -55.0, "vpeak": 30.0, "a": 0.02, "b": 0.2, "c": -65.0,
+                   "d": 8.0, "c_burst": -50.0, "d_burst": 2.0, "Cd": 1.0, "kd": 0.01, "vrd": -70.0, "vtd": -40.0,
+                   "vpeak_d": -20.0, "ad": 0.02, "bd": 0.0, "cd": -65.0, "dd": 2.0, "g_c": 0.12, "bap": 10.0,
+                   "v_plateau": 0.0, "T_plateau": 20.0}
+#: the private apical drive of every E cell: mean + spread * (rand - 0.5) per ms, into Isyn_dend. The mean was
+#: chosen from 10 s of network activity (seed 1, no learning read out) among 1.5, 2.0, 2.5 and 3.5 as the weakest
+#: giving coupled E cells a burst fraction of at least 0.1 (1.5: 0.04, 2.0: 0.11, 2.5: 0.22, 3.5: 0.55)
+APICAL_MEAN, APICAL_SPREAD = 2.0, 13.0
 
 #: learning-rate baseline of the plain-STDP control: the time-averaged DA of a run rewarded every ~2 s
 CONTROL_BASELINE = 0.05
@@ -85,6 +106,65 @@ def _connectivity(rng: np.random.Generator, max_delay: int) -> dict[str, Any]:
     inh_post = rng.integers(0, N_EXC, size=(N_INH, SYN_PER_NEURON))
     per_delay = SYN_PER_NEURON // max_delay
     return {"exc_post": exc_post, "inh_post": inh_post, "per_delay": per_delay}
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The network's 1000 cells over one or more populations: ``pops`` holds (population, first global id)."""
+
+    pops: list
+
+    def locate(self, i: int):
+        """The population holding global cell ``i`` and its index there."""
+        for pop, first in reversed(self.pops):
+            if i >= first:
+                return pop, i - first
+        raise IndexError(i)
+
+    def connect(self, model, name: str, pre, post, weight_update, postsynaptic) -> list:
+        """SPARSE synapse populations for the global (pre, post) pairs, one per pair of populations that has any
+        (named ``name`` while there is one population, else ``name_PREPOST``), in the pairs' order."""
+        pre, post = np.asarray(pre), np.asarray(post)
+        out = []
+        for src, s0 in self.pops:
+            for trg, t0 in self.pops:
+                keep = (pre >= s0) & (pre < s0 + src.num_neurons) & (post >= t0) & (post < t0 + trg.num_neurons)
+                if not np.any(keep):
+                    continue
+                label = name if len(self.pops) == 1 else f"{name}_{src.name}{trg.name}"
+                sg = model.add_synapse_population(label, "SPARSE", src, trg, weight_update(), postsynaptic())
+                sg.set_sparse_connections(pre[keep] - s0, post[keep] - t0)
+                out.append(sg)
+        return out
+
+    def spikes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Recorded spike times and global ids of all cells (instance 0)."""
+        parts = [(pop.spike_recording_data[0], first) for pop, first in self.pops]
+        return (np.concatenate([t for (t, _), _ in parts]),
+                np.concatenate([np.asarray(i, dtype=np.int64) + first for (_, i), first in parts]))
+
+
+def _two_compartment_populations(pg, model, cond: Condition, neuron, nm_params: dict, v0: float) -> _Cells:
+    """E cells as TwoCompartmentIzhikevich (RS soma, see TWO_COMPARTMENT), I cells as the point IzhikevichNeuromod
+    of ``cond.inh_type``; with ``dendrite_coupled=False`` the soma is a point RS cell (no coupling, no
+    back-propagation, the regular reset whatever the dendrite does)."""
+    spec = available_models()["TwoCompartmentIzhikevich"]
+    params = dict(model_defaults("TwoCompartmentIzhikevich"), **TWO_COMPARTMENT,
+                  tau_DA=nm_params["tau_DA"], tau_NA=nm_params["tau_NA"], tau_ACh=nm_params["tau_ACh"])
+    if not cond.dendrite_coupled:
+        params.update(g_c=0.0, bap=0.0, c_burst=params["c"], d_burst=params["d"])
+    exc_vars = {name: params[name] for name in spec.names("vars")}
+    exc_vars.update(V=v0, U=params["b"] * (v0 - params["vr"]), Vd=params["vrd"],
+                    gain_D1=1.0 if cond.da_gated else 0.0)
+    exc = model.add_neuron_population("E", N_EXC, load_model("TwoCompartmentIzhikevich", backend=pg),
+                                      {name: params[name] for name in spec.names("params")}, exc_vars)
+    a, b, c, d = IZHIKEVICH_TYPES[cond.inh_type]
+    inh = model.add_neuron_population(
+        "I", N_INH, neuron, nm_params,
+        {"V": v0, "U": b * v0, "a": a, "b": b, "c": c, "d": d, "gain_D1": 1.0 if cond.da_gated else 0.0,
+         "gain_D2": 0.0, "gain_NA": 0.0, "gain_ACh": 0.0, "DA": 0.0, "NA": 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
+         "Dmod_in": 0.0, "mode": 0})
+    return _Cells([(exc, 0), (inh, N_EXC)])
 
 
 def build_network(condition: Condition | str, seed: int, pg=None, precision: str = "float",
@@ -110,29 +190,43 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
         model.batch_size = batch_size
 
     n = N_EXC + N_INH
-    types = [cond.exc_type] * N_EXC + [cond.inh_type] * N_INH
-    abcd = np.array([IZHIKEVICH_TYPES[t] for t in types], dtype=float)
     neuron = load_model("IzhikevichNeuromod", backend=pg)
     nm_params = model_defaults("IzhikevichNeuromod")
     nm_params.update(tau_DA=-1.0 / math.log(cond.da_decay), tau_NA=1.0e9, tau_ACh=1000.0, theta_NA=0.5,
                      theta_ACh=0.5, c_burst=-50.0, d_burst=2.0)
-    gain_mod = np.r_[np.ones(N_EXC), np.zeros(N_INH)] if cond.neuromodulated else np.zeros(n)
     v0 = -65.0
-    nm_vars = {"V": v0, "U": abcd[:, 1] * v0, "a": abcd[:, 0], "b": abcd[:, 1], "c": abcd[:, 2], "d": abcd[:, 3],
-               "gain_D1": 1.0 if cond.da_gated else 0.0, "gain_D2": 0.0, "gain_NA": gain_mod, "gain_ACh": gain_mod,
-               "DA": 0.0, "NA": 1.0 if cond.neuromodulated else 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
-               "Dmod_in": 0.0, "mode": gain_mod.astype(np.int32)}  # bursting only where NA acts
-    net = model.add_neuron_population("N", n, neuron, nm_params, nm_vars)
-    net.spike_recording_enabled = True
-    probe_vars = dict(nm_vars, V=v0, U=0.2 * v0, a=0.02, b=0.2, c=-65.0, d=8.0, gain_D1=1.0, gain_NA=0.0,
-                      gain_ACh=0.0, NA=0.0, mode=0)
+    if cond.exc_cell == "two_compartment":
+        cells = _two_compartment_populations(pg, model, cond, neuron, nm_params, v0)
+    else:
+        types = [cond.exc_type] * N_EXC + [cond.inh_type] * N_INH
+        abcd = np.array([IZHIKEVICH_TYPES[t] for t in types], dtype=float)
+        gain_mod = np.r_[np.ones(N_EXC), np.zeros(N_INH)] if cond.neuromodulated else np.zeros(n)
+        nm_vars = {"V": v0, "U": abcd[:, 1] * v0, "a": abcd[:, 0], "b": abcd[:, 1], "c": abcd[:, 2],
+                   "d": abcd[:, 3], "gain_D1": 1.0 if cond.da_gated else 0.0, "gain_D2": 0.0, "gain_NA": gain_mod,
+                   "gain_ACh": gain_mod, "DA": 0.0, "NA": 1.0 if cond.neuromodulated else 0.0, "ACh": 0.0,
+                   "SHT": 0.0, "Dmod": 0.0, "Dmod_in": 0.0,
+                   "mode": gain_mod.astype(np.int32)}  # bursting only where NA acts
+        cells = _Cells([(model.add_neuron_population("N", n, neuron, nm_params, nm_vars), 0)])
+    net = cells.pops[0][0]
+    for pop, _ in cells.pops:
+        pop.spike_recording_enabled = True
+    probe_vars = {"V": v0, "U": 0.2 * v0, "a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0, "gain_D1": 1.0, "gain_D2": 0.0,
+                  "gain_NA": 0.0, "gain_ACh": 0.0, "DA": 0.0, "NA": 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
+                  "Dmod_in": 0.0, "mode": 0}
     probe_model = load_model("IzhikevichNeuromod", backend=pg, extra_global_params=[("dalog", "scalar*")],
                              sim_code=available_models()["IzhikevichNeuromod"].data["sim_code"] + DA_LOG_CODE)
     probe = model.add_neuron_population("Probe", 1, probe_model, nm_params, probe_vars)  # a silent DA read-out
     probe.extra_global_params["dalog"].set_init_values(np.zeros(LOG_ENTRIES))
     thalamus = pg.create_current_source_model("Thalamus",
                                               injection_code="injectCurrent(13.0 * (gennrand_uniform() - 0.5));")
-    model.add_current_source("ThalamicInput", thalamus, net)
+    for pop, first in cells.pops:
+        model.add_current_source("ThalamicInput" if first == 0 else f"ThalamicInput{pop.name}", thalamus, pop)
+    if cond.exc_cell == "two_compartment":
+        apical = pg.create_current_source_model(
+            "ApicalDrive", params=["mean", "spread"],
+            injection_code="injectCurrent(mean + spread * (gennrand_uniform() - 0.5));")
+        drive = model.add_current_source("ApicalInput", apical, net, {"mean": APICAL_MEAN, "spread": APICAL_SPREAD})
+        drive.target_var = "Isyn_dend"
 
     stdp_params = model_defaults("DASTDPTimeDriven")
     stdp_params.update(A_plus=0.1, A_minus=0.15, tau_plus=-1.0 / math.log(0.95), tau_minus=-1.0 / math.log(0.95),
@@ -156,33 +250,30 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
         if d == 0:  # leave the chosen synapse out of its bulk group
             keep = ~((pre == n1) & (np.arange(pre.size) % per_delay == 0))
             pre, post = pre[keep], post[keep]
-        sg = model.add_synapse_population(f"Exc_d{d + 1}", "SPARSE", net, net, plastic(W_INIT),
-                                          pg.init_postsynaptic("DeltaCurr"))
-        sg.set_sparse_connections(pre, post)
-        sg.axonal_delay_steps = d
-        groups[f"Exc_d{d + 1}"] = sg
+        for sg in cells.connect(model, f"Exc_d{d + 1}", pre, post, lambda: plastic(W_INIT),
+                                lambda: pg.init_postsynaptic("DeltaCurr")):
+            sg.axonal_delay_steps = d
+            groups[sg.name] = sg
     # the rewarded synapse: the same rule, plus a log of (g, c) at every 10-ms update into an EGP ring buffer
     logged = load_model("DASTDPTimeDriven", backend=pg,
                         synapse_dynamics_code=available_models()["DASTDPTimeDriven"].data["synapse_dynamics_code"]
                         + LOG_CODE,
                         extra_global_params=[("wlog", "scalar*")])
-    chosen = model.add_synapse_population(
-        "Chosen", "SPARSE", net, net,
-        pg.init_weight_update(logged, stdp_params, {"g": 0.0, "c": 0.0}, {"x": 0.0}, {"y": 0.0},
-                              post_var_refs={"D": "Dmod"}),
-        pg.init_postsynaptic("DeltaCurr"))
-    chosen.set_sparse_connections([n1], [n2])
+    (chosen,) = cells.connect(
+        model, "Chosen", [n1], [n2],
+        lambda: pg.init_weight_update(logged, stdp_params, {"g": 0.0, "c": 0.0}, {"x": 0.0}, {"y": 0.0},
+                                      post_var_refs={"D": "Dmod"}),
+        lambda: pg.init_postsynaptic("DeltaCurr"))
     chosen.extra_global_params["wlog"].set_init_values(np.zeros(2 * LOG_ENTRIES))
     inh_pre = np.repeat(np.arange(N_EXC, n), SYN_PER_NEURON)
     inh_post = wiring["inh_post"].ravel()
     if cond.plastic_inhibitory:
-        inh = model.add_synapse_population("Inh", "SPARSE", net, net, plastic(W_INIT),
-                                           pg.init_postsynaptic(_inhibitory_psm(pg)))
+        (inh,) = cells.connect(model, "Inh", inh_pre, inh_post, lambda: plastic(W_INIT),
+                               lambda: pg.init_postsynaptic(_inhibitory_psm(pg)))
     else:
-        inh = model.add_synapse_population("Inh", "SPARSE", net, net,
-                                           pg.init_weight_update("StaticPulse", {}, {"g": -W_INIT}),
-                                           pg.init_postsynaptic("DeltaCurr"))
-    inh.set_sparse_connections(inh_pre, inh_post)
+        (inh,) = cells.connect(model, "Inh", inh_pre, inh_post,
+                               lambda: pg.init_weight_update("StaticPulse", {}, {"g": -W_INIT}),
+                               lambda: pg.init_postsynaptic("DeltaCurr"))
 
     reward = model.add_neuron_population("Reward", 1, load_model("PairingReward", backend=pg),
                                          {k: v for k, v in model_defaults("PairingReward").items()
@@ -193,13 +284,15 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     slots = int(model_defaults("PairingReward")["max_pending"])
     reward.extra_global_params["due"].set_init_values(np.full(slots, -1.0))  # -1: free slot
     for name, src, target in (("PairPre", n1, "inPre"), ("PairPost", n2, "inPost")):
-        sg = model.add_synapse_population(name, "SPARSE", net, reward,
+        pop, local = cells.locate(src)
+        sg = model.add_synapse_population(name, "SPARSE", pop, reward,
                                           pg.init_weight_update("StaticPulse", {}, {"g": 1.0}),
                                           pg.init_postsynaptic("DeltaCurr"))
-        sg.set_sparse_connections([src], [0])
+        sg.set_sparse_connections([local], [0])
         sg.post_target_var = target
     volume = load_model("VolumeTransmission", backend=pg)
-    for name, target in (("DopamineN", net), ("DopamineProbe", probe)):
+    targets = [(("DopamineN" if first == 0 else f"Dopamine{pop.name}"), pop) for pop, first in cells.pops]
+    for name, target in targets + [("DopamineProbe", probe)]:
         sg = model.add_synapse_population(name, "DENSE", reward, target, pg.init_weight_update(volume, {}, {"g": 0.5}),
                                           pg.init_postsynaptic("DeltaCurr"))
         sg.post_target_var = "inDA"
@@ -210,8 +303,8 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
                 raise ValueError("the batched distal-reward network needs per-instance extra global parameters, "
                                  "which only genn_neuromod has; with PyGeNN build one instance per model")
             egp.per_instance = True
-    return model, {"condition": cond, "net": net, "probe": probe, "reward": reward, "chosen": chosen, "n1": n1,
-                   "n2": n2, "excitatory": groups, "inhibitory": inh}
+    return model, {"condition": cond, "net": net, "cells": cells, "probe": probe, "reward": reward,
+                   "chosen": chosen, "n1": n1, "n2": n2, "excitatory": groups, "inhibitory": inh}
 
 
 def _values(var) -> np.ndarray:
@@ -276,14 +369,16 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
             dalog.pull_from_device()
             da_log.append(np.asarray(dalog.values, dtype=np.float64)[:entries].copy())
             elapsed += step_s
-            times, ids = net.spike_recording_data[0]
+            times, ids = h["cells"].spikes()
             keep = times >= (elapsed - step_s) * 1000.0 - 1e-6
             times, ids = times[keep], ids[keep]
             pair_spikes["n1"].append(times[ids == h["n1"]])
             pair_spikes["n2"].append(times[ids == h["n2"]])
-            rates.append([np.count_nonzero(ids < N_EXC) / N_EXC / step_s,
-                          np.count_nonzero(ids >= N_EXC) / N_INH / step_s,
-                          np.count_nonzero(ids == h["n1"]), np.count_nonzero(ids == h["n2"])])
+            exc = ids < N_EXC
+            events, bursts = events_and_bursts(times[exc], ids[exc])
+            rates.append([np.count_nonzero(exc) / N_EXC / step_s, np.count_nonzero(~exc) / N_INH / step_s,
+                          np.count_nonzero(ids == h["n1"]), np.count_nonzero(ids == h["n2"]),
+                          bursts.size / max(events.size, 1)])
             w_chosen = _values(chosen.vars["g"])[0]
             if cond.neuromodulated and t_switch is None and w_chosen >= W_MAX - 1e-6:
                 switch_to_regular_spiking(h)  # at the end of the block in which the synapse was learned
@@ -294,7 +389,7 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
         hist.append(np.histogram(w_exc, bins)[0])
         hist_t.append(float(elapsed))
         counters = {k: int(_values(reward.vars[k])[0]) for k in ("n_scheduled", "n_delivered", "n_dropped")}
-        modes = _values(net.vars["mode"])
+        modes = _values(net.vars["mode"]) if "mode" in net.vars else np.zeros(1)
         rec.close()
     root = zarr.open_group(store, mode="a")
     g = root.require_group("experiment")
@@ -339,6 +434,7 @@ def summarise(store: str) -> dict[str, Any]:
             "t_learn_s": float("inf") if t_learn is None else float(t_learn), "stability": stability,
             "rewards": a["n_delivered"], "rewards_dropped": a["n_dropped"],
             "rate_exc_hz": float(rates[:, 0].mean()), "rate_inh_hz": float(rates[:, 1].mean()),
+            "burst_fraction_exc": float(rates[:, 4].mean()) if rates.shape[1] > 4 else float("nan"),
             "final_chosen_weight": a["final_chosen_weight"],
             "chosen_percentile": float(np.mean(final < a["final_chosen_weight"]) * 100.0),
             "mean_exc_weight": float(final.mean()), "wall_s": a["wall_s"], "store": str(store)}

@@ -9,6 +9,7 @@ import numpy as np
 
 COLUMNS = [("t_learn_s", "time to learn (s)"), ("stability", "time near max after learning"),
            ("rewards", "rewards"), ("rate_exc_hz", "E rate (Hz)"), ("rate_inh_hz", "I rate (Hz)"),
+           ("burst_fraction_exc", "E burst fraction"),
            ("chosen_percentile", "rewarded synapse percentile")]
 
 
