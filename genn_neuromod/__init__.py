@@ -74,7 +74,7 @@ from .builtins import (
     postsynaptic_models,
     weight_update_models,
 )
-from .compiler.errors import ModelError, SnippetError
+from .compiler.errors import ModelError, SimulationFault, SnippetError
 
 CustomUpdateWU = CustomUpdate
 
@@ -85,7 +85,8 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
 
 __all__ = [
     "CurrentSource", "CustomConnectivityUpdate", "CustomUpdate", "CustomUpdateVarAccess", "CustomUpdateWU",
-    "GeNNModel", "ModelError", "NeuronGroup", "ParallelismHint", "PlogSeverity", "SnippetError", "SynapseGroup",
+    "GeNNModel", "ModelError", "NeuronGroup", "ParallelismHint", "PlogSeverity", "SimulationFault", "SnippetError",
+    "SynapseGroup",
     "SynapseMatrixConnectivity", "SynapseMatrixType", "SynapseMatrixWeight", "VarAccess", "VarAccessDim",
     "VarAccessMode", "VarAccessModeAttribute", "VarLocation", "VarLocationAttribute", "create_current_source_model",
     "create_custom_connectivity_update_model", "create_custom_update_model", "create_den_delay_var_ref",

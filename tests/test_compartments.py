@@ -459,3 +459,19 @@ def test_multiplexing_experiment_command(tmp_path):
     assert (out / "compartments_multiplexing.png").stat().st_size > 10000
     assert "burst fraction ~ dendrite" in (out / "compartments_multiplexing.md").read_text()
     assert main(["experiment", "compartments", "--seeds", "1", "--out", str(out), "--report-only"]) == 0
+
+
+def test_compartments_command_runs_the_learning_comparison(tmp_path):
+    """`experiment compartments --part learning`: the distal-reward network with coupled and uncoupled
+    two-compartment E cells, one store per run and the results table (tiny: one seed, 2 s)."""
+    import json
+
+    from genn_neuromod.cli.main import main
+
+    out = tmp_path / "comp"
+    assert main(["experiment", "compartments", "--part", "learning", "--seeds", "1", "--learning-duration", "2",
+                 "--out", str(out)]) == 0
+    runs = json.loads((out / "learning" / "results.json").read_text())
+    assert sorted(r["condition"] for r in runs) == ["tc_coupled", "tc_isolated"]
+    assert all(r["duration_s"] == 2.0 and r["rate_exc_hz"] > 0 for r in runs)
+    assert "E burst fraction" in (out / "learning" / "results.md").read_text()

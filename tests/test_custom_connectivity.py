@@ -42,9 +42,9 @@ def _network(tmp_path, ccu_model, ccu_args, n_pre=6, n_post=5, max_connections=N
     sg.set_sparse_connections(pre, post)
     if max_connections:
         sg.max_connections = max_connections
-    mark = create_custom_update_model("mark", vars=[("m", "scalar")], var_refs=[("t", "scalar")],
-                                      update_code="t = m;")
-    cu = model.add_custom_update("Mark", "Mark", mark, {}, {"m": g * 10.0}, {"t": create_wu_var_ref(sg, "tag")})
+    mark = create_custom_update_model("mark", vars=[("m", "scalar")], var_refs=[("tg", "scalar")],
+                                      update_code="tg = m;")
+    cu = model.add_custom_update("Mark", "Mark", mark, {}, {"m": g * 10.0}, {"tg": create_wu_var_ref(sg, "tag")})
     ccu = model.add_custom_connectivity_update("Edit", "Edit", sg, ccu_model, **ccu_args(sg))
     model.build(str(tmp_path))
     model.load()

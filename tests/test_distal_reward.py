@@ -180,7 +180,7 @@ def test_two_compartment_soma_is_izhikevichs_2003_rs_cell():
         expected += [(float(step), int(i)) for i in np.nonzero(fired)[0]]
         v[fired] = -65.0
         u[fired] += 8.0
-    got = sorted(zip(np.round(times, 6), ids.astype(int)))
+    got = sorted(zip(np.round(times, 6), ids.astype(int), strict=True))
     assert got == sorted(expected)
     counts = np.bincount(ids.astype(int), minlength=n)
     assert counts[0] == 0 and counts[-1] > 10  # the ramp spans silence to tonic firing

@@ -568,6 +568,11 @@ def test_dynamic_param_errors(tmp_path):
 
 
 # =========================================================================== built-in names, backend, order
+def _current_source_on_new_model(model_name: str):
+    m = _model()
+    return m.add_current_source("CS", model_name, m.add_neuron_population("Pop", 2, empty_neuron_model))
+
+
 @pytest.mark.parametrize(
     "make,bad,kind",
     [
@@ -576,13 +581,7 @@ def test_dynamic_param_errors(tmp_path):
         (lambda: init_postsynaptic("DeltaCur"), "DeltaCur", "postsynaptic model"),
         (lambda: init_var("Unifrom", {}), "Unifrom", "var init snippet"),
         (lambda: init_sparse_connectivity("FixedProb", {}), "FixedProb", "connectivity snippet"),
-        (
-            lambda: _model().add_current_source(
-                "CS", "DCC", _model().add_neuron_population("Pop", 2, empty_neuron_model)
-            ),
-            "DCC",
-            "current source model",
-        ),
+        (lambda: _current_source_on_new_model("DCC"), "DCC", "current source model"),
         (
             lambda: _model().add_custom_update("CU", "G", "Transposer", {}, {}, {}),
             "Transposer",

@@ -16,6 +16,7 @@ from ..compiler.errors import ModelError
 from .enums import VarAccessDim, VarLocation, VarLocationAttribute, get_var_access_dim
 from .init import VarInit
 from .locations import default_location, require_host
+from .validate import check_shape, check_values_fit
 
 
 class ArrayBase:
@@ -123,7 +124,9 @@ class Variable(ArrayBase):
 
     @values.setter
     def values(self, vals) -> None:
-        self.view[...] = vals
+        view = self.view
+        check_values_fit(vals, self.type, f"values of '{self.name}'", f"'{self.group.name}'")
+        view[...] = check_shape(vals, view.shape, f"values of '{self.name}'", f"'{self.group.name}'")
 
     @property
     def current_values(self) -> np.ndarray:
@@ -162,10 +165,13 @@ class SynapseVariable(Variable):
         require_host(self)
         runtime = self._loaded()
         view = runtime.view(self)
+        where = (f"values of '{self.name}'", f"'{self.group.name}'")
+        check_values_fit(vals, self.type, *where)
         if not self._padded():
-            view[...] = vals
+            view[...] = check_shape(vals, view.shape, *where)
         else:
-            view[..., runtime.host_layout(self.group.synapse_group).valid] = vals
+            valid = runtime.host_layout(self.group.synapse_group).valid
+            view[..., valid] = check_shape(vals, view[..., valid].shape, *where)
 
     @property
     def current_values(self) -> np.ndarray:
@@ -233,4 +239,11 @@ def prepare_vars(defs, values: dict, group, var_cls=Variable, what: str = "varia
     if unknown:
         raise ModelError(f"'{group.name}': unknown {what}(s) {sorted(unknown)}; "
                          f"the model has {sorted(names) or 'none'}")
-    return {v.name: var_cls(v.name, v.type, v.access, group, values.get(v.name)) for v in defs}
+    missing = [v.name for v in defs if v.name not in values]
+    if missing:
+        raise ModelError(f"'{group.name}': missing initial value(s) for {what}(s) {missing} (give a number, an "
+                         "array, init_var(...) or None for uninitialised)")
+    for v in defs:
+        if not isinstance(values[v.name], VarInit):
+            check_values_fit(values[v.name], v.type, f"{what} '{v.name}'", f"'{group.name}'")
+    return {v.name: var_cls(v.name, v.type, v.access, group, values[v.name]) for v in defs}

@@ -62,6 +62,18 @@ def _inputs(pop: NeuronGroup) -> list[str]:
     return ["Isyn"] + [a.name for a in pop.model.additional_input_vars]
 
 
+def _row_bound(snippet, source, target, params: dict, name: str) -> int:
+    """The connectivity snippet's ``calc_max_row_len_func``, its failures and impossible answers named."""
+    from .validate import check_count
+
+    owner = f"synapse population '{name}' (connectivity snippet '{snippet.class_name}')"
+    try:
+        value = snippet.calc_max_row_len_func(source.num_neurons, target.num_neurons, dict(params))
+    except Exception as exc:
+        raise ModelError(f"{owner}: calc_max_row_len_func raised {type(exc).__name__}: {exc}") from exc
+    return check_count(value, "the row length calc_max_row_len_func returned", owner, 0, 2**31 - 1)
+
+
 class Group(Located):
     """Common behaviour: a name, the owning model, params and dynamic params, array locations."""
 
@@ -215,14 +227,12 @@ class SynapseGroup(Group):
             if snip.calc_max_row_len_func is None or not self.kernel_size:
                 raise ModelError(f"synapse population '{name}': Toeplitz snippet '{snip.class_name}' must give "
                                  "calc_max_row_len_func and calc_kernel_size_func")
-            self._max_connections = int(snip.calc_max_row_len_func(source.num_neurons, target.num_neurons,
-                                                                    dict(connectivity_init.params)))
+            self._max_connections = _row_bound(snip, source, target, connectivity_init.params, name)
         elif matrix_type & (SynapseMatrixConnectivity.SPARSE | SynapseMatrixConnectivity.PROCEDURAL):
             # GeNN: the snippet's bound on row lengths, else the target's size
             snip = connectivity_init.snippet if connectivity_init is not None else None
             if snip is not None and snip.calc_max_row_len_func is not None:
-                self._min_max_connections = int(snip.calc_max_row_len_func(
-                    source.num_neurons, target.num_neurons, dict(connectivity_init.params)))
+                self._min_max_connections = _row_bound(snip, source, target, connectivity_init.params, name)
                 self._max_connections = self._min_max_connections
             else:
                 self._max_connections = target.num_neurons
@@ -375,6 +385,10 @@ class SynapseGroup(Group):
         """Give SPARSE connectivity explicitly as matching pre and post index arrays."""
         if not self.matrix_type & SynapseMatrixConnectivity.SPARSE:
             raise ModelError(f"'{self.name}': set_sparse_connections needs SPARSE connectivity")
+        if self._model._loaded:
+            raise ModelError(f"'{self.name}': set_sparse_connections after load() would change nothing (the "
+                             "connectivity is built at load); call it before load(), or change a loaded model's "
+                             "synapses with a custom connectivity update")
         pre = np.asarray(pre_indices, dtype=np.int64).ravel()
         post = np.asarray(post_indices, dtype=np.int64).ravel()
         if pre.shape != post.shape:

@@ -19,6 +19,7 @@ from .snippets import (
     NeuronModelBase,
     resolve_snippet,
 )
+from .validate import MAX_NEURONS, MAX_THREADS, check_count, check_finite_positive, check_group_name
 
 
 def _switch(name: str) -> property:
@@ -94,9 +95,7 @@ class GeNNModel:
     def dt(self, value: float) -> None:
         if self._built:
             raise RuntimeError("GeNN model already built")
-        if value <= 0:
-            raise ValueError(f"dt must be positive, got {value}")
-        self._dt = float(value)
+        self._dt = check_finite_positive(value, "dt", f"model '{self.name}'")
 
     dT = dt
 
@@ -166,8 +165,14 @@ class GeNNModel:
             raise RuntimeError("GeNN model already built")
         taken = (self.neuron_populations, self.synapse_populations, self.current_sources, self.custom_updates,
                  self.custom_connectivity_updates)
+        check_group_name(name, f"model '{self.name}'")
         if any(name in d for d in taken):
             raise ModelError(f"a group named '{name}' already exists in model '{self.name}'")
+
+    def _check_own(self, pop, what: str) -> None:
+        if not isinstance(pop, NeuronGroup) or self.neuron_populations.get(pop.name) is not pop:
+            raise ModelError(f"{what} must be a neuron population of model '{self.name}' (returned by its "
+                             f"add_neuron_population), got {getattr(pop, 'name', pop)!r}")
 
     def add_neuron_population(self, pop_name: str, num_neurons: int, neuron, params: dict | None = None,
                               vars: dict | None = None) -> NeuronGroup:
@@ -175,6 +180,7 @@ class GeNNModel:
         from ..builtins import neuron_models
 
         self._check_new(pop_name)
+        num_neurons = check_count(num_neurons, "num_neurons", f"neuron population '{pop_name}'", 1, MAX_NEURONS)
         model = resolve_snippet(neuron, NeuronModelBase, neuron_models.REGISTRY)
         group = NeuronGroup(self, pop_name, num_neurons, model, params or {}, vars or {})
         self.neuron_populations[pop_name] = group
@@ -191,6 +197,8 @@ class GeNNModel:
         if not isinstance(postsynaptic_init, PostsynapticInit):
             raise TypeError(f"synapse population '{pop_name}': postsynaptic_init must come from "
                             "init_postsynaptic(...)")
+        self._check_own(source, f"synapse population '{pop_name}': its source")
+        self._check_own(target, f"synapse population '{pop_name}': its target")
         group = SynapseGroup(self, pop_name, matrix_type, source, target, weight_update_init, postsynaptic_init,
                              connectivity_init)
         source.out_syn.append(group)
@@ -205,6 +213,7 @@ class GeNNModel:
         from ..builtins import current_source_models
 
         self._check_new(cs_name)
+        self._check_own(pop, f"current source '{cs_name}': its population")
         model = resolve_snippet(current_source_model, CurrentSourceModelBase, current_source_models.REGISTRY)
         group = CurrentSource(self, cs_name, model, pop, params or {}, vars or {}, var_refs or {})
         pop.current_sources.append(group)
@@ -297,8 +306,11 @@ class GeNNModel:
             raise RuntimeError("GeNN model has not been built")
         recording = any(p.spike_recording_enabled or p.spike_event_recording_enabled
                         for p in self.neuron_populations.values())
+        if num_recording_timesteps is not None:
+            num_recording_timesteps = check_count(num_recording_timesteps, "num_recording_timesteps",
+                                                  f"model '{self.name}'", 0, 2**31 - 1)
         if recording and num_recording_timesteps is None:
-            raise ValueError("Cannot use recording system without passing number of recording timesteps "
+            raise ModelError("Cannot use recording system without passing number of recording timesteps "
                              "to GeNNModel.load")
         self._runtime = self._build_result.create_runtime(self, num_recording_timesteps)
         self._loaded = True
@@ -322,7 +334,8 @@ class GeNNModel:
 
     def step_time_n(self, n: int) -> None:
         """Advance by ``n`` timesteps in one call into the generated code (faster than a Python loop)."""
-        self._require_loaded().step(int(n))
+        self._require_loaded().step(check_count(n, "step_time_n's number of steps", f"model '{self.name}'",
+                                                0, 2**62))
 
     def custom_update(self, name: str) -> None:
         """Run every custom update of update group ``name``."""
@@ -342,12 +355,13 @@ def _check_preferences(backend: str, given: dict) -> dict:
     known = get_backend(backend).preferences
     unknown = sorted(set(given) - set(known))
     if unknown:
-        raise ValueError(f"Unknown preference(s) {unknown} for the {backend} backend; it accepts "
+        raise ModelError(f"Unknown preference(s) {unknown} for the {backend} backend; it accepts "
                          f"{sorted(known)}")
     if "num_threads" in given:
         n = given["num_threads"]
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"num_threads must be a non-negative integer (0 = one per core), got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_THREADS:
+            raise ModelError(f"num_threads must be a whole number from 0 (one per core) to {MAX_THREADS}, "
+                             f"got {n!r}")
     return dict(given)
 
 
@@ -364,4 +378,4 @@ def _precision(value, what: str) -> str:
         return "float"
     if v == "double":
         return "double"
-    raise ValueError(f"{what} must be 'float' or 'double', got {value!r}")
+    raise ModelError(f"{what} must be 'float' or 'double', got {value!r}")

@@ -6,11 +6,13 @@ Nothing is compiled here; :mod:`genn_neuromod.codegen` does that at ``build()``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from textwrap import dedent
 from typing import Any
 
+from ..compiler.errors import ModelError
 from .enums import CustomUpdateVarAccess, VarAccess, VarAccessMode
 
 
@@ -75,7 +77,8 @@ def _vars(spec: Sequence | None, default_access=VarAccess.READ_WRITE) -> tuple[V
         elif isinstance(v, str):
             out.append(Var(v, "scalar", default_access))
         else:
-            out.append(Var(v[0], v[1] if len(v) > 1 else "scalar", v[2] if len(v) > 2 else default_access))
+            out.append(Var(v[0], v[1] if len(v) > 1 else "scalar",
+                           _access(v[2], default_access) if len(v) > 2 else default_access))
     return tuple(out)
 
 
@@ -124,6 +127,9 @@ class Snippet:
     def code_fields(self) -> dict[str, str]:
         """Every code string of this model, by field name."""
         return {}
+
+    def __post_init__(self) -> None:
+        _validate_declarations(self)
 
     def __repr__(self) -> str:  # pragma: no cover - cosmetic
         return f"<{type(self).__name__} '{self.class_name}'>"
@@ -266,6 +272,60 @@ class InitToeplitzConnectivitySnippetBase(Snippet):
         return {"diagonal_build_code": self.diagonal_build_code}
 
 
+#: what each declaration list of a model holds, for messages
+_DECLARATIONS = {"params": "parameter", "derived_params": "derived parameter", "extra_global_params":
+                 "extra global parameter", "vars": "variable", "pre_vars": "presynaptic variable", "post_vars":
+                 "postsynaptic variable", "additional_input_vars": "additional input variable", "var_refs":
+                 "variable reference", "pre_var_refs": "presynaptic variable reference", "post_var_refs":
+                 "postsynaptic variable reference", "neuron_var_refs": "neuron variable reference",
+                 "pre_neuron_var_refs": "presynaptic neuron variable reference", "post_neuron_var_refs":
+                 "postsynaptic neuron variable reference", "psm_var_refs": "postsynaptic model variable reference",
+                 "extra_global_param_refs": "extra global parameter reference"}
+_ACCESS_VALUES = {int(m) for enum in (VarAccess, CustomUpdateVarAccess, VarAccessMode)
+                  for m in enum.__members__.values()}
+
+
+def _validate_declarations(model: Snippet) -> None:
+    """GeNN's checks at model creation: every declared name an identifier, not a keyword or built-in, declared
+    once; every type one the engine knows (EGPs: pointers to one); every access mode a GeNN value."""
+    from . import types
+    from .validate import check_identifier, check_unique
+
+    kind = re.sub(r"(?<!^)(?=[A-Z])", " ", type(model).__name__.removesuffix("Base")).lower()
+    owner = f"{kind} '{model.class_name}'"
+    names = []
+    for key, what in _DECLARATIONS.items():
+        for entry in getattr(model, key, ()):
+            names.append(check_identifier(entry.name, what, owner))
+            t = getattr(entry, "type", "scalar")
+            pointer = key in ("extra_global_params", "extra_global_param_refs")
+            base = types.normalise(t)[:-1].strip() if pointer and types.normalise(t).endswith("*") else t
+            if base not in ("scalar", "timepoint"):
+                try:
+                    types.numpy_dtype(base)
+                except ValueError:
+                    raise ModelError(f"{owner}: {what} '{entry.name}' has the unknown type {t!r}; use scalar, "
+                                     f"timepoint or one of {', '.join(sorted(types.known()))}"
+                                     + (" (with '*': extra global parameters are arrays)" if pointer else ""))\
+                        from None
+            access = getattr(entry, "access", None)
+            if access is not None and (isinstance(access, bool) or not isinstance(access, int)
+                                       or int(access) not in _ACCESS_VALUES):
+                raise ModelError(f"{owner}: {what} '{entry.name}' has the access mode {access!r}, which is not one "
+                                 "of VarAccess, CustomUpdateVarAccess or VarAccessMode")
+    check_unique(names, "parameters, variables, extra global parameters and references share one namespace", owner)
+
+
+def _access(value, default):
+    """An access mode given by its enum or, as in the model library's files, by its member name (looked up first in
+    the enum of ``default``: ``"READ_ONLY"`` of a custom update model is ``CustomUpdateVarAccess.READ_ONLY``)."""
+    if isinstance(value, str):
+        for enum in (type(default), VarAccess, CustomUpdateVarAccess, VarAccessMode):
+            if value in enum.__members__:
+                return enum[value]
+    return value  # anything else is checked, with the model's name, by _validate_declarations
+
+
 # --------------------------------------------------------------------------- create_*
 def _common(class_name, params, param_names, derived_params, extra_global_params) -> dict:
     if param_names is not None:
@@ -295,7 +355,7 @@ def create_postsynaptic_model(class_name: str, params=None, param_names=None, va
                               extra_global_params=None) -> PostsynapticModelBase:
     """Create a postsynaptic model; its ``sim_code`` calls ``injectCurrent(x)``."""
     if decay_code is not None or apply_input_code is not None:
-        raise ValueError("Creating postsynaptic models with separate 'decay_code' and 'apply_input_code' "
+        raise ModelError("Creating postsynaptic models with separate 'decay_code' and 'apply_input_code' "
                          "is GeNN 4; provide 'sim_code' that calls injectCurrent(x)")
     return PostsynapticModelBase(
         **_common(class_name, params, param_names, derived_params, extra_global_params),
@@ -339,7 +399,7 @@ def create_weight_update_model(class_name: str, params=None, param_names=None, v
         pre_dynamics_code=_code(pre_dynamics_code), post_dynamics_code=_code(post_dynamics_code))
     for kind in ("pre", "post"):
         if bool(getattr(m, f"{kind}_event_syn_code")) != bool(getattr(m, f"{kind}_event_threshold_condition_code")):
-            raise ValueError(f"Weight update model '{class_name}': to handle {kind}synaptic spike-like events, "
+            raise ModelError(f"Weight update model '{class_name}': to handle {kind}synaptic spike-like events, "
                              f"both {kind}_event_threshold_condition_code and {kind}_event_syn_code must be given")
     return m
 
@@ -405,7 +465,7 @@ def create_sparse_connect_init_snippet(class_name: str, params=None, param_names
                                        extra_global_params=None) -> InitSparseConnectivitySnippetBase:
     """Create a sparse connectivity snippet; its code calls ``addSynapse(j)``."""
     if row_build_code and col_build_code:
-        raise ValueError(f"Sparse connectivity snippet '{class_name}': give row_build_code or "
+        raise ModelError(f"Sparse connectivity snippet '{class_name}': give row_build_code or "
                          "col_build_code, not both")
     return InitSparseConnectivitySnippetBase(
         **_common(class_name, params, param_names, derived_params, extra_global_params),
@@ -437,7 +497,7 @@ class _Registry:
         try:
             return self.models[name]()
         except KeyError:
-            raise ValueError(f"unknown {self.kind} '{name}'; built-in ones are: "
+            raise ModelError(f"unknown {self.kind} '{name}'; built-in ones are: "
                              + ", ".join(sorted(self.models))) from None
 
 
@@ -457,6 +517,14 @@ def check_params(model: Snippet, params: dict | None, owner: str, what: str) -> 
             bits.append(f"unknown {unknown}")
         raise ModelError(f"{owner} ({what} '{model.class_name}'): parameters " + " and ".join(bits)
                          + f"; it takes {names or 'none'}")
+    from .validate import check_values_fit
+
+    for p in model.params:
+        if not isinstance(params[p.name], (str, bytes)):  # a string is refused where the group takes the value
+            check_values_fit(params[p.name], p.type, f"parameter '{p.name}'", f"{owner} ({what} '{model.class_name}')")
+    problem = model.param_check(params) if getattr(model, "param_check", None) is not None else None
+    if problem:
+        raise ModelError(f"{owner} ({what} '{model.class_name}'): {problem}")
     return params
 
 

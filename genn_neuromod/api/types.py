@@ -55,6 +55,11 @@ def numpy_dtype(type_name: str) -> np.dtype:
                          + ", ".join(sorted(_NUMPY))) from None
 
 
+def known() -> list[str]:
+    """The concrete type names the engine knows (besides ``scalar`` and ``timepoint``)."""
+    return sorted(_NUMPY)
+
+
 def c_name(type_name: str) -> str:
     t = normalise(type_name)
     return _C.get(t, t)

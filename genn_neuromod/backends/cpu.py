@@ -6,6 +6,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from ..codegen.batching import batch_size, batched_arrays
 from ..codegen.c_source import num_threads
 from ..codegen.connectivity import HostLayout, Sparse
 from ..codegen.plan import c_ident, event_arrays
-from ..compiler.errors import ModelError
+from ..compiler.errors import ModelError, SimulationFault
 from .base import COMMON_PREFERENCES, batch_seeds
 from .compile import compile_shared
 from .views import HostViews
@@ -155,6 +156,9 @@ class Runtime(HostViews):
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
         self.lib.gn_step.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32]
+        self.lib.gn_step_guarded.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32]
+        self.lib.gn_step_guarded.restype = ctypes.c_int
+        self.fault: str | None = None
         self.arrays: dict[str, np.ndarray] = {}
         self.views: dict[ArrayBase, np.ndarray] = {}
         self.layouts: dict[SynapseGroup, HostLayout] = {}
@@ -198,7 +202,9 @@ class Runtime(HostViews):
         if arr.size == 0:
             arr = np.zeros(1, dtype=arr.dtype)[:0]
         self.arrays[cname] = arr
-        ctypes.c_void_p.in_dll(self.lib, "gnp_" + cname).value = arr.ctypes.data
+        # an empty array (an extra global parameter never given values) is a null pointer, as in GeNN: code that
+        # reads it faults (SimulationFault) instead of reading memory that is not its own
+        ctypes.c_void_p.in_dll(self.lib, "gnp_" + cname).value = arr.ctypes.data if arr.size else None
         bound = self._bound.get(cname)
         if bound is not None:
             if isinstance(bound, ExtraGlobalParameter):
@@ -318,10 +324,18 @@ class Runtime(HostViews):
                 for egp in sg.connectivity_extra_global_params.values():
                     self.set_egp(egp, values)
         self._timed("init", self.lib.gn_init_connectivity)
-        bad = [sg.name for sg in self.plan.synapses if self.plan.connectivity[sg].row_capacity
-               and ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(sg)}_overflow").value]
-        if bad:
-            raise ModelError(f"sparse connectivity of {bad} produced more synapses in a row than "
+        flags = {sg: ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(sg)}_overflow").value
+                 for sg in self.plan.synapses if self.plan.connectivity[sg].row_capacity}
+        outside = [sg for sg, flag in flags.items() if flag == 2]
+        if outside:
+            sg = outside[0]
+            raise ModelError(f"synapse population '{sg.name}': its connectivity snippet "
+                             f"'{sg.connectivity_initialiser.snippet.class_name}' called addSynapse with an index "
+                             f"outside the populations (presynaptic below {sg.src.num_neurons}, postsynaptic below "
+                             f"{sg.trg.num_neurons})")
+        full = [sg.name for sg, flag in flags.items() if flag == 1]
+        if full:
+            raise ModelError(f"sparse connectivity of {full} produced more synapses in a row than "
                              "max_connections allows; set synapse_group.max_connections higher")
         for sg in self.plan.synapses:
             self.layouts[sg] = self.plan.connectivity[sg].host_layout(self.arrays, self.plan.prefix(sg), self.info)
@@ -352,7 +366,23 @@ class Runtime(HostViews):
 
     # -- running -------------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
-        self.lib.gn_step(self.timestep, n, self.num_recording_timesteps)
+        if self.fault is not None:
+            raise SimulationFault(f"{self.fault}; the model's state is no longer valid: unload() and load() it "
+                                  "again")
+        sig = self.lib.gn_step_guarded(self.timestep, n, self.num_recording_timesteps)
+        if sig:
+            where = ctypes.c_char_p.in_dll(self.lib, "gn_fault_where").value or b"the step's set-up"
+            name = {signal.SIGSEGV: "invalid memory access (SIGSEGV)", signal.SIGBUS: "bus error (SIGBUS)",
+                    signal.SIGFPE: "arithmetic fault (SIGFPE, e.g. an integer division by zero)"}.get(sig, str(sig))
+            unset = [f"'{egp.group.name}'.{egp.name}" for egp in self.plan.bindings
+                     if isinstance(egp, ExtraGlobalParameter) and egp.init_values is None
+                     and not self.arrays.get(self.plan.spec_of(egp).cname, np.zeros(1)).size]
+            hint = f"; extra global parameters never given values: {', '.join(unset)}" if unset else ""
+            self.fault = (f"model '{self.plan.model.name}': {name} in the {where.decode()}, during the steps from "
+                          f"timestep {self.timestep} (an index past the end of an array or extra global parameter, "
+                          f"or an integer division by zero, in that code{hint})")
+            raise SimulationFault(self.fault + "; the model's state is no longer valid: unload() and load() it "
+                                  "again")
         self.timestep += n
 
     def custom_update(self, name: str) -> None:

@@ -28,6 +28,8 @@ Binomial
 
 from __future__ import annotations
 
+import math
+
 from ..api.snippets import InitVarSnippetBase, _Registry, create_var_init_snippet
 
 
@@ -60,8 +62,27 @@ def Normal() -> InitVarSnippetBase:
                                    var_init_code="value = mean + (gennrand_normal() * sd);")
 
 
+def _clipped_normal_check(params: dict) -> str | None:
+    """Rejection sampling ends only if [min, max] holds a fair share of the normal's mass."""
+    lo, hi, mean, sd = (float(params[k]) for k in ("min", "max", "mean", "sd"))
+    if not lo < hi:
+        return f"min ({lo:g}) must be below max ({hi:g}), else no value is ever accepted"
+    if sd <= 0.0:
+        return None if lo <= mean <= hi else f"with sd = {sd:g} every value is the mean {mean:g}, outside [min, max]"
+    mass = 0.5 * (math.erf((hi - mean) / (sd * math.sqrt(2.0))) - math.erf((lo - mean) / (sd * math.sqrt(2.0))))
+    if mass < 1e-6:
+        return (f"[min, max] = [{lo:g}, {hi:g}] holds {mass:.2g} of the normal's mass (mean {mean:g}, sd {sd:g}): "
+                "sampling would practically never end")
+    return None
+
+
+def _clipped(snippet: InitVarSnippetBase) -> InitVarSnippetBase:
+    snippet.param_check = _clipped_normal_check
+    return snippet
+
+
 def NormalClipped() -> InitVarSnippetBase:
-    return create_var_init_snippet(
+    return _clipped(create_var_init_snippet(
         "NormalClipped",
         params=["mean", "sd", "min", "max"],
         var_init_code="""
@@ -71,11 +92,11 @@ def NormalClipped() -> InitVarSnippetBase:
            normal = mean + (gennrand_normal() * sd);
         } while (normal > max || normal < min);
         value = normal;
-        """)
+        """))
 
 
 def NormalClippedDelay() -> InitVarSnippetBase:
-    return create_var_init_snippet(
+    return _clipped(create_var_init_snippet(
         "NormalClippedDelay",
         params=["mean", "sd", "min", "max"],
         derived_params=[
@@ -90,7 +111,7 @@ def NormalClippedDelay() -> InitVarSnippetBase:
            normal = meanTimestep + (gennrand_normal() * sdTimestep);
         } while (normal > maxTimestep || normal < minTimestep);
         value = rint(normal);
-        """)
+        """))
 
 
 def Exponential() -> InitVarSnippetBase:

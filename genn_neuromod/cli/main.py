@@ -149,10 +149,16 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 
 def _cmd_compartments(args: argparse.Namespace) -> int:
     from ..experiments.compartments import MultiplexingConfig, run_multiplexing
+    from ..experiments.runner import run_distal_reward
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    config = MultiplexingConfig(cells=args.cells, duration_s=args.duration)
-    run_multiplexing(seeds, args.out, config, report_only=args.report_only)
+    if args.part in ("multiplexing", "both"):
+        config = MultiplexingConfig(cells=args.cells, duration_s=args.duration)
+        run_multiplexing(seeds, args.out, config, report_only=args.report_only)
+    if args.part in ("learning", "both"):  # the distal-reward network with two-compartment E cells, and without
+        run_distal_reward(["tc_coupled", "tc_isolated"], seeds, args.learning_duration,
+                          str(Path(args.out) / "learning"), workers=args.workers, scheduler=args.scheduler,
+                          report_only=args.report_only)
     return 0
 
 
@@ -232,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--seeds", type=int, default=5, help="seeds (default 5)")
     cp.add_argument("--duration", type=float, default=20.0, help="simulated seconds per seed (default 20)")
     cp.add_argument("--cells", type=int, default=400, help="cells in the population (default 400)")
+    cp.add_argument("--part", choices=["multiplexing", "learning", "both"], default="multiplexing",
+                    help="multiplexing: burst multiplexing (default); learning: the distal-reward network with "
+                         "two-compartment excitatory cells (tc_coupled) against the same cells uncoupled "
+                         "(tc_isolated), into OUT/learning")
+    cp.add_argument("--learning-duration", type=float, default=3600.0,
+                    help="simulated seconds per learning run (default 3600)")
     _add_sweep_options(cp, "compartments_results")
     cp.set_defaults(func=_cmd_compartments)
     return p

@@ -86,7 +86,8 @@ def context(kind: str, group, model, field_name: str) -> str:
 class Environment:
     """The namespace of one code field, built step by step (every method returns the environment)."""
 
-    def __init__(self, plan: ModelPlan, target: Target, namespace: Namespace | None = None):
+    def __init__(self, plan: ModelPlan, target: Target, namespace: Namespace | None = None, time: bool = True):
+        """``time=False`` for initialisation code, which runs before time starts: no ``t`` there (as GeNN)."""
         self.plan = plan
         self.target = target
         if namespace is not None:
@@ -94,7 +95,8 @@ class Environment:
             return
         self.namespace = Namespace()
         tt = plan.time_precision
-        self.namespace.add("t", Symbol("t", tt, readonly_reason="'t' is the simulation time", uniform=True))
+        if time:
+            self.namespace.add("t", Symbol("t", tt, readonly_reason="'t' is the simulation time", uniform=True))
         self.namespace.add("dt", Symbol("DT", tt, readonly_reason="'dt' is the timestep", uniform=True))
         self.namespace.add("batch", Symbol(target.batch, "unsigned int", uniform=True))
         self.constant("num_batch", max(int(plan.model.batch_size), 1), "unsigned int")

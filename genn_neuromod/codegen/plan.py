@@ -149,7 +149,7 @@ def het_delayed_names(sg: SynapseGroup) -> set[str]:
     names = set()
     for code_field, code in sg.wu_model.code_fields().items():
         if code and not code_field.endswith("condition_code"):
-            names |= scan_names(code, f"synapse population '{sg.name}' {code_field}")
+            names |= scan_names(code, f"Synapse group '{sg.name}' (model '{sg.wu_model.class_name}') {code_field}")
     wu = sg.wu_model
     post_names = ({v.name for v in wu.post_vars} | {r.name for r in wu.post_neuron_var_refs}
                   | {r.name for r in wu.psm_var_refs})

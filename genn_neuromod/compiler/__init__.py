@@ -6,6 +6,7 @@ them into the two entry points the code generator uses.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from pycparser import c_ast
@@ -20,6 +21,25 @@ from .typecheck import typecheck
 
 __all__ = ["CompiledSnippet", "ForEachSynapse", "Function", "ModelError", "Namespace", "SnippetError", "Symbol",
            "compile_expression", "compile_statements", "scan_names"]
+
+
+def _depth_limited(context_arg: int):
+    """Snippets nested deeper (or operator chains longer) than Python's recursion allows the passes: one clear
+    error, naming the context (the ``context_arg``-th argument), instead of a RecursionError from the parser."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except RecursionError:
+                context = kwargs.get("context", args[context_arg] if len(args) > context_arg else "snippet")
+                raise SnippetError(str(context), "too deeply nested (or too long a chain of operators) to "
+                                   "compile: split it into several statements with intermediate variables") from None
+
+        return wrapper
+
+    return decorate
 
 
 @dataclass
@@ -40,6 +60,7 @@ class CompiledSnippet:
         return self.info.uses_rng
 
 
+@_depth_limited(2)
 def compile_statements(code: str | None, namespace: Namespace, context: str, precision: str) -> CompiledSnippet:
     """Compile a statement-list field (sim code, reset code, ...)."""
     if not code or not code.strip():
@@ -56,6 +77,7 @@ def compile_statements(code: str | None, namespace: Namespace, context: str, pre
     return compiled
 
 
+@_depth_limited(2)
 def compile_expression(code: str | None, namespace: Namespace, context: str, precision: str) -> CompiledSnippet:
     """Compile an expression field (threshold or event condition)."""
     if not code or not code.strip():
@@ -66,6 +88,7 @@ def compile_expression(code: str | None, namespace: Namespace, context: str, pre
     return CompiledSnippet(emit_expression(expr, precision, info.notes), info)
 
 
+@_depth_limited(1)
 def scan_names(code: str | None, context: str, expression: bool = False) -> set[str]:
     """Identifiers a snippet refers to (parse only; used to plan arrays before compiling)."""
     from pycparser import c_ast

@@ -25,5 +25,25 @@ class SnippetError(ValueError):
         super().__init__(text)
 
 
+    @classmethod
+    def combine(cls, errors: list[SnippetError], shown: int = 10) -> SnippetError:
+        """One error reporting every problem found in a snippet (each with its line), as GeNN's error handler
+        reports all the errors of a code string together."""
+        if len(errors) == 1:
+            return errors[0]
+        first = errors[0]
+        parts = [str(e).removeprefix(f"{e.context}, ").removeprefix(f"{e.context}: ") for e in errors[:shown]]
+        more = f"\n  ... and {len(errors) - shown} more" if len(errors) > shown else ""
+        combined = cls(first.context, f"{len(errors)} problems:\n  " + "\n  ".join(parts) + more, name=first.name)
+        combined.line = first.line
+        combined.problems = list(errors)
+        return combined
+
+
 class ModelError(ValueError):
     """A model description that is inconsistent (unknown variable, wrong shape, ...)."""
+
+
+class SimulationFault(RuntimeError):
+    """Generated code stopped with a fault (an invalid memory access, an integer division by zero) while a
+    model stepped; the message names the kernel and group whose code was running."""

@@ -97,9 +97,43 @@ def _check_legacy(code: str, context: str) -> None:
                            line=line, source=code)
 
 
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _prescan(code: str, context: str) -> None:
+    """What pycparser reports badly or not where it is: an unclosed comment (its own URL), a preprocessor line,
+    an unclosed bracket ('At end of input')."""
+    start = code.find("/*")
+    while start != -1:
+        end = code.find("*/", start + 2)
+        if end == -1:
+            raise SnippetError(context, "comment '/*' is never closed with '*/'", line=code[:start].count("\n") + 1,
+                               source=code)
+        start = code.find("/*", end + 2)
+    text = _strip_comments(code)
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            raise SnippetError(context, "preprocessor lines (#pragma, #define, ...) are not part of the snippet "
+                               "language", line=lineno, source=code)
+    stack: list[tuple[str, int]] = []
+    text = _COMMENT_OR_STRING.sub(lambda m: "\n" * m.group(0).count("\n"), text)  # brackets inside strings
+    for lineno, line in enumerate(text.splitlines(), 1):
+        for ch in line:
+            if ch in _OPENERS:
+                stack.append((ch, lineno))
+            elif ch in _OPENERS.values() and stack and _OPENERS[stack[-1][0]] == ch:
+                stack.pop()
+            elif ch in _OPENERS.values():
+                return  # a closer that closes nothing: pycparser places that error itself
+    if stack:
+        ch, lineno = stack[-1]
+        raise SnippetError(context, f"'{ch}' is never closed with '{_OPENERS[ch]}'", line=lineno, source=code)
+
+
 def parse_statements(code: str, context: str) -> c_ast.Compound:
     """Parse a statement-list snippet into a compound statement."""
     _check_legacy(code, context)
+    _prescan(code, context)
     text = _PRELUDE + "void __snippet(void) {\n" + _preprocess(code) + "\n}\n"
     ast = _parse(text, context, code, _PRELUDE_LINES + 1)
     body = ast.ext[-1].body
@@ -110,6 +144,7 @@ def parse_statements(code: str, context: str) -> c_ast.Compound:
 def parse_expression(code: str, context: str) -> c_ast.Node:
     """Parse a single-expression snippet (e.g. a threshold condition)."""
     _check_legacy(code, context)
+    _prescan(code, context)
     stripped = code.strip().rstrip(";")
     text = _PRELUDE + "void __snippet(void) {\n__expr = (\n" + _preprocess(stripped) + "\n);\n}\n"
     ast = _parse(text, context, code, _PRELUDE_LINES + 2)

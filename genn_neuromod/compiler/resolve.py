@@ -77,6 +77,7 @@ class Resolver(c_ast.NodeVisitor):
         self.source = source
         self.scopes: list[dict[str, _Local]] = [{}]
         self.result = ResolveResult()
+        self.errors: list[SnippetError] = []
 
     # -- helpers ---------------------------------------------------------
     def _error(self, node: c_ast.Node, message: str, name: str | None = None) -> SnippetError:
@@ -127,7 +128,10 @@ class Resolver(c_ast.NodeVisitor):
     def visit_Compound(self, node: c_ast.Compound) -> None:
         self.scopes.append({})
         for item in node.block_items or []:
-            self.visit(item)
+            try:
+                self.visit(item)
+            except SnippetError as exc:  # go on with the next statement: all problems are reported together
+                self.errors.append(exc)
         self.scopes.pop()
 
     def visit_For(self, node: c_ast.For) -> None:
@@ -154,12 +158,18 @@ class Resolver(c_ast.NodeVisitor):
             self.ns = outer
 
     def visit_Decl(self, node: c_ast.Decl) -> None:
-        if node.init is not None:
-            self.visit(node.init)  # the initialiser sees the enclosing names (C semantics aside)
-        if isinstance(node.type, c_ast.ArrayDecl) and node.type.dim is not None:
-            self.visit(node.type.dim)
+        problem = None
+        try:
+            if node.init is not None:
+                self.visit(node.init)  # the initialiser sees the enclosing names (C semantics aside)
+            if isinstance(node.type, c_ast.ArrayDecl) and node.type.dim is not None:
+                self.visit(node.type.dim)
+        except SnippetError as exc:
+            problem = exc  # still declare the name, so later statements do not report it as unknown
         name = node.name
         if name is None:
+            if problem is not None:
+                raise problem
             return
         local = _Local(name, "const" in (node.quals or []), declared_type(node.type))
         self.scopes[-1][name] = local
@@ -168,6 +178,8 @@ class Resolver(c_ast.NodeVisitor):
         while not isinstance(decl, c_ast.TypeDecl):
             decl = decl.type
         decl.declname = local.c_name
+        if problem is not None:
+            raise problem
 
     def visit_DeclList(self, node: c_ast.DeclList) -> None:
         for d in node.decls:
@@ -287,4 +299,6 @@ def resolve(ast: c_ast.Node, namespace: Namespace, context: str, source: str) ->
     """Annotate ``ast`` in place; return what it uses."""
     r = Resolver(namespace, context, source)
     r.visit(ast)
+    if r.errors:
+        raise SnippetError.combine(r.errors)
     return r.result

@@ -96,7 +96,7 @@ def _common(a: _Type, b: _Type) -> _Type:
 
 
 class TypeChecker:
-    """Walks a resolved snippet and raises :class:`SnippetError` at the first ill-typed construct."""
+    """Walks a resolved snippet; each ill-typed statement adds a :class:`SnippetError` to ``errors``."""
 
     def __init__(self, info: ResolveResult, context: str, source: str, host_code: bool = False):
         self.info = info
@@ -105,6 +105,7 @@ class TypeChecker:
         self.host_code = host_code
         self.loops = 0
         self.switches = 0
+        self.errors: list[SnippetError] = []
 
     def _error(self, node: c_ast.Node, message: str) -> SnippetError:
         line = node.coord.line if node is not None and node.coord is not None else None
@@ -130,7 +131,10 @@ class TypeChecker:
 
     def stmt_Compound(self, node: c_ast.Compound) -> None:
         for item in node.block_items or []:
-            self.statement(item)
+            try:
+                self.statement(item)
+            except SnippetError as exc:  # go on: every ill-typed statement is reported together
+                self.errors.append(exc)
 
     def stmt_DeclList(self, node: c_ast.DeclList) -> None:
         for d in node.decls:
@@ -401,3 +405,5 @@ def typecheck(ast: c_ast.Node, info: ResolveResult, context: str, source: str, e
             raise checker._error(ast, f"a condition must be a number, but {checker._describe(ast, t)}")
     else:
         checker.statement(ast)
+        if checker.errors:
+            raise SnippetError.combine(checker.errors)

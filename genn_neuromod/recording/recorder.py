@@ -318,6 +318,10 @@ class Recorder:
                 bar.update(n * m.dt)
                 wall = time.perf_counter() - wall0
                 bar.set_postfix_str(f"{done * m.dt / 1000.0 / max(wall, 1e-9):.2f}x realtime")
+        except BaseException as exc:  # the chunks written so far stay readable (the store stays incomplete)
+            self.root.attrs.update({"error": f"{type(exc).__name__}: {exc}", "steps": self._steps,
+                                    "duration": self._steps * m.dt})
+            raise
         finally:
             bar.close()
         self._snapshot()

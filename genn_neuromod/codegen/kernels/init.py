@@ -81,7 +81,7 @@ def _elements(plan: ModelPlan, target: Target, group, variables, prefix: str, n:
     for v in variables:
         if not isinstance(v.init_values, VarInit):
             continue
-        env = Environment(plan, target).element("neuron", num_neurons=n)
+        env = Environment(plan, target, time=False).element("neuron", num_neurons=n)
         count = n if _per_element(v) else 1
         code = _var_init(plan, target, v, f"{owner} '{group.name}'", env, stream(group, f"init/{v.name}"))
         out.append(VarInitCode("element", f"{prefix}{c_ident(v.name)}", _ctype(plan, v.type), code, count,
@@ -100,12 +100,13 @@ def _synapse_vars(plan: ModelPlan, target: Target, group, sg: SynapseGroup, owne
             continue
         strm = stream(group, f"init/{v.name}")
         if not _per_element(v):
-            code = _var_init(plan, target, v, owner, Environment(plan, target), strm)
+            code = _var_init(plan, target, v, owner, Environment(plan, target, time=False), strm)
             shared.append(VarInitCode("element", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code))
             continue
         if not per_synapse_too or plan.connectivity[sg].procedural_weights:
             continue
-        env = Environment(plan, target).element("synapse", num_pre=sg.src.num_neurons, num_post=sg.trg.num_neurons)
+        env = Environment(plan, target, time=False).element("synapse", num_pre=sg.src.num_neurons,
+                                                            num_post=sg.trg.num_neurons)
         env.namespace.symbols.pop("id_syn")
         if plan.connectivity[sg].synapse_index == "id_kernel":  # kernel weights: one value per kernel entry
             env.namespace.symbols.pop("id_pre")
@@ -123,7 +124,7 @@ def _kernel_inits(plan: ModelPlan, target: Target, sg: SynapseGroup) -> list[tup
     out = []
     for v in sg.vars.values():
         if isinstance(v.init_values, VarInit) and _per_element(v):
-            env = (Environment(plan, target).element("synapse", num_pre=sg.src.num_neurons,
+            env = (Environment(plan, target, time=False).element("synapse", num_pre=sg.src.num_neurons,
                                                      num_post=sg.trg.num_neurons)
                    .readonly("id_kernel", "id_kernel", "unsigned int"))
             env.namespace.symbols.pop("id_syn")
@@ -154,7 +155,7 @@ def connectivity_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) 
     """The names of a sparse connectivity snippet's build code (without ``addSynapse``)."""
     init = sg.connectivity_initialiser
     snip = init.snippet
-    env = (Environment(plan, target).params(snip, init.params, set(), plan.prefix(sg) + "_conn")
+    env = (Environment(plan, target, time=False).params(snip, init.params, set(), plan.prefix(sg) + "_conn")
            .egps(sg.connectivity_extra_global_params))
     for name, val in (("num_pre", sg.src.num_neurons), ("num_post", sg.trg.num_neurons), ("num_threads", 1),
                       ("id_thread", 0), ("id_pre_begin", 0), ("id_post_begin", 0)):
@@ -176,7 +177,8 @@ def procedural_values(plan: ModelPlan, target: Target, sg: SynapseGroup,
         if not isinstance(v.init_values, VarInit):
             lines.append(f"const {ctype} {local} = {literal(v.init_values, plan.resolve(v.type))};")
             continue
-        env = Environment(plan, target).element("synapse", num_pre=sg.src.num_neurons, num_post=sg.trg.num_neurons)
+        env = Environment(plan, target, time=False).element("synapse", num_pre=sg.src.num_neurons,
+                                                            num_post=sg.trg.num_neurons)
         env.namespace.symbols.pop("id_syn")
         code = _var_init(plan, target, v, f"synapse population '{sg.name}'", env, stream(sg, f"init/{v.name}"))
         lines += [f"{ctype} {local};", "{"]
