@@ -59,6 +59,9 @@ def _in_subprocess(code: str, timeout: float = 120.0) -> subprocess.CompletedPro
     ("#define X 1\nV += 1.0;", "preprocessor lines"),
     ("V += 1.0;\nif (V > 0) { V = 1.0;", "'{' is never closed"),
     ("V = (1.0 + V;", "'(' is never closed"),
+    ("V = 0x1.p;", "malformed number '0x1.p'"),
+    ("V += 1.0;\nV = 1'000;", "malformed number '1'000'"),
+    ("V = 12abc;", "malformed number '12abc'"),
 ])
 def test_unclosed_and_preprocessor_snippets_name_field_and_line(tmp_path, code, words):
     m, _ = _model(_neuron(sim=code))

@@ -1,21 +1,17 @@
 """Property-based fuzzing of bad input: mutated model code and bad API arguments.
 
-Each case runs in its own interpreter with a timeout. Every outcome must be a clean build-load-run or one of the
+Each case runs in a process of its own (forked from the test's) with a timeout. Every outcome must be a clean build-load-run or one of the
 package's errors that says where the problem is: a :class:`SnippetError` naming the group, the model and the
 mutated code field, a :class:`ModelError`, or a :class:`SimulationFault` naming the group whose code faulted.
 Never a compiler message, an internal exception (``KeyError``, ``RecursionError``, ...), a crash or a hang.
 
 The default (``ci``) profile runs a few dozen cases; ``pytest --hypothesis-profile=long tests/test_fuzz.py``
-runs 2,000 per test (see ``tests/conftest.py``).
+runs 1,000 per test, 2,000 in all (see ``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
-import textwrap
 
 import pytest
 from hypothesis import given
@@ -35,49 +31,60 @@ VOCABULARY = ["return", "break", "continue", "goto", "&", "*", "->", ".", "#prag
               "id_pre", "id_post", "num_neurons", "batch", "int x = 0;", "x", "V[1]", "[0]"]
 _TOKEN = re.compile(r"\d+\.?\d*(?:[eE][+-]?\d+)?[fFdDuU]?|\w+|==|!=|<=|>=|&&|\|\||\+=|-=|\*=|/=|\+\+|--|->|\S")
 
-_CHILD = textwrap.dedent('''
-    import json, sys, tempfile, traceback
+_FALLBACK = {"V": -65.0, "U": -13.0, "a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0, "g": 1.0}
+
+
+def _defaults(name: str, keys: str) -> dict:
+    """A model file's defaults of ``keys``; values the file leaves to the user from _FALLBACK, else 0."""
+    from genn_neuromod.models import model_defaults
+
+    d = model_defaults(name)
+    return {k: d.get(k, _FALLBACK.get(k, 0.0)) for k in available_models()[name].names(keys)}
+
+
+def _build_and_run(case: dict) -> None:
+    """What one case does: a population (or a synapse group) of the mutated model, built, loaded and run."""
+    import tempfile
+
     import genn_neuromod as pg
-    from genn_neuromod.models import available_models, load_model, model_defaults
-    case = json.loads(sys.argv[1])
+    from genn_neuromod.models import load_model
 
-    FALLBACK = {"V": -65.0, "U": -13.0, "a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0, "g": 1.0}
-
-    def defaults(name, keys):  # the file's defaults; values the file leaves to the user from FALLBACK, else 0
-        d = model_defaults(name)
-        spec = available_models()[name]
-        return {k: d.get(k, FALLBACK.get(k, 0.0)) for k in spec.names(keys)}
-
-    def run():
-        m = pg.GeNNModel("float", "fuzz")
-        m.dt = case.get("dt", 0.1)
-        kind, name, overrides = case["kind"], case["model"], case.get("overrides", {})
-        if kind == "neuron":
-            mdl = load_model(name, **overrides)
-            params, vars_ = defaults(name, "params"), defaults(name, "vars")
-            params.update(case.get("params", {}))
-            vars_.update(case.get("vars", {}))
-            pop = m.add_neuron_population("Pop", case.get("num_neurons", 8), mdl, params, vars_)
-            pop.spike_recording_enabled = True
-            dc = pg.create_current_source_model("DC", injection_code="injectCurrent(500.0);")
-            m.add_current_source("Drive", dc, pop)
-        else:
-            cell = "IzhikevichCell"
-            pops = [m.add_neuron_population(p, 8, load_model(cell), defaults(cell, "params"), defaults(cell, "vars"))
-                    for p in ("Pre", "Post")]
-            mdl = load_model(name, **overrides)
-            wu = pg.init_weight_update(mdl, defaults(name, "params"), defaults(name, "vars"),
-                                       defaults(name, "pre_vars"), defaults(name, "post_vars"))
-            m.add_synapse_population("Syn", "SPARSE", pops[0], pops[1], wu, pg.init_postsynaptic("DeltaCurr"),
-                                     pg.init_sparse_connectivity("FixedProbability", {"prob": 0.5}))
-            for p in pops:
-                p.spike_recording_enabled = True
-        m.build(tempfile.mkdtemp())
+    m = pg.GeNNModel("float", "fuzz")
+    m.dt = case.get("dt", 0.1)
+    kind, name, overrides = case["kind"], case["model"], case.get("overrides", {})
+    if kind == "neuron":
+        params, vars_ = _defaults(name, "params"), _defaults(name, "vars")
+        params.update(case.get("params", {}))
+        vars_.update(case.get("vars", {}))
+        pop = m.add_neuron_population("Pop", case.get("num_neurons", 8), load_model(name, **overrides), params,
+                                      vars_)
+        pop.spike_recording_enabled = True
+        m.add_current_source("Drive", pg.create_current_source_model("DC", injection_code="injectCurrent(500.0);"),
+                             pop)
+    else:
+        cell = "IzhikevichCell"
+        pops = [m.add_neuron_population(p, 8, load_model(cell), _defaults(cell, "params"), _defaults(cell, "vars"))
+                for p in ("Pre", "Post")]
+        wu = pg.init_weight_update(load_model(name, **overrides), _defaults(name, "params"), _defaults(name, "vars"),
+                                   _defaults(name, "pre_vars"), _defaults(name, "post_vars"))
+        m.add_synapse_population("Syn", "SPARSE", pops[0], pops[1], wu, pg.init_postsynaptic("DeltaCurr"),
+                                 pg.init_sparse_connectivity("FixedProbability", {"prob": 0.5}))
+        for p in pops:
+            p.spike_recording_enabled = True
+    with tempfile.TemporaryDirectory() as d:
+        m.build(d)
         m.load(num_recording_timesteps=case.get("recording", 20))
         m.step_time_n(case.get("steps", 20))
 
+
+def _child(case: dict, conn) -> None:
+    """Runs in the forked process: the outcome goes back through ``conn``."""
+    import traceback
+
+    import genn_neuromod as pg
+
     try:
-        run()
+        _build_and_run(case)
         out = {"outcome": "ran"}
     except (pg.SnippetError, pg.ModelError, pg.SimulationFault) as exc:
         out = {"outcome": "package", "type": type(exc).__name__, "message": str(exc)}
@@ -85,20 +92,34 @@ _CHILD = textwrap.dedent('''
         tb = traceback.extract_tb(exc.__traceback__)
         out = {"outcome": "other", "type": type(exc).__name__, "message": str(exc)[:2000],
                "where": f"{tb[-1].filename}:{tb[-1].lineno}" if tb else ""}
-    print("FUZZ " + json.dumps(out))
-''')
+    conn.send(out)
+    conn.close()
 
 
 def _run_case(case: dict, timeout: float = 120.0) -> dict:
+    """One case in a process of its own, forked from this one (the package is imported once, here)."""
+    import multiprocessing
+
+    import genn_neuromod  # noqa: F401  (imported before the fork, so each child starts at once)
+
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(case, send))
+    proc.start()
+    send.close()
+    got = receive.poll(timeout)
     try:
-        proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(case)], capture_output=True, text=True,
-                              timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"outcome": "hang"}
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("FUZZ ")]
-    if proc.returncode != 0 or not lines:
-        return {"outcome": "crash", "returncode": proc.returncode, "stderr": proc.stderr[-1500:]}
-    return json.loads(lines[-1][5:])
+        result = receive.recv() if got else None
+    except EOFError:  # the child died without answering (a crash)
+        result = None
+    proc.join(5.0 if got else 0.0)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        return result if result is not None else {"outcome": "hang"}
+    if result is None or proc.exitcode != 0:
+        return {"outcome": "crash", "exitcode": proc.exitcode, "result": result}
+    return result
 
 
 def _assert_clean(case: dict, result: dict, field: str | None = None) -> None:

@@ -98,6 +98,10 @@ def _check_legacy(code: str, context: str) -> None:
 
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
+#: a token that starts like a number, and the literals the snippet language accepts: decimal integers and
+#: hexadecimal ones (suffixes u, l), decimal floating-point numbers (exponent; suffixes f, l and GeNN's d)
+_NUMBER_LIKE = re.compile(r"(?<![\w.])\.?\d(?:[eEpP][+-]|[\w.'])*")
+_VALID_NUMBER = re.compile(r"\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fFlLdD]?")
 
 
 def _prescan(code: str, context: str) -> None:
@@ -115,8 +119,12 @@ def _prescan(code: str, context: str) -> None:
         if line.lstrip().startswith("#"):
             raise SnippetError(context, "preprocessor lines (#pragma, #define, ...) are not part of the snippet "
                                "language", line=lineno, source=code)
+    text = _COMMENT_OR_STRING.sub(lambda m: "\n" * m.group(0).count("\n"), text)  # strings and chars out
+    for m in _NUMBER_LIKE.finditer(text):
+        if not _VALID_NUMBER.fullmatch(m.group(0)):
+            raise SnippetError(context, f"malformed number '{m.group(0)}'", line=text[:m.start()].count("\n") + 1,
+                               source=code)
     stack: list[tuple[str, int]] = []
-    text = _COMMENT_OR_STRING.sub(lambda m: "\n" * m.group(0).count("\n"), text)  # brackets inside strings
     for lineno, line in enumerate(text.splitlines(), 1):
         for ch in line:
             if ch in _OPENERS:
