@@ -1,8 +1,9 @@
 """Property-based fuzzing of bad input: mutated model code and bad API arguments.
 
-Each case runs in a process of its own (forked from the test's) with a timeout. Every outcome must be a clean build-load-run or one of the
-package's errors that says where the problem is: a :class:`SnippetError` naming the group, the model and the
-mutated code field, a :class:`ModelError`, or a :class:`SimulationFault` naming the group whose code faulted.
+Each case runs in a process of its own (forked from the test's) with a timeout. Every outcome must be a clean
+build-load-run or one of the package's errors that says where the problem is: a :class:`SnippetError` naming the
+group, the model and the mutated code field, a :class:`ModelError`, or a :class:`SimulationFault` naming the group
+whose code faulted.
 Never a compiler message, an internal exception (``KeyError``, ``RecursionError``, ...), a crash or a hang.
 
 The default (``ci``) profile runs a few dozen cases; ``pytest --hypothesis-profile=long tests/test_fuzz.py``
