@@ -62,6 +62,8 @@ def _in_subprocess(code: str, timeout: float = 120.0) -> subprocess.CompletedPro
     ("V = 0x1.p;", "malformed number '0x1.p'"),
     ("V += 1.0;\nV = 1'000;", "malformed number '1'000'"),
     ("V = 12abc;", "malformed number '12abc'"),
+    ("0 = V;", "only a variable or an array element can be assigned"),
+    ("(V + 1.0)++;", "only a variable or an array element can be assigned"),
 ])
 def test_unclosed_and_preprocessor_snippets_name_field_and_line(tmp_path, code, words):
     m, _ = _model(_neuron(sim=code))

@@ -97,7 +97,7 @@ def _child(case: dict, conn) -> None:
     conn.close()
 
 
-def _run_case(case: dict, timeout: float = 120.0) -> dict:
+def _run_case(case: dict, timeout: float = 300.0) -> dict:
     """One case in a process of its own, forked from this one (the package is imported once, here)."""
     import multiprocessing
 

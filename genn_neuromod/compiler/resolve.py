@@ -123,6 +123,8 @@ class Resolver(c_ast.NodeVisitor):
             self.result.names_written.add(UNKNOWN_TARGET)
         elif isinstance(target, c_ast.StructRef):
             self.result.names_written.add(UNKNOWN_TARGET)
+        else:  # a number, a call, an arithmetic expression ...: nothing to store into
+            raise self._error(target, "only a variable or an array element can be assigned to (or incremented)")
 
     # -- scopes ----------------------------------------------------------
     def visit_Compound(self, node: c_ast.Compound) -> None:
