@@ -48,6 +48,13 @@ def _in_subprocess(code: str, timeout: float = 120.0) -> subprocess.CompletedPro
             return pg.create_neuron_model("N", vars=[("V", "scalar")], sim_code=sim,
                                           threshold_condition_code="V >= 1.0", reset_code="V = 0.0;",
                                           extra_global_params=list(egps))
+        def faulting_model():  # population 'Pop' of model 'fault' reads far past its extra global parameter
+            m = pg.GeNNModel("float", "fault"); m.dt = 1.0
+            p = m.add_neuron_population("Pop", 4, neuron("V = e[100000000 + (int)V];", (("e", "scalar*"),)), {},
+                                        {"V": 0.0})
+            p.extra_global_params["e"].set_init_values(np.zeros(3))
+            m.build(tempfile.mkdtemp()); m.load()
+            return m
     ''')
     return subprocess.run([sys.executable, "-c", helpers + textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=timeout)
@@ -290,14 +297,7 @@ def test_add_synapse_outside_the_population_is_refused_at_load(tmp_path):
 def test_out_of_bounds_read_at_run_time_is_an_exception_naming_the_group():
     """A read far past an extra global parameter's end: a SimulationFault naming the kernel and group, and the
     interpreter goes on (a further step is refused until the model is loaded again)."""
-    proc = _in_subprocess('''
-        m = pg.GeNNModel("float", "fault"); m.dt = 1.0
-        p = m.add_neuron_population("Pop", 4, neuron("V = e[100000000 + (int)V];", (("e", "scalar*"),)), {},
-                                    {"V": 0.0})
-        p.extra_global_params["e"].set_init_values(np.zeros(3))
-        m.build(tempfile.mkdtemp()); m.load()
-        m.step_time_n(2)
-    ''')
+    proc = _in_subprocess("faulting_model().step_time_n(2)")
     assert proc.returncode == 1, proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("genn_neuromod.compiler.errors.SimulationFault: model 'fault': invalid memory access")
@@ -320,11 +320,7 @@ def test_integer_division_by_zero_at_run_time_is_an_exception():
 def test_after_a_fault_the_model_refuses_to_step_until_reloaded():
     proc = _in_subprocess('''
         from genn_neuromod import SimulationFault
-        m = pg.GeNNModel("float", "fault"); m.dt = 1.0
-        p = m.add_neuron_population("Pop", 4, neuron("V = e[100000000 + (int)V];", (("e", "scalar*"),)), {},
-                                    {"V": 0.0})
-        p.extra_global_params["e"].set_init_values(np.zeros(3))
-        m.build(tempfile.mkdtemp()); m.load()
+        m = faulting_model()
         for _ in range(2):
             try:
                 m.step_time()

@@ -98,9 +98,10 @@ def check_values_fit(values, type_name: str, what: str, owner: str) -> None:
         return
     info = np.iinfo(types.numpy_dtype(t)) if t != "bool" else None
     lo, hi = (0, 1) if info is None else (info.min, info.max)
-    if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)) or arr.min() < lo or arr.max() > hi:
-        bad = arr.ravel()[~(np.isfinite(arr.ravel()) & (arr.ravel() == np.round(arr.ravel()))
-                            & (arr.ravel() >= lo) & (arr.ravel() <= hi))][0]
+    flat = arr.ravel()
+    fits = np.isfinite(flat) & (flat == np.round(flat)) & (flat >= lo) & (flat <= hi)
+    if not np.all(fits):
+        bad = flat[~fits][0]
         raise ModelError(f"{owner}: {what} is of type '{type_name}' and takes whole numbers in [{lo}, {hi}]; "
                          f"got {float(bad):g}")
 

@@ -112,9 +112,12 @@ def staggered_zeros(n: int, dtype, k: int) -> np.ndarray:
     Large allocations all start at the same offset within a page, so element i of two state arrays read and
     written in one loop (a synapse's weight and eligibility) would share their address bits below 4 KiB: on
     x86 every store then looks like a possible alias of the next load ("4K aliasing") and stalls it. Giving
-    the k-th array its own cache-line offset keeps such streams apart; the values are unchanged.
+    the k-th array its own cache-line offset keeps such streams apart; the values are unchanged. Arrays under a
+    page come from the heap at no common offset and are allocated plainly (no page of padding each).
     """
     dtype = np.dtype(dtype)
+    if n * dtype.itemsize < PAGE_BYTES:
+        return np.zeros(n, dtype=dtype)
     buf = np.zeros(n * dtype.itemsize + PAGE_BYTES, dtype=np.uint8)
     offset = LINE_BYTES * ((37 * k) % (PAGE_BYTES // LINE_BYTES))
     start = (offset - buf.ctypes.data) % PAGE_BYTES
@@ -366,24 +369,26 @@ class Runtime(HostViews):
 
     # -- running -------------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
-        if self.fault is not None:
-            raise SimulationFault(f"{self.fault}; the model's state is no longer valid: unload() and load() it "
-                                  "again")
-        sig = self.lib.gn_step_guarded(self.timestep, n, self.num_recording_timesteps)
-        if sig:
-            where = ctypes.c_char_p.in_dll(self.lib, "gn_fault_where").value or b"the step's set-up"
-            name = {signal.SIGSEGV: "invalid memory access (SIGSEGV)", signal.SIGBUS: "bus error (SIGBUS)",
-                    signal.SIGFPE: "arithmetic fault (SIGFPE, e.g. an integer division by zero)"}.get(sig, str(sig))
-            unset = [f"'{egp.group.name}'.{egp.name}" for egp in self.plan.bindings
-                     if isinstance(egp, ExtraGlobalParameter) and egp.init_values is None
-                     and not self.arrays.get(self.plan.spec_of(egp).cname, np.zeros(1)).size]
-            hint = f"; extra global parameters never given values: {', '.join(unset)}" if unset else ""
-            self.fault = (f"model '{self.plan.model.name}': {name} in the {where.decode()}, during the steps from "
-                          f"timestep {self.timestep} (an index past the end of an array or extra global parameter, "
-                          f"or an integer division by zero, in that code{hint})")
-            raise SimulationFault(self.fault + "; the model's state is no longer valid: unload() and load() it "
-                                  "again")
-        self.timestep += n
+        if self.fault is None:
+            sig = self.lib.gn_step_guarded(self.timestep, n, self.num_recording_timesteps)
+            if not sig:
+                self.timestep += n
+                return
+            self.fault = self._fault_message(sig)
+        raise SimulationFault(self.fault)
+
+    def _fault_message(self, sig: int) -> str:
+        """What stopped the step: the signal, the kernel and group whose code ran, and any unset EGP."""
+        where = ctypes.c_char_p.in_dll(self.lib, "gn_fault_where").value or b"the step's set-up"
+        name = {signal.SIGSEGV: "invalid memory access (SIGSEGV)", signal.SIGBUS: "bus error (SIGBUS)",
+                signal.SIGFPE: "arithmetic fault (SIGFPE, e.g. an integer division by zero)"}.get(sig, str(sig))
+        unset = [f"'{egp.group.name}'.{egp.name}" for egp in self.plan.bindings
+                 if isinstance(egp, ExtraGlobalParameter) and not self.arrays[self.plan.spec_of(egp).cname].size]
+        hint = f"; extra global parameters never given values: {', '.join(unset)}" if unset else ""
+        return (f"model '{self.plan.model.name}': {name} in the {where.decode()}, during the steps from timestep "
+                f"{self.timestep} (an index past the end of an array or extra global parameter, or an integer "
+                f"division by zero, in that code{hint}); the model's state is no longer valid: unload() and load() "
+                "it again")
 
     def custom_update(self, name: str) -> None:
         try:

@@ -158,13 +158,17 @@ def _two_compartment_populations(pg, model, cond: Condition, neuron, nm_params: 
                     gain_D1=1.0 if cond.da_gated else 0.0)
     exc = model.add_neuron_population("E", N_EXC, load_model("TwoCompartmentIzhikevich", backend=pg),
                                       {name: params[name] for name in spec.names("params")}, exc_vars)
-    a, b, c, d = IZHIKEVICH_TYPES[cond.inh_type]
-    inh = model.add_neuron_population(
-        "I", N_INH, neuron, nm_params,
-        {"V": v0, "U": b * v0, "a": a, "b": b, "c": c, "d": d, "gain_D1": 1.0 if cond.da_gated else 0.0,
-         "gain_D2": 0.0, "gain_NA": 0.0, "gain_ACh": 0.0, "DA": 0.0, "NA": 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
-         "Dmod_in": 0.0, "mode": 0})
+    inh = model.add_neuron_population("I", N_INH, neuron, nm_params,
+                                      _plain_cell_vars(cond.inh_type, v0, 1.0 if cond.da_gated else 0.0))
     return _Cells([(exc, 0), (inh, N_EXC)])
+
+
+def _plain_cell_vars(cell_type: str, v0: float, gain_d1: float) -> dict[str, Any]:
+    """IzhikevichNeuromod variables of one cell type at rest, with only a D1 (dopamine) receptor gain."""
+    a, b, c, d = IZHIKEVICH_TYPES[cell_type]
+    return {"V": v0, "U": b * v0, "a": a, "b": b, "c": c, "d": d, "gain_D1": gain_d1, "gain_D2": 0.0,
+            "gain_NA": 0.0, "gain_ACh": 0.0, "DA": 0.0, "NA": 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
+            "Dmod_in": 0.0, "mode": 0}
 
 
 def build_network(condition: Condition | str, seed: int, pg=None, precision: str = "float",
@@ -210,9 +214,7 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     net = cells.pops[0][0]
     for pop, _ in cells.pops:
         pop.spike_recording_enabled = True
-    probe_vars = {"V": v0, "U": 0.2 * v0, "a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0, "gain_D1": 1.0, "gain_D2": 0.0,
-                  "gain_NA": 0.0, "gain_ACh": 0.0, "DA": 0.0, "NA": 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
-                  "Dmod_in": 0.0, "mode": 0}
+    probe_vars = _plain_cell_vars("RS", v0, 1.0)
     probe_model = load_model("IzhikevichNeuromod", backend=pg, extra_global_params=[("dalog", "scalar*")],
                              sim_code=available_models()["IzhikevichNeuromod"].data["sim_code"] + DA_LOG_CODE)
     probe = model.add_neuron_population("Probe", 1, probe_model, nm_params, probe_vars)  # a silent DA read-out
