@@ -317,6 +317,67 @@ def test_integer_division_by_zero_at_run_time_is_an_exception():
     assert "neuron update of 'Pop'" in last
 
 
+@pytest.mark.parametrize("faulting", ["id == 0", "id == 3999", "true"])
+def test_a_fault_on_any_openmp_thread_is_an_exception(faulting):
+    """With two threads, a fault on the calling thread, on the other one or on both cancels the step's parallel
+    region: a SimulationFault, and the model runs again after a reload (twenty times over, so a lost thread or
+    a stuck barrier would show as a hang)."""
+    proc = _in_subprocess(f'''
+        from genn_neuromod import SimulationFault
+        m = pg.GeNNModel("float", "threads", num_threads=2); m.dt = 1.0
+        sim = "V += 0.3; if (({faulting}) && t >= 5.0) {{ V = e[100000000 + (int)V]; }}"
+        p = m.add_neuron_population("Pop", 4000, neuron(sim, (("e", "scalar*"),)), {{}}, {{"V": 0.0}})
+        p.extra_global_params["e"].set_init_values(np.zeros(3))
+        m.build(tempfile.mkdtemp())
+        for _ in range(20):
+            m.load()
+            try:
+                m.step_time_n(10)
+            except SimulationFault as exc:
+                print("FAULT", m.timestep, "neuron update of 'Pop'" in str(exc))
+            m.unload()
+    ''')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["FAULT", "0", "True"] * 20
+
+
+def test_a_fault_in_a_custom_update_is_an_exception_naming_it():
+    proc = _in_subprocess('''
+        from genn_neuromod import SimulationFault
+        m = pg.GeNNModel("float", "cu"); m.dt = 1.0
+        p = m.add_neuron_population("Pop", 4, neuron(), {}, {"V": 0.0})
+        cu = pg.create_custom_update_model("Divide", var_refs=[("V", "scalar")],
+                                           update_code="int z = (int)V; V = (scalar)(7 / z);")
+        m.add_custom_update("Div", "G", cu, {}, {}, {"V": pg.create_var_ref(p, "V")})
+        m.build(tempfile.mkdtemp()); m.load()
+        m.step_time()
+        m.custom_update("G")
+    ''')
+    last = proc.stderr.strip().splitlines()[-1]
+    assert proc.returncode == 1 and "SimulationFault: model 'cu': arithmetic fault (SIGFPE" in last, proc.stderr
+    assert "custom update 'Div' (update_code), at timestep 1" in last
+
+
+def test_a_fault_in_initialisation_is_an_exception_and_the_model_is_not_loaded():
+    proc = _in_subprocess('''
+        from genn_neuromod import SimulationFault
+        m = pg.GeNNModel("float", "init"); m.dt = 1.0
+        table = pg.create_var_init_snippet("Table", var_init_code="value = e[id];",
+                                           extra_global_params=[("e", "scalar*")])
+        p = m.add_neuron_population("Pop", 4, neuron(), {}, {"V": pg.init_var(table, {})})
+        m.build(tempfile.mkdtemp())  # 'e' never set: a null pointer
+        try:
+            m.load()
+        except SimulationFault as exc:
+            print("FAULT", "variable 'V' of neuron population 'Pop'" in str(exc), "not loaded" in str(exc))
+        p.vars["V"].extra_global_params["e"].set_init_values(np.zeros(4))
+        m.load(); m.step_time()
+        print("LOADED", m.timestep)
+    ''')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["FAULT", "True", "True", "LOADED", "1"]
+
+
 def test_after_a_fault_the_model_refuses_to_step_until_reloaded():
     proc = _in_subprocess('''
         from genn_neuromod import SimulationFault

@@ -9,6 +9,7 @@ import shutil
 import signal
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,9 @@ _OPENMP_RUNTIME: ctypes.CDLL | None = None
 def _keep_openmp_loaded() -> None:
     global _OPENMP_RUNTIME
     if _OPENMP_RUNTIME is None:
+        # a fault in a worker thread cancels the parallel region (SimulationFault instead of a dead process):
+        # libgomp reads this once, when it is first loaded
+        os.environ.setdefault("OMP_CANCELLATION", "true")
         name = ctypes.util.find_library("gomp") or "libgomp.so.1"
         try:
             _OPENMP_RUNTIME = ctypes.CDLL(name, mode=ctypes.RTLD_GLOBAL)
@@ -158,9 +162,12 @@ class Runtime(HostViews):
             self.lib = ctypes.CDLL(str(lib_copy))
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
-        self.lib.gn_step.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32]
-        self.lib.gn_step_guarded.argtypes = [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint32]
-        self.lib.gn_step_guarded.restype = ctypes.c_int
+        self.lib.gn_run_guarded.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64]
+        self.lib.gn_run_guarded.restype = ctypes.c_int
+        if built.openmp and not self.lib.gn_openmp_cancellation():
+            warnings.warn("OpenMP cancellation is off (OMP_CANCELLATION=false, or libgomp was loaded before "
+                          "genn_neuromod): a fault in generated code on a worker thread will end the process "
+                          "instead of raising SimulationFault", RuntimeWarning, stacklevel=4)
         self.fault: str | None = None
         self.arrays: dict[str, np.ndarray] = {}
         self.views: dict[ArrayBase, np.ndarray] = {}
@@ -242,7 +249,7 @@ class Runtime(HostViews):
             if not plan.connectivity[sg].init_after_connectivity:
                 for v in sg.vars.values():
                     self._set_initial(sg, v, sg)
-        self._timed("init", self.lib.gn_init)
+        self._run("gn_init", during="in load()", timer="init")
         self._init_connectivity()
         for sg in plan.synapses:
             if plan.connectivity[sg].init_after_connectivity:
@@ -255,7 +262,7 @@ class Runtime(HostViews):
         for ccu in plan.custom_connectivity_updates:
             for v in ccu.vars.values():
                 self._set_initial(ccu, v, ccu.synapse_group)
-        self._timed("init_sparse", self.lib.gn_init_sparse)
+        self._run("gn_init_sparse", during="in load()", timer="init_sparse")
 
     def _set_initial(self, group, var, sg: SynapseGroup | None = None) -> None:
         """Set a variable's initial numbers (var-init snippets run in the generated code instead).
@@ -326,7 +333,7 @@ class Runtime(HostViews):
                 values = host_init(sg.src.num_neurons, sg.trg.num_neurons, dict(init.params), rng)
                 for egp in sg.connectivity_extra_global_params.values():
                     self.set_egp(egp, values)
-        self._timed("init", self.lib.gn_init_connectivity)
+        self._run("gn_init_connectivity", during="in load()", timer="init")
         flags = {sg: ctypes.c_uint32.in_dll(self.lib, f"{self.plan.prefix(sg)}_overflow").value
                  for sg in self.plan.synapses if self.plan.connectivity[sg].row_capacity}
         outside = [sg for sg, flag in flags.items() if flag == 2]
@@ -369,34 +376,45 @@ class Runtime(HostViews):
 
     # -- running -------------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
-        if self.fault is None:
-            sig = self.lib.gn_step_guarded(self.timestep, n, self.num_recording_timesteps)
-            if not sig:
-                self.timestep += n
-                return
-            self.fault = self._fault_message(sig)
-        raise SimulationFault(self.fault)
+        self._run("gn_step", self.timestep, n, self.num_recording_timesteps,
+                  during=f"during the steps from timestep {self.timestep}")
+        self.timestep += n
 
-    def _fault_message(self, sig: int) -> str:
-        """What stopped the step: the signal, the kernel and group whose code ran, and any unset EGP."""
+    def _run(self, entry: str, a: int = 0, b: int = 0, c: int = 0, *, during: str, timer: str | None = None) -> None:
+        """Run an exported entry point with faults in generated code caught: a fault raises SimulationFault,
+        and from then on the model refuses to run until it is loaded again."""
+        if self.fault is not None:
+            raise SimulationFault(self.fault)
+        address = ctypes.cast(getattr(self.lib, entry), ctypes.c_void_p)
+        start = time.perf_counter()
+        sig = self.lib.gn_run_guarded(address, a, b, c)
+        if timer is not None:
+            self._host_times[timer] = self._host_times.get(timer, 0.0) + time.perf_counter() - start
+        if sig:
+            self.fault = self._fault_message(sig, during)
+            raise SimulationFault(self.fault)
+
+    def _fault_message(self, sig: int, during: str) -> str:
+        """What stopped the code: the signal, the kernel and group whose code ran, and any unset EGP."""
         where = ctypes.c_char_p.in_dll(self.lib, "gn_fault_where").value or b"the step's set-up"
         name = {signal.SIGSEGV: "invalid memory access (SIGSEGV)", signal.SIGBUS: "bus error (SIGBUS)",
                 signal.SIGFPE: "arithmetic fault (SIGFPE, e.g. an integer division by zero)"}.get(sig, str(sig))
         unset = [f"'{egp.group.name}'.{egp.name}" for egp in self.plan.bindings
                  if isinstance(egp, ExtraGlobalParameter) and not self.arrays[self.plan.spec_of(egp).cname].size]
         hint = f"; extra global parameters never given values: {', '.join(unset)}" if unset else ""
-        return (f"model '{self.plan.model.name}': {name} in the {where.decode()}, during the steps from timestep "
-                f"{self.timestep} (an index past the end of an array or extra global parameter, or an integer "
-                f"division by zero, in that code{hint}); the model's state is no longer valid: unload() and load() "
-                "it again")
+        after = ("the model was not loaded" if during == "in load()"
+                 else "the model's state is no longer valid: unload() and load() it again")
+        return (f"model '{self.plan.model.name}': {name} in the {where.decode()}, {during} (an index past the end "
+                f"of an array or extra global parameter, or an integer division by zero, in that code{hint}); "
+                f"{after}")
 
     def custom_update(self, name: str) -> None:
         try:
             idx = self._cu_index[name]
         except KeyError:
             raise ModelError(f"no custom update group '{name}'; the model has {sorted(self._cu_index)}") from None
-        self._timed(f"custom_update:{name}", getattr(self.lib, f"gn_custom_update_{idx}"),
-                    ctypes.c_uint64(self.timestep))
+        self._run(f"gn_custom_update_{idx}", self.timestep, during=f"at timestep {self.timestep}",
+                  timer=f"custom_update:{name}")
         for ccu in self.plan.custom_connectivity_updates:
             if ccu.update_group_name != name:
                 continue
@@ -407,11 +425,6 @@ class Runtime(HostViews):
                                  f"'{ccu.synapse_group.name}' full (synapses were not added); set "
                                  "synapse_group.max_connections higher before build()")
             self._build_column_index(ccu.synapse_group)  # the rows changed: postsynaptic learning's index too
-
-    def _timed(self, kernel: str, function, *args) -> None:
-        start = time.perf_counter()
-        function(*args)
-        self._host_times[kernel] = self._host_times.get(kernel, 0.0) + time.perf_counter() - start
 
     def kernel_time(self, kernel: str) -> float:
         """Seconds spent in a kernel since load (0 unless the model was built with ``timing_enabled``)."""

@@ -35,6 +35,7 @@ class VarInitCode:
     count: int = 1
     slots: int = 1
     group: SynapseGroupLayout | None = None
+    where: str = ""  # for a fault's message: "variable 'V' of neuron population 'Pop'"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ def _var_init(plan: ModelPlan, target: Target, var, owner: str, env: Environment
     return Code(compiled.c, compiled.uses_rng, strm)
 
 
+def _where(var, owner: str) -> str:
+    return f"variable '{var.name}' of {owner} (var_init_code of snippet '{var.init_values.snippet.class_name}')"
+
+
 def _ctype(plan: ModelPlan, type_name: str) -> str:
     from ...api import types
 
@@ -85,7 +90,7 @@ def _elements(plan: ModelPlan, target: Target, group, variables, prefix: str, n:
         count = n if _per_element(v) else 1
         code = _var_init(plan, target, v, f"{owner} '{group.name}'", env, stream(group, f"init/{v.name}"))
         out.append(VarInitCode("element", f"{prefix}{c_ident(v.name)}", _ctype(plan, v.type), code, count,
-                               slots if plan.is_delayed(v) else 1))
+                               slots if plan.is_delayed(v) else 1, where=_where(v, f"{owner} '{group.name}'")))
     return out
 
 
@@ -101,7 +106,8 @@ def _synapse_vars(plan: ModelPlan, target: Target, group, sg: SynapseGroup, owne
         strm = stream(group, f"init/{v.name}")
         if not _per_element(v):
             code = _var_init(plan, target, v, owner, Environment(plan, target, time=False), strm)
-            shared.append(VarInitCode("element", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code))
+            shared.append(VarInitCode("element", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code,
+                                      where=_where(v, owner)))
             continue
         if not per_synapse_too or plan.connectivity[sg].procedural_weights:
             continue
@@ -114,7 +120,7 @@ def _synapse_vars(plan: ModelPlan, target: Target, group, sg: SynapseGroup, owne
             env.readonly("id_kernel", "id_kernel", "unsigned int")
         code = _var_init(plan, target, v, owner, env, strm)
         per_synapse.append(VarInitCode("synapse", f"{p}_{c_ident(v.name)}", _ctype(plan, v.type), code,
-                                       group=synapse_layout(plan, sg)))
+                                       group=synapse_layout(plan, sg), where=_where(v, owner)))
     return shared, per_synapse
 
 
