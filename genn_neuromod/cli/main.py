@@ -139,10 +139,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
+    from ..experiments.distal_reward import ablation_variants, get_condition
     from ..experiments.runner import run_distal_reward
 
-    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    run_distal_reward(args.conditions, seeds, args.duration, args.out, workers=args.workers, scheduler=args.scheduler,
+    conditions = ablation_variants() if args.ablation else args.conditions
+    if args.seed_ltp_quirk:  # the quirk belongs to the seed's pairing convention: conditions that use it
+        conditions = [c if c.endswith("+quirk") or get_condition(c).stdp != "seed" else c + "+quirk"
+                      for c in conditions]
+    n_seeds = args.seeds if args.seeds is not None else (10 if args.ablation else 20)
+    out = args.out if args.out is not None else ("distal_reward_ablation" if args.ablation else
+                                                 "distal_reward_results")
+    seeds = list(range(args.first_seed, args.first_seed + n_seeds))
+    run_distal_reward(conditions, seeds, args.duration, out, workers=args.workers, scheduler=args.scheduler,
                       report_only=args.report_only)
     return 0
 
@@ -172,7 +180,17 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 
 
-def _add_sweep_options(parser: argparse.ArgumentParser, default_out: str) -> None:
+def _distal_condition(name: str) -> str:
+    from ..experiments.distal_reward import get_condition
+
+    try:
+        get_condition(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name
+
+
+def _add_sweep_options(parser: argparse.ArgumentParser, default_out: str | None) -> None:
     """Options every seed-sweeping experiment shares: where, from which seed, on what, or only the report."""
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--out", default=default_out)
@@ -221,10 +239,19 @@ def build_parser() -> argparse.ArgumentParser:
     dr = esub.add_parser("distal-reward", help="Izhikevich (2007) distal reward x heterogeneity x NA/ACh")
     from ..experiments.distal_reward import CONDITIONS
 
-    dr.add_argument("--conditions", nargs="+", default=list(CONDITIONS), choices=list(CONDITIONS))
-    dr.add_argument("--seeds", type=int, default=20, help="seeds per condition (default 20)")
+    dr.add_argument("--conditions", nargs="+", default=list(CONDITIONS), type=_distal_condition, metavar="NAME",
+                    help=f"conditions (default all: {', '.join(CONDITIONS)}); also an ablation variant "
+                         "'base-change' (see --ablation), each optionally with '+quirk'")
+    dr.add_argument("--seeds", type=int, help="seeds per condition (default 20, or 10 with --ablation)")
     dr.add_argument("--duration", type=float, default=3600.0, help="simulated seconds per run (default 3600)")
-    _add_sweep_options(dr, "distal_reward_results")
+    dr.add_argument("--ablation", action="store_true",
+                    help="instead of --conditions: na_ach, bu_fs and rs_fs (the seed authors' protocol), each with "
+                         "each earlier deviation put back one at a time (cell d, switch rule, dopamine clamp, delays, "
+                         "STDP convention, LTP quirk); writes ablation.md (out: distal_reward_ablation)")
+    dr.add_argument("--seed-ltp-quirk", action="store_true",
+                    help="reproduce the seed code's LTP step, which assumes the delay ceil(j/20) for synapse j "
+                         "whatever its real delay (conditions with the seed's pairing convention)")
+    _add_sweep_options(dr, None)
     dr.set_defaults(func=_cmd_experiment)
     from ..experiments.tasks import ALL_VARIANTS
 

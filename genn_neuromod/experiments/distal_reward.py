@@ -10,6 +10,17 @@ synapse n1 -> n2 starts at weight 0; whenever n1's spike is followed by n2's wit
 ``DA += 0.5`` is delivered 1-3 s later (library model ``PairingReward`` -> ``VolumeTransmission``).
 Everything is an ordinary model built with the PyGeNN API; cell types come from
 :mod:`genn_neuromod.models.cell_types` and neuromodulation from ``IzhikevichNeuromod``.
+
+``rs_rs``, ``rs_fs``, ``bu_fs``, ``na_ach`` and ``stdp_control_d5`` follow the seed authors' protocol
+(Rodriguez-Garcia & Ramaswamy, SNUFA 2024; ``main.m`` of their public repositories
+alejandrorg00/heterogeneous-izhikevich and alejandrorg00/snufaFlashTalk2024), see SEED_PROTOCOL: their
+cell table (RS with d = 2), delays ceil(5 U) per excitatory synapse, a drawn rewarded synapse, pairings counted
+from the arrival step (``DASTDPTimeDriven``'s ``arrival_pairing``), a dopamine release of 0.5 x 0.99 (their
+``DA += 0.5`` then ``DA *= 0.99`` in the same ms) and, in ``na_ach``, the switch to ACh inside the model at the
+step the rewarded weight reaches its maximum, after which dopamine is held at 0. Two differences remain: the
+switch reaches cells other than n1 one step after the seed code's global flag (a spike-like event from n1),
+and a cell spikes at V >= 29.99 mV (GeNN's Izhikevich threshold) where the seed code tests v >= 30.
+:data:`ABLATIONS` puts the earlier choices back one at a time.
 """
 
 from __future__ import annotations
@@ -58,24 +69,106 @@ class Condition:
     da_gated: bool = True         # False: plain STDP control (plasticity ignores dopamine)
     exc_cell: str = "point"       # "two_compartment": E cells are TwoCompartmentIzhikevich (see TWO_COMPARTMENT)
     dendrite_coupled: bool = True  # two_compartment only; False: g_c = 0, no back-propagation, no burst reset
+    # the seed authors' protocol (see SEED_PROTOCOL); the defaults are this package's earlier choices
+    cell_table: str = "izhikevich2003"  # "seed": their neuron_type_map, whose RS cell has d = 2
+    delays: str = "split"         # "random": each excitatory synapse's delay drawn as ceil(D U)
+    rewarded: str = "first"       # "random": a random excitatory neuron and a random one of its synapses
+    switch: str = "block"         # "step": NA -> ACh in the model, at the step the rewarded weight reaches the max
+    dopamine_clamp: bool = False  # after the switch dopamine is held at 0 (else cleared once)
+    stdp: str = "genn"            # "seed": pairings at the arrival step give A+ and A- in full (see DASTDPTimeDriven)
+    ltp_quirk: bool = False       # the seed code's LTP delay assumption, ceil(j / (M / D)) for synapse j
+    control_baseline: float = 0.05  # plain-STDP controls: the dopamine level that drives every update
+    da_release: float = 0.5       # dopamine per reward (the seed's DA += 0.5 then x0.99 in the same ms: 0.495)
 
+
+#: the seed authors' protocol (Rodriguez-Garcia & Ramaswamy, SNUFA 2024; their public MATLAB code, main.m of
+#: github.com/alejandrorg00/heterogeneous-izhikevich and of github.com/alejandrorg00/snufaFlashTalk2024): cells from
+#: their type table, excitatory delays drawn per synapse, the rewarded synapse drawn, pairings at the arrival step
+#: in full, the plain-STDP control driven by the 0.002 baseline alone
+SEED_PROTOCOL = {"cell_table": "seed", "delays": "random", "rewarded": "random", "stdp": "seed",
+                 "control_baseline": 0.002, "da_release": 0.5 * 0.99}
 
 CONDITIONS: dict[str, Condition] = {c.name: c for c in (
     Condition("izhikevich2007", "Izhikevich (2007): D = 1, E:RS / I:FS, DA x0.995/ms, excitatory plasticity only"),
-    Condition("rs_rs", "D = 5, E:RS / I:RS, DA x0.99/ms, all synapses plastic", 5, "RS", "RS", 0.99, True),
-    Condition("rs_fs", "D = 5, E:RS / I:FS, DA x0.99/ms, all synapses plastic", 5, "RS", "FS", 0.99, True),
-    Condition("bu_fs", "D = 5, E:BU (CH-like bursting) / I:FS, DA x0.99/ms, all plastic", 5, "BU", "FS", 0.99,
-              True),
-    Condition("na_ach", "D = 5, E:RS / I:FS, DA x0.99/ms, all plastic; NA holds E cells bursting until the "
-              "rewarded synapse is learned, then ACh returns them to RS and dopamine is cleared",
-              5, "RS", "FS", 0.99, True, True),
+    Condition("rs_rs", "seed protocol: D = 5, E:RS / I:RS (d = 2), DA x0.99/ms, all synapses plastic", 5, "RS", "RS",
+              0.99, True, **SEED_PROTOCOL),
+    Condition("rs_fs", "seed protocol: D = 5, E:RS (d = 2) / I:FS, DA x0.99/ms, all synapses plastic", 5, "RS", "FS",
+              0.99, True, **SEED_PROTOCOL),
+    Condition("bu_fs", "seed protocol: D = 5, E:BU (CH-like bursting) / I:FS, DA x0.99/ms, all plastic", 5, "BU",
+              "FS", 0.99, True, **SEED_PROTOCOL),
+    Condition("na_ach", "seed protocol: D = 5, E / I:FS, DA x0.99/ms, all plastic; NA holds E cells bursting (c = -50, "
+              "d = 2) until the step the rewarded synapse reaches the maximum, then ACh returns them to RS (c = -65, "
+              "d = 8) and holds dopamine at 0", 5, "RS", "FS", 0.99, True, True, switch="step", dopamine_clamp=True,
+              **dict(SEED_PROTOCOL, cell_table="izhikevich2003")),
     Condition("stdp_control", "as izhikevich2007 but plasticity is not gated by dopamine (plain STDP at the mean "
               "dopamine level of rewarded runs)", da_gated=False),
+    Condition("stdp_control_d5", "seed protocol's plain-STDP control: as rs_fs, plasticity driven by the 0.002 "
+              "baseline alone (no dopamine)", 5, "RS", "FS", 0.99, True, da_gated=False, **SEED_PROTOCOL),
     Condition("tc_coupled", "as izhikevich2007 but the E cells are TwoCompartmentIzhikevich: RS soma, apical "
               "dendrite with private noisy drive, coupled (BAC bursts)", exc_cell="two_compartment"),
     Condition("tc_isolated", "tc_coupled with the dendrite uncoupled (g_c = 0, no back-propagation): point RS cells "
               "with the same integration and inputs", exc_cell="two_compartment", dendrite_coupled=False),
 )}
+
+#: the ablation: each deviation of the earlier protocol put back, one at a time, into the seed protocol
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "cell_d": {"cell_table": "izhikevich2003"},
+    "switch_rule": {"switch": "block"},
+    "dopamine_clamp": {"dopamine_clamp": False},
+    "delays": {"delays": "split"},
+    "stdp_convention": {"stdp": "genn"},
+    "ltp_quirk": {"ltp_quirk": True},
+}
+ABLATION_BASES = ("na_ach", "bu_fs", "rs_fs")
+
+
+def ablated(base: str, change: str) -> Condition:
+    """``base`` with one deviation put back (``change`` one of ABLATIONS); named ``base-change``."""
+    import dataclasses
+
+    return dataclasses.replace(CONDITIONS[base], name=f"{base}-{change}", **ABLATIONS[change])
+
+
+def ablation_variants() -> list[str]:
+    """The ablation's conditions: each base, then each change that alters it (the cell table alters only bases
+    with an RS population: bu_fs's BU and FS cells are the same in both tables, and na_ach's E cells already have
+    the seed's post-switch RS reset, d = 8)."""
+    import dataclasses
+
+    names = []
+    for base in ABLATION_BASES:
+        names.append(base)
+        for change in ABLATIONS:
+            variant = ablated(base, change)
+            if _cells(variant) == _cells(CONDITIONS[base]):
+                variant = dataclasses.replace(variant, cell_table=CONDITIONS[base].cell_table)
+            if dataclasses.replace(variant, name=base) != CONDITIONS[base]:
+                names.append(variant.name)
+    return names
+
+
+def _cells(cond: Condition) -> tuple:
+    table = SEED_TYPES if cond.cell_table == "seed" else IZHIKEVICH_TYPES
+    return table[cond.exc_type], table[cond.inh_type]
+
+
+def get_condition(name: str) -> Condition:
+    """A condition by name: one of CONDITIONS, ``base-change`` (see :func:`ablated`), or either with the suffix
+    ``+quirk`` (the seed code's LTP delay assumption switched on)."""
+    import dataclasses
+
+    quirk = name.endswith("+quirk")
+    stem = name[:-len("+quirk")] if quirk else name
+    if stem in CONDITIONS:
+        cond = CONDITIONS[stem]
+    else:
+        base, _, change = stem.partition("-")
+        if base not in CONDITIONS or change not in ABLATIONS:
+            raise ValueError(f"unknown condition {name!r}: choose from {sorted(CONDITIONS)}, a 'base-change' with "
+                             f"change one of {sorted(ABLATIONS)}, each optionally with '+quirk'")
+        cond = ablated(base, change)
+    return dataclasses.replace(cond, name=name, ltp_quirk=True) if quirk else cond
+
 
 #: TwoCompartmentIzhikevich in the units of Izhikevich's network (per unit capacitance, currents in mV/ms). The
 #: soma is the 2003 RS cell written as the simple model: k (v - vr)(v - vt) - U with vr = -70, vt = -55,
@@ -91,21 +184,78 @@ TWO_COMPARTMENT = {"C": 1.0, "k": 0.04, "vr": -70.0, "vt": -55.0, "vpeak": 30.0,
 #: giving coupled E cells a burst fraction of at least 0.1 (1.5: 0.04, 2.0: 0.11, 2.5: 0.22, 3.5: 0.55)
 APICAL_MEAN, APICAL_SPREAD = 2.0, 13.0
 
-#: learning-rate baseline of the plain-STDP control: the time-averaged DA of a run rewarded every ~2 s
-CONTROL_BASELINE = 0.05
+#: the seed code's cell table (its neuron_type_map): Izhikevich's 2003 values except RS, which has d = 2
+SEED_TYPES = dict(IZHIKEVICH_TYPES, RS=(0.02, 0.2, -65.0, 2.0))
+
+#: the Chosen synapse's in-model NA -> ACh switch (``switch="step"``): the first 10-ms update that takes the weight
+#: to the maximum releases ACh at the presynaptic cell n1 (addToPre into its inACh), once
+SWITCH_CODE = """
+if (switched == 0.0 && g >= Wmax) {
+    switched = 1.0;
+    addToPre(1.0);
+}
+"""
+
+
+def _stdp_params(cond: Condition, ltp_shift: float = 0.0) -> dict[str, float]:
+    """DASTDPTimeDriven as in Izhikevich's code (traces x0.95/ms, A- = 1.5 A+, eligibility x0.99 per 10 ms,
+    weights in [0, 4]); the seed's pairing convention and LTP quirk where the condition asks for them."""
+    params = model_defaults("DASTDPTimeDriven")
+    params.update(A_plus=0.1, A_minus=0.15, tau_plus=-1.0 / math.log(0.95), tau_minus=-1.0 / math.log(0.95),
+                  tau_c=-10.0 / math.log(0.99), T_update=10.0, eta=1.0,
+                  baseline=0.002 if cond.da_gated else cond.control_baseline, Wmin=0.0, Wmax=W_MAX, nearest=1.0,
+                  arrival_pairing=1.0 if cond.stdp == "seed" else 0.0, ltp_shift=ltp_shift)
+    return params
+
+
+def _broadcast_switch(pg, model, cells, n1: int, probe) -> None:
+    """n1's ACh release (from the Chosen synapse) as a spike-like event, delivered to every cell's inACh: an event
+    while a cell's ACh is between 0.5 and 1.5, i.e. n1's on the step of its release only (the broadcast adds 2,
+    so no other cell's ACh ever lies in that window)."""
+    relay = pg.create_weight_update_model(
+        "SwitchBroadcast", pre_neuron_var_refs=[("ACh_src", "scalar", pg.VarAccessMode.READ_ONLY)],
+        pre_event_threshold_condition_code="ACh_src > 0.5 && ACh_src < 1.5", pre_event_syn_code="addToPost(2.0);")
+    pop, local = cells.locate(n1)
+    for target, _ in cells.pops + [(probe, None)]:
+        sg = model.add_synapse_population(f"Switch{target.name}", "SPARSE", pop, target,
+                                          pg.init_weight_update(relay, {}, {}, pre_var_refs={"ACh_src": "ACh"}),
+                                          pg.init_postsynaptic("DeltaCurr"))
+        sg.set_sparse_connections(np.full(target.num_neurons, local), np.arange(target.num_neurons))
+        sg.post_target_var = "inACh"
 
 
 def _inhibitory_psm(pg):
     return pg.create_postsynaptic_model("InhibitoryDelta", sim_code="injectCurrent(-inSyn);\ninSyn = 0.0;")
 
 
-def _connectivity(rng: np.random.Generator, max_delay: int) -> dict[str, Any]:
-    """Izhikevich's wiring: 100 random targets per neuron, excitatory ones split over the delays."""
+def _connectivity(rng: np.random.Generator, cond: Condition) -> dict[str, Any]:
+    """Izhikevich's wiring: 100 random targets per neuron; each excitatory synapse's delay (1..D ms) either split
+    evenly over the delays by column (``delays="split"``) or drawn as ceil(D U) (``"random"``, the seed code's
+    ``delays{i, ceil(D*rand)}(end+1) = j``); inhibitory synapses 1 ms. Then the rewarded synapse: a random
+    excitatory neuron's first synapse (``rewarded="first"``, Izhikevich's choice) or a random one of its synapses."""
     n = N_EXC + N_INH
     exc_post = rng.integers(0, n, size=(N_EXC, SYN_PER_NEURON))
     inh_post = rng.integers(0, N_EXC, size=(N_INH, SYN_PER_NEURON))
-    per_delay = SYN_PER_NEURON // max_delay
-    return {"exc_post": exc_post, "inh_post": inh_post, "per_delay": per_delay}
+    per_delay = SYN_PER_NEURON // cond.max_delay
+    # the seed protocol and its ablations draw the delays and the rewarded synapse whether they use them or not,
+    # so that one seed gives every variant the same network (the earlier conditions keep their draws)
+    seed_draws = cond.delays == "random" or cond.rewarded == "random"
+    drawn_delay = (np.ceil(cond.max_delay * (1.0 - rng.random((N_EXC, SYN_PER_NEURON)))).astype(np.int64)
+                   if seed_draws else None)
+    n1 = int(rng.integers(0, N_EXC))
+    drawn_syn = int(rng.integers(0, SYN_PER_NEURON)) if seed_draws else 0
+    if cond.delays == "random":
+        exc_delay = drawn_delay
+    else:
+        exc_delay = np.broadcast_to(np.arange(SYN_PER_NEURON) // per_delay + 1, (N_EXC, SYN_PER_NEURON)).copy()
+    syn = drawn_syn if cond.rewarded == "random" else 0
+    return {"exc_post": exc_post, "inh_post": inh_post, "exc_delay": exc_delay, "n1": n1, "syn": syn}
+
+
+def assumed_ltp_delays(max_delay: int) -> np.ndarray:
+    """The delay the seed code's LTP step assumes for synapse column j (of every presynaptic neuron, inhibitory
+    ones included): ceil(j / (M / D)) with 1-based j, i.e. columns 1-20 -> 1 ms, ..., 81-100 -> 5 ms."""
+    return np.ceil(np.arange(1, SYN_PER_NEURON + 1) / (SYN_PER_NEURON / max_delay)).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -183,7 +333,7 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     """
     if pg is None:
         import genn_neuromod as pg
-    cond = CONDITIONS[condition] if isinstance(condition, str) else condition
+    cond = get_condition(condition) if isinstance(condition, str) else condition
     if SYN_PER_NEURON % cond.max_delay:
         raise ValueError(f"the maximum delay D = {cond.max_delay} must divide {SYN_PER_NEURON}")
     rng = np.random.default_rng(seed)
@@ -196,14 +346,18 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     n = N_EXC + N_INH
     neuron = load_model("IzhikevichNeuromod", backend=pg)
     nm_params = model_defaults("IzhikevichNeuromod")
-    nm_params.update(tau_DA=-1.0 / math.log(cond.da_decay), tau_NA=1.0e9, tau_ACh=1000.0, theta_NA=0.5,
-                     theta_ACh=0.5, c_burst=-50.0, d_burst=2.0)
+    nm_params.update(tau_DA=-1.0 / math.log(cond.da_decay), tau_NA=1.0e9, theta_NA=0.5, theta_ACh=0.5,
+                     c_burst=-50.0, d_burst=2.0,
+                     # the switch to ACh is for good (NA and ACh do not decay); ACh clears or holds dopamine
+                     tau_ACh=1.0e9 if cond.neuromodulated else 1000.0,
+                     ach_dopamine=2.0 if cond.dopamine_clamp else (1.0 if cond.switch == "step" else 0.0))
     v0 = -65.0
     if cond.exc_cell == "two_compartment":
         cells = _two_compartment_populations(pg, model, cond, neuron, nm_params, v0)
     else:
         types = [cond.exc_type] * N_EXC + [cond.inh_type] * N_INH
-        abcd = np.array([IZHIKEVICH_TYPES[t] for t in types], dtype=float)
+        table = SEED_TYPES if cond.cell_table == "seed" else IZHIKEVICH_TYPES
+        abcd = np.array([table[t] for t in types], dtype=float)
         gain_mod = np.r_[np.ones(N_EXC), np.zeros(N_INH)] if cond.neuromodulated else np.zeros(n)
         nm_vars = {"V": v0, "U": abcd[:, 1] * v0, "a": abcd[:, 0], "b": abcd[:, 1], "c": abcd[:, 2],
                    "d": abcd[:, 3], "gain_D1": 1.0 if cond.da_gated else 0.0, "gain_D2": 0.0, "gain_NA": gain_mod,
@@ -230,52 +384,67 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
         drive = model.add_current_source("ApicalInput", apical, net, {"mean": APICAL_MEAN, "spread": APICAL_SPREAD})
         drive.target_var = "Isyn_dend"
 
-    stdp_params = model_defaults("DASTDPTimeDriven")
-    stdp_params.update(A_plus=0.1, A_minus=0.15, tau_plus=-1.0 / math.log(0.95), tau_minus=-1.0 / math.log(0.95),
-                       tau_c=-10.0 / math.log(0.99), T_update=10.0, eta=1.0,
-                       baseline=0.002 if cond.da_gated else CONTROL_BASELINE, Wmin=0.0, Wmax=W_MAX, nearest=1.0)
     stdp = load_model("DASTDPTimeDriven", backend=pg)
 
-    def plastic(g):
-        return pg.init_weight_update(stdp, stdp_params, {"g": g, "c": 0.0}, {"x": 0.0}, {"y": 0.0},
+    def plastic(g, ltp_shift=0.0):
+        return pg.init_weight_update(stdp, _stdp_params(cond, ltp_shift), {"g": g, "c": 0.0}, {"x": 0.0}, {"y": 0.0},
                                      post_var_refs={"D": "Dmod"})
 
-    wiring = _connectivity(rng, cond.max_delay)
-    exc_post, per_delay = wiring["exc_post"], wiring["per_delay"]
-    n1 = int(rng.integers(0, N_EXC))
-    n2 = int(exc_post[n1, 0])  # the chosen synapse: n1's first synapse (delay 1 ms), as in Izhikevich's code
+    wiring = _connectivity(rng, cond)
+    exc_post, exc_delay, n1, syn = wiring["exc_post"], wiring["exc_delay"], wiring["n1"], wiring["syn"]
+    n2 = int(exc_post[n1, syn])
+    # with the LTP quirk each (delay, assumed delay) pair is its own group (the shift is a parameter)
+    assumed = np.broadcast_to(assumed_ltp_delays(cond.max_delay), exc_post.shape)
     groups = {}
-    for d in range(cond.max_delay):
-        cols = slice(d * per_delay, (d + 1) * per_delay)
-        pre = np.repeat(np.arange(N_EXC), per_delay)
-        post = exc_post[:, cols].ravel()
-        if d == 0:  # leave the chosen synapse out of its bulk group
-            keep = ~((pre == n1) & (np.arange(pre.size) % per_delay == 0))
-            pre, post = pre[keep], post[keep]
-        for sg in cells.connect(model, f"Exc_d{d + 1}", pre, post, lambda: plastic(W_INIT),
-                                lambda: pg.init_postsynaptic("DeltaCurr")):
-            sg.axonal_delay_steps = d
-            groups[sg.name] = sg
-    # the rewarded synapse: the same rule, plus a log of (g, c) at every 10-ms update into an EGP ring buffer
-    logged = load_model("DASTDPTimeDriven", backend=pg,
-                        synapse_dynamics_code=available_models()["DASTDPTimeDriven"].data["synapse_dynamics_code"]
-                        + LOG_CODE,
-                        extra_global_params=[("wlog", "scalar*")])
+    for d in range(1, cond.max_delay + 1):
+        for a in (range(1, cond.max_delay + 1) if cond.ltp_quirk else (None,)):
+            mask = (exc_delay == d) if a is None else (exc_delay == d) & (assumed == a)
+            mask[n1, syn] = False  # the chosen synapse has a group of its own
+            pre, post = np.nonzero(mask)[0], exc_post[mask]
+            label = f"Exc_d{d}" + ("" if a is None else f"_a{a}")
+            shift = 0.0 if a is None else float(d - a)
+            for sg in cells.connect(model, label, pre, post, lambda s=shift: plastic(W_INIT, s),
+                                    lambda: pg.init_postsynaptic("DeltaCurr")):
+                sg.axonal_delay_steps = d - 1
+                groups[sg.name] = sg
+    # the rewarded synapse: the same rule, plus a log of (g, c) at every 10-ms update into an EGP ring buffer; with
+    # the in-model switch, the first update that takes it to the maximum also releases ACh at n1 (addToPre)
+    chosen_dynamics = available_models()["DASTDPTimeDriven"].data["synapse_dynamics_code"] + LOG_CODE
+    if cond.switch == "step":
+        chosen_dynamics += SWITCH_CODE
+    logged = load_model("DASTDPTimeDriven", backend=pg, synapse_dynamics_code=chosen_dynamics,
+                        extra_global_params=[("wlog", "scalar*")],
+                        **({"vars": [["g", "scalar"], ["c", "scalar"], ["switched", "scalar"]]}
+                           if cond.switch == "step" else {}))
+    chosen_shift = float(exc_delay[n1, syn] - assumed[n1, syn]) if cond.ltp_quirk else 0.0
+    chosen_vars = {"g": 0.0, "c": 0.0, **({"switched": 0.0} if cond.switch == "step" else {})}
     (chosen,) = cells.connect(
         model, "Chosen", [n1], [n2],
-        lambda: pg.init_weight_update(logged, stdp_params, {"g": 0.0, "c": 0.0}, {"x": 0.0}, {"y": 0.0},
+        lambda: pg.init_weight_update(logged, _stdp_params(cond, chosen_shift), chosen_vars, {"x": 0.0}, {"y": 0.0},
                                       post_var_refs={"D": "Dmod"}),
         lambda: pg.init_postsynaptic("DeltaCurr"))
+    chosen.axonal_delay_steps = int(exc_delay[n1, syn]) - 1
     chosen.extra_global_params["wlog"].set_init_values(np.zeros(2 * LOG_ENTRIES))
+    if cond.switch == "step":
+        chosen.pre_target_var = "inACh"
     inh_pre = np.repeat(np.arange(N_EXC, n), SYN_PER_NEURON)
     inh_post = wiring["inh_post"].ravel()
+    inh_groups = []
     if cond.plastic_inhibitory:
-        (inh,) = cells.connect(model, "Inh", inh_pre, inh_post, lambda: plastic(W_INIT),
-                               lambda: pg.init_postsynaptic(_inhibitory_psm(pg)))
+        inh_assumed = np.tile(assumed_ltp_delays(cond.max_delay), N_INH)
+        for a in (range(1, cond.max_delay + 1) if cond.ltp_quirk else (None,)):
+            keep = np.ones(inh_pre.size, bool) if a is None else inh_assumed == a
+            shift = 0.0 if a is None else float(1 - a)
+            inh_groups += cells.connect(model, "Inh" if a is None else f"Inh_a{a}", inh_pre[keep], inh_post[keep],
+                                        lambda s=shift: plastic(W_INIT, s),
+                                        lambda: pg.init_postsynaptic(_inhibitory_psm(pg)))
     else:
-        (inh,) = cells.connect(model, "Inh", inh_pre, inh_post,
-                               lambda: pg.init_weight_update("StaticPulse", {}, {"g": -W_INIT}),
-                               lambda: pg.init_postsynaptic("DeltaCurr"))
+        inh_groups += cells.connect(model, "Inh", inh_pre, inh_post,
+                                    lambda: pg.init_weight_update("StaticPulse", {}, {"g": -W_INIT}),
+                                    lambda: pg.init_postsynaptic("DeltaCurr"))
+    inh = inh_groups[0]
+    if cond.switch == "step":  # n1's ACh release reaches every cell (and the dopamine probe) one step later
+        _broadcast_switch(pg, model, cells, n1, probe)
 
     reward = model.add_neuron_population("Reward", 1, load_model("PairingReward", backend=pg),
                                          {k: v for k, v in model_defaults("PairingReward").items()
@@ -295,7 +464,8 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     volume = load_model("VolumeTransmission", backend=pg)
     targets = [(("DopamineN" if first == 0 else f"Dopamine{pop.name}"), pop) for pop, first in cells.pops]
     for name, target in targets + [("DopamineProbe", probe)]:
-        sg = model.add_synapse_population(name, "DENSE", reward, target, pg.init_weight_update(volume, {}, {"g": 0.5}),
+        sg = model.add_synapse_population(name, "DENSE", reward, target,
+                                          pg.init_weight_update(volume, {}, {"g": cond.da_release}),
                                           pg.init_postsynaptic("DeltaCurr"))
         sg.post_target_var = "inDA"
     if batch_size > 1 and independent_instances:  # each instance schedules its own rewards and keeps its own logs
@@ -339,7 +509,7 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
 
     from ..recording import Recorder
 
-    cond = CONDITIONS[condition] if isinstance(condition, str) else condition
+    cond = get_condition(condition) if isinstance(condition, str) else condition
     model, h = build_network(cond, seed, pg=pg)
     net, reward, chosen = h["net"], h["reward"], h["chosen"]
     wall0 = time.perf_counter()
@@ -382,9 +552,14 @@ def run_one(condition: Condition | str, seed: int, duration_s: float, store: str
                           np.count_nonzero(ids == h["n1"]), np.count_nonzero(ids == h["n2"]),
                           bursts.size / max(events.size, 1)])
             w_chosen = _values(chosen.vars["g"])[0]
-            if cond.neuromodulated and t_switch is None and w_chosen >= W_MAX - 1e-6:
-                switch_to_regular_spiking(h)  # at the end of the block in which the synapse was learned
-                t_switch = elapsed
+            if cond.neuromodulated and t_switch is None:
+                if cond.switch == "step":  # the model switched itself at the step the weight reached the maximum
+                    at_max = np.nonzero(w_log[-1][:, 0] >= W_MAX - 1e-6)[0]
+                    if at_max.size:
+                        t_switch = elapsed - step_s + 0.01 * at_max[0]
+                elif w_chosen >= W_MAX - 1e-6:
+                    switch_to_regular_spiking(h)  # at the end of the block in which the synapse was learned
+                    t_switch = elapsed
             if progress and int(elapsed) % 600 == 0:
                 print(f"  {cond.name} seed {seed}: {elapsed:.0f} s, w = {w_chosen:.3f}", flush=True)
         w_exc = np.concatenate([_values(sg.vars["g"]) for sg in h["excitatory"].values()])

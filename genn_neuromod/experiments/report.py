@@ -40,6 +40,51 @@ def results_table(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def ablation_table(summaries: list[dict[str, Any]]) -> str:
+    """Markdown table: each ablation variant (``base-change``, optionally ``+quirk``) against its base, over the
+    seeds both ran. Time to learn and stability as median [IQR]; the paired change (variant - base, median over
+    seeds; a run that never learned counts as the run's duration) and a two-sided Wilcoxon signed-rank p over
+    those pairs. 'beyond spread' marks a median change larger than the base's own interquartile range."""
+    from scipy.stats import wilcoxon
+
+    by = {(s["condition"], s["seed"]): s for s in summaries}
+    conds = list(dict.fromkeys(s["condition"] for s in summaries))
+    lines = ["| variant | seeds | learned | time to learn (s) | paired change (s) | p | beyond spread | "
+             "stability | paired change | p |", "|" + "---|" * 10]
+    for c in conds:
+        base = c.split("-")[0] + ("+quirk" if c.endswith("+quirk") and "-" in c else "")
+        if c == base or base not in conds:
+            continue
+        seeds = sorted(s for (name, s) in by if name == c and (base, s) in by)
+        if not seeds:
+            continue
+        var, ref = [by[(c, s)] for s in seeds], [by[(base, s)] for s in seeds]
+        cells = []
+        for key in ("t_learn_s", "stability"):
+            a = np.array([_finite(r, key) for r in var])
+            b = np.array([_finite(r, key) for r in ref])
+            diff = a - b
+            ok = np.isfinite(diff)
+            p = wilcoxon(a[ok], b[ok]).pvalue if ok.sum() >= 5 and np.any(diff[ok] != 0) else float("nan")
+            med = float(np.median(diff[ok])) if ok.any() else float("nan")
+            spread = np.subtract(*np.percentile(b[np.isfinite(b)], [75, 25])) if np.isfinite(b).any() else np.nan
+            cells.append((_med_iqr([r[key] for r in var]), f"{_fmt(med)}" if np.isfinite(med) else "n/a",
+                          f"{p:.3g}" if np.isfinite(p) else "n/a", abs(med) > spread if np.isfinite(med) else False))
+        learned = sum(np.isfinite(r["t_learn_s"]) for r in var)
+        (tl, dtl, ptl, big), (st, dst, pst, _) = cells
+        lines.append(f"| {c} vs {base} | {len(seeds)} | {learned}/{len(seeds)} | {tl} | {dtl} | {ptl} | "
+                     f"{'yes' if big else 'no'} | {st} | {dst} | {pst} |")
+    return "\n".join(lines)
+
+
+def _finite(summary: dict[str, Any], key: str) -> float:
+    """A run's value of ``key`` for a paired comparison: never learning counts as learning at the run's end."""
+    v = float(summary[key])
+    if key == "t_learn_s" and not np.isfinite(v):
+        return float(summary["duration_s"])
+    return v
+
+
 def plot_results(summaries: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
     """Rewarded weight over time (median and IQR band per condition), time-to-learn distributions and the
     final excitatory weight distributions with the rewarded synapse marked."""

@@ -21,12 +21,11 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
     Runs go seed by seed across the conditions, so an interrupted sweep leaves a balanced table;
     ``report_only`` writes the table and figures of the complete runs without running the rest.
     """
-    from .distal_reward import CONDITIONS, summarise
-    from .report import plot_results, results_table
+    from .distal_reward import get_condition, summarise
+    from .report import ablation_table, plot_results, results_table
 
-    unknown = [c for c in conditions if c not in CONDITIONS]
-    if unknown:
-        raise ValueError(f"unknown condition(s) {unknown}; choose from {sorted(CONDITIONS)}")
+    for c in conditions:
+        get_condition(c)  # an unknown name is refused before anything runs
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks, done = [], []
@@ -56,6 +55,10 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
     table = results_table(done)
     table += (f"\n\n{len(done)} runs of {duration_s:g} s, {sum(r['wall_s'] for r in done) / 3600.0:.2f} CPU-hours "
               "on the embedded single-threaded CPU engine")
+    if any("-" in c for c in conditions):  # ablation variants: each against its base, paired by seed
+        ablation = ablation_table(done)
+        (out / "ablation.md").write_text(ablation + "\n")
+        table += "\n\n" + ablation
     (out / "results.md").write_text(table + "\n")
     (out / "results.json").write_text(json.dumps(done, indent=1))
     plot_results(done, out)
