@@ -295,3 +295,52 @@ def test_procedural_kernel_weights_equal_toeplitz(tmp_path):
     np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-12)
     np.testing.assert_allclose(outputs[0], _conv_reference(spiking.reshape(ih, iw, 1).astype(float), kernel,
                                                            4, 4).ravel(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ narrow SPARSE indices
+def _narrow_network(tmp_path, n_post: int, narrow: bool):
+    """Poisson sources onto ``n_post`` LIF cells over SPARSE connectivity, with pair STDP (postsynaptic learning
+    walks the column index) and a custom connectivity update that adds a synapse to every row."""
+    model = pygenn.GeNNModel("double", f"narrow{n_post}{int(narrow)}")
+    model.dt = 1.0
+    model.seed = 3
+    model.default_narrow_sparse_ind_enabled = narrow
+    src = model.add_neuron_population("Src", 50, "Poisson", {"rate": 80.0}, {"timeStepToSpike": 0.0})
+    lif = {"C": 1.0, "TauM": 10.0, "Vrest": 0.0, "Vreset": 0.0, "Vthresh": 1.0, "Ioffset": 0.0, "TauRefrac": 2.0}
+    trg = model.add_neuron_population("Trg", n_post, "LIF", lif, {"V": 0.0, "RefracTime": 0.0})
+    stdp = create_weight_update_model(
+        "pairish", params=["a"], vars=[("g", "scalar")], pre_spike_syn_code="addToPost(g);",
+        post_spike_syn_code="g += a * exp(-(t - st_pre) / 20.0);")
+    sg = model.add_synapse_population("S", "SPARSE", src, trg, init_weight_update(stdp, {"a": 0.01}, {"g": 0.4}),
+                                      init_postsynaptic("DeltaCurr"),
+                                      init_sparse_connectivity("FixedProbability", {"prob": 0.2}))
+    sg.max_connections = int(0.2 * n_post * 2) + 8
+    add_one = pygenn.create_custom_connectivity_update_model(
+        "AddLast", row_update_code="add_synapse(num_post - 1 - id_pre, 0.5);",
+        var_refs=[("g", "scalar")])
+    model.add_custom_connectivity_update("Add", "Grow", sg, add_one, {}, {}, {}, {},
+                                         {"g": pygenn.create_wu_var_ref(sg, "g")})
+    model.build(str(tmp_path / f"{n_post}_{int(narrow)}"))
+    model.load()
+    model.step_time_n(20)
+    model.custom_update("Grow")
+    model.step_time_n(30)
+    sg.pull_connectivity_from_device()
+    sg.vars["g"].pull_from_device()
+    trg.vars["V"].pull_from_device()
+    return sg, np.asarray(sg.get_sparse_post_inds()), np.asarray(sg.vars["g"].values), np.asarray(trg.vars["V"].values)
+
+
+@pytest.mark.parametrize("n_post, index_type", [(200, np.uint8), (1000, np.uint16), (70000, np.uint32)])
+def test_narrow_sparse_indices_store_less_and_compute_the_same(tmp_path, n_post, index_type):
+    """GeNN's choice of index type (uint8 up to 255 targets, uint16 up to 65,535), and the run (delivery,
+    postsynaptic learning through the column index, synapses added by a custom connectivity update) exactly as
+    with 32-bit indices."""
+    sg, inds, g, v = _narrow_network(tmp_path, n_post, True)
+    _, inds_wide, g_wide, v_wide = _narrow_network(tmp_path, n_post, False)
+    stored = sg._model._runtime.arrays[sg._model._runtime.plan.prefix(sg) + "_ind"]
+    assert stored.dtype == index_type
+    np.testing.assert_array_equal(inds, inds_wide)
+    np.testing.assert_array_equal(g, g_wide)
+    np.testing.assert_array_equal(v, v_wide)
+    assert np.any(g != 0.4) and (inds == n_post - 1).sum() >= 1  # learning happened, the added synapses exist

@@ -244,7 +244,8 @@ class SynapseGroup(Group):
         self.spike_event_recording_enabled = False
         self.out_post = Array("outPost", "scalar", self)
         self.den_delay = Array("denDelay", "scalar", self)
-        #: GeNN's 8/16-bit postsynaptic indices (a memory saving); the embedded engine keeps 32-bit indices
+        #: GeNN's 8/16-bit postsynaptic indices of SPARSE connectivity (a memory saving): uint8_t for targets of up
+        #: to 255 neurons, uint16_t up to 65,535, else 32-bit
         self.narrow_sparse_ind_enabled = bool(getattr(model, "default_narrow_sparse_ind_enabled", False))
         default = getattr(model, "default_sparse_connectivity_location", None)
         self._sparse_connectivity_location = VarLocation.HOST_DEVICE if default is None else \

@@ -253,7 +253,8 @@ class GeNNModel:
         return group
 
     # -- GeNN's optimisation switches: accepted (validated); they change how GeNN merges and stores groups, never
-    # what a model computes, and the embedded engine's code does not depend on them ----------------------------
+    # what a model computes; of them the embedded engine uses default_narrow_sparse_ind_enabled (narrow SPARSE
+    # indices, see SynapseGroup.narrow_sparse_ind_enabled) ------------------------------------------------------
     fuse_postsynaptic_models = _switch("fuse_postsynaptic_models")
     fuse_pre_post_weight_update_models = _switch("fuse_pre_post_weight_update_models")
     default_narrow_sparse_ind_enabled = _switch("default_narrow_sparse_ind_enabled")

@@ -142,11 +142,22 @@ class Sparse(Connectivity):
         sg, npre, npost = self.sg, self.sg.src.num_neurons, self.sg.trg.num_neurons
         return [
             ArraySpec(f"{prefix}_rowLength", "unsigned int", constant_size(npre), sg, "internal", "rowLength"),
-            ArraySpec(f"{prefix}_ind", "unsigned int", self.synapse_count, sg, "internal", "ind"),
+            ArraySpec(f"{prefix}_ind", self.index_type(), self.synapse_count, sg, "internal", "ind"),
             ArraySpec(f"{prefix}_colLength", "unsigned int", constant_size(npost), sg, "internal", "colLength"),
             ArraySpec(f"{prefix}_remap", "unsigned int",
                       lambda info: npost * info.col_stride.get(sg.name, 0), sg, "internal", "remap"),
         ]
+
+    def index_type(self) -> str:
+        """The type of ``ind``: 32-bit, or with ``narrow_sparse_ind_enabled`` the narrowest of GeNN's choices that
+        holds the target population's size (``uint8_t`` up to 255 neurons, ``uint16_t`` up to 65,535)."""
+        n_post = self.sg.trg.num_neurons
+        if self.sg.narrow_sparse_ind_enabled:
+            if n_post <= 0xFF:
+                return "uint8_t"
+            if n_post <= 0xFFFF:
+                return "uint16_t"
+        return "unsigned int"
 
     def row_stride(self, info: LoadInfo) -> int:
         return info.row_stride[self.sg.name]

@@ -497,6 +497,7 @@ def switch_to_regular_spiking(h: dict[str, Any]) -> None:
     for name, value in (("NA", 0.0), ("ACh", 1.0), ("DA", 0.0), ("Dmod", 0.0)):
         _set_all(h["net"], name, value)
     _set_all(h["probe"], "DA", 0.0)
+    _set_all(h["probe"], "ACh", 1.0)  # the dopamine read-out sees the clamp too (ach_dopamine = 2)
 
 
 def run_one(condition: Condition | str, seed: int, duration_s: float, store: str, histogram_every_s: float = 600.0,
