@@ -7,6 +7,7 @@ interpreter run in a subprocess with a timeout, so a regression fails the test i
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -339,6 +340,25 @@ def test_a_fault_on_any_openmp_thread_is_an_exception(faulting):
     ''')
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["FAULT", "0", "True"] * 20
+
+
+def test_without_openmp_cancellation_a_threaded_model_warns_at_load():
+    """OMP_CANCELLATION=false (or libgomp loaded by someone else first): a worker thread's fault cannot be
+    returned from, and load() says so."""
+    code = textwrap.dedent('''
+        import tempfile, warnings, genn_neuromod as pg
+        m = pg.GeNNModel("float", "nocancel", num_threads=2); m.dt = 1.0
+        m.add_neuron_population("Pop", 8, "LIF", {"C": 1.0, "TauM": 20.0, "Vrest": 0.0, "Vreset": 0.0,
+                                "Vthresh": 1.0, "Ioffset": 0.0, "TauRefrac": 2.0}, {"V": 0.0, "RefracTime": 0.0})
+        m.build(tempfile.mkdtemp())
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m.load()
+        print(sum("OpenMP cancellation is off" in str(w.message) for w in caught))
+    ''')
+    env = dict(os.environ, OMP_CANCELLATION="false")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0 and proc.stdout.split() == ["1"], proc.stderr[-2000:]
 
 
 def test_a_fault_in_a_custom_update_is_an_exception_naming_it():
