@@ -396,7 +396,7 @@ class Runtime(HostViews):
 
     def _fault_message(self, sig: int, during: str) -> str:
         """What stopped the code: the signal, the kernel and group whose code ran, and any unset EGP."""
-        where = ctypes.c_char_p.in_dll(self.lib, "gn_fault_where").value or b"the step's set-up"
+        where = ctypes.c_char_p.in_dll(self.lib, "gn_fault_where").value or b"generated code outside any group's block"
         name = {signal.SIGSEGV: "invalid memory access (SIGSEGV)", signal.SIGBUS: "bus error (SIGBUS)",
                 signal.SIGFPE: "arithmetic fault (SIGFPE, e.g. an integer division by zero)"}.get(sig, str(sig))
         unset = [f"'{egp.group.name}'.{egp.name}" for egp in self.plan.bindings
