@@ -24,3 +24,25 @@ def test_table_gives_median_and_iqr_and_counts_learning_over_all_seeds():
     assert a[5] == "30 [20, 40]"
     b = [c.strip() for c in lines[3].strip("|").split("|")]
     assert b[:4] == ["b", "1", "0/1", "n/a"] and b[5] == "7 [7, 7]"
+
+
+def test_ablation_table_pairs_variants_with_their_base_by_seed():
+    """Each variant against its base over the seeds both ran; a run that never learned counts as its duration;
+    the median paired change, a Wilcoxon p and 'beyond spread' (|median change| > the base's IQR)."""
+    from genn_neuromod.experiments.report import ablation_table
+
+    base_t = [100.0, 200.0, 300.0, 400.0, 500.0, 600.0]
+    runs = []
+    for seed, t in enumerate(base_t, start=1):
+        runs.append(dict(_summary("na_ach", seed, t, 5), stability=0.9, duration_s=3600.0))
+        later = float("inf") if seed == 6 else t + 1000.0  # seed 6 never learns: counts as 3600 s
+        runs.append(dict(_summary("na_ach-delays", seed, later, 5), stability=0.9, duration_s=3600.0))
+    runs.append(dict(_summary("na_ach-delays", 99, 50.0, 5), stability=0.9, duration_s=3600.0))  # no base: left out
+    lines = ablation_table(runs).splitlines()
+    assert lines[0].startswith("| variant | seeds | learned | time to learn (s) | paired change (s) | p |")
+    row = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert row[0] == "na_ach-delays vs na_ach" and row[1] == "6" and row[2] == "5/6"
+    assert row[4] == "1000"  # paired changes 1000 x5 and 3000: median 1000
+    assert float(row[5]) < 0.05 and row[6] == "yes"  # all six later; 1000 > IQR of the base (250)
+    assert row[8] == "0" and row[9] == "n/a"  # stability unchanged: no test
+    assert len(lines) == 3  # the base itself is not a row
