@@ -139,12 +139,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
-    from ..experiments.distal_reward import ablation_variants, get_condition
+    from ..experiments.distal_reward import QUIRK_SUFFIX, ablation_variants, get_condition
     from ..experiments.runner import run_distal_reward
 
     conditions = ablation_variants() if args.ablation else args.conditions
     if args.seed_ltp_quirk:  # the quirk belongs to the seed's pairing convention: conditions that use it
-        conditions = [c if c.endswith("+quirk") or get_condition(c).stdp != "seed" else c + "+quirk"
+        conditions = [c if c.endswith(QUIRK_SUFFIX) or get_condition(c).stdp != "seed" else c + QUIRK_SUFFIX
                       for c in conditions]
     n_seeds = args.seeds if args.seeds is not None else (10 if args.ablation else 20)
     out = args.out if args.out is not None else ("distal_reward_ablation" if args.ablation else

@@ -148,8 +148,33 @@ def ablation_variants() -> list[str]:
 
 
 def _cells(cond: Condition) -> tuple:
-    table = SEED_TYPES if cond.cell_table == "seed" else IZHIKEVICH_TYPES
+    table = _type_table(cond)
     return table[cond.exc_type], table[cond.inh_type]
+
+
+def _type_table(cond: Condition) -> dict[str, tuple[float, float, float, float]]:
+    """The (a, b, c, d) of each cell type under the condition's cell table."""
+    return SEED_TYPES if cond.cell_table == "seed" else IZHIKEVICH_TYPES
+
+
+QUIRK_SUFFIX = "+quirk"
+
+
+def _parse_name(name: str) -> tuple[str, str | None, bool]:
+    """A condition name's parts: (base, ablation change or None, LTP quirk), from ``base[-change][+quirk]``."""
+    quirk = name.endswith(QUIRK_SUFFIX)
+    stem = name.removesuffix(QUIRK_SUFFIX)
+    if stem in CONDITIONS:
+        return stem, None, quirk
+    base, _, change = stem.partition("-")
+    return base, change, quirk
+
+
+def ablation_base(name: str) -> str | None:
+    """The condition an ablation variant is compared with (``rs_fs-delays+quirk`` -> ``rs_fs+quirk``); None for a
+    condition that is not a variant."""
+    base, change, quirk = _parse_name(name)
+    return None if change is None else base + (QUIRK_SUFFIX if quirk else "")
 
 
 def get_condition(name: str) -> Condition:
@@ -157,16 +182,11 @@ def get_condition(name: str) -> Condition:
     ``+quirk`` (the seed code's LTP delay assumption switched on)."""
     import dataclasses
 
-    quirk = name.endswith("+quirk")
-    stem = name[:-len("+quirk")] if quirk else name
-    if stem in CONDITIONS:
-        cond = CONDITIONS[stem]
-    else:
-        base, _, change = stem.partition("-")
-        if base not in CONDITIONS or change not in ABLATIONS:
-            raise ValueError(f"unknown condition {name!r}: choose from {sorted(CONDITIONS)}, a 'base-change' with "
-                             f"change one of {sorted(ABLATIONS)}, each optionally with '+quirk'")
-        cond = ablated(base, change)
+    base, change, quirk = _parse_name(name)
+    if base not in CONDITIONS or (change is not None and change not in ABLATIONS):
+        raise ValueError(f"unknown condition {name!r}: choose from {sorted(CONDITIONS)}, a 'base-change' with "
+                         f"change one of {sorted(ABLATIONS)}, each optionally with '{QUIRK_SUFFIX}'")
+    cond = CONDITIONS[base] if change is None else ablated(base, change)
     return dataclasses.replace(cond, name=name, ltp_quirk=True) if quirk else cond
 
 
@@ -252,6 +272,17 @@ def _connectivity(rng: np.random.Generator, cond: Condition) -> dict[str, Any]:
     return {"exc_post": exc_post, "inh_post": inh_post, "exc_delay": exc_delay, "n1": n1, "syn": syn}
 
 
+def _delay_groups(delay: np.ndarray, assumed: np.ndarray, quirk: bool):
+    """How one kind of synapse is split into groups: one per delay d or, with the seed's LTP quirk, one per (delay,
+    assumed delay) pair, whose LTP shift (d - assumed) is then a group parameter. Yields (d, assumed delay or None,
+    a fresh mask of the group's synapses, LTP shift) for the groups that hold synapses."""
+    for d in np.unique(delay):
+        for a in (np.unique(assumed) if quirk else (None,)):
+            mask = (delay == d) if a is None else (delay == d) & (assumed == a)
+            if mask.any():
+                yield int(d), (None if a is None else int(a)), mask, (0.0 if a is None else float(d - a))
+
+
 def assumed_ltp_delays(max_delay: int) -> np.ndarray:
     """The delay the seed code's LTP step assumes for synapse column j (of every presynaptic neuron, inhibitory
     ones included): ceil(j / (M / D)) with 1-based j, i.e. columns 1-20 -> 1 ms, ..., 81-100 -> 5 ms."""
@@ -309,13 +340,14 @@ def _two_compartment_populations(pg, model, cond: Condition, neuron, nm_params: 
     exc = model.add_neuron_population("E", N_EXC, load_model("TwoCompartmentIzhikevich", backend=pg),
                                       {name: params[name] for name in spec.names("params")}, exc_vars)
     inh = model.add_neuron_population("I", N_INH, neuron, nm_params,
-                                      _plain_cell_vars(cond.inh_type, v0, 1.0 if cond.da_gated else 0.0))
+                                      _plain_cell_vars(_type_table(cond)[cond.inh_type], v0,
+                                                       1.0 if cond.da_gated else 0.0))
     return _Cells([(exc, 0), (inh, N_EXC)])
 
 
-def _plain_cell_vars(cell_type: str, v0: float, gain_d1: float) -> dict[str, Any]:
+def _plain_cell_vars(abcd: tuple[float, float, float, float], v0: float, gain_d1: float) -> dict[str, Any]:
     """IzhikevichNeuromod variables of one cell type at rest, with only a D1 (dopamine) receptor gain."""
-    a, b, c, d = IZHIKEVICH_TYPES[cell_type]
+    a, b, c, d = abcd
     return {"V": v0, "U": b * v0, "a": a, "b": b, "c": c, "d": d, "gain_D1": gain_d1, "gain_D2": 0.0,
             "gain_NA": 0.0, "gain_ACh": 0.0, "DA": 0.0, "NA": 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
             "Dmod_in": 0.0, "mode": 0}
@@ -356,7 +388,7 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
         cells = _two_compartment_populations(pg, model, cond, neuron, nm_params, v0)
     else:
         types = [cond.exc_type] * N_EXC + [cond.inh_type] * N_INH
-        table = SEED_TYPES if cond.cell_table == "seed" else IZHIKEVICH_TYPES
+        table = _type_table(cond)
         abcd = np.array([table[t] for t in types], dtype=float)
         gain_mod = np.r_[np.ones(N_EXC), np.zeros(N_INH)] if cond.neuromodulated else np.zeros(n)
         nm_vars = {"V": v0, "U": abcd[:, 1] * v0, "a": abcd[:, 0], "b": abcd[:, 1], "c": abcd[:, 2],
@@ -368,7 +400,7 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     net = cells.pops[0][0]
     for pop, _ in cells.pops:
         pop.spike_recording_enabled = True
-    probe_vars = _plain_cell_vars("RS", v0, 1.0)
+    probe_vars = _plain_cell_vars(IZHIKEVICH_TYPES["RS"], v0, 1.0)
     probe_model = load_model("IzhikevichNeuromod", backend=pg, extra_global_params=[("dalog", "scalar*")],
                              sim_code=available_models()["IzhikevichNeuromod"].data["sim_code"] + DA_LOG_CODE)
     probe = model.add_neuron_population("Probe", 1, probe_model, nm_params, probe_vars)  # a silent DA read-out
@@ -393,20 +425,15 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     wiring = _connectivity(rng, cond)
     exc_post, exc_delay, n1, syn = wiring["exc_post"], wiring["exc_delay"], wiring["n1"], wiring["syn"]
     n2 = int(exc_post[n1, syn])
-    # with the LTP quirk each (delay, assumed delay) pair is its own group (the shift is a parameter)
     assumed = np.broadcast_to(assumed_ltp_delays(cond.max_delay), exc_post.shape)
     groups = {}
-    for d in range(1, cond.max_delay + 1):
-        for a in (range(1, cond.max_delay + 1) if cond.ltp_quirk else (None,)):
-            mask = (exc_delay == d) if a is None else (exc_delay == d) & (assumed == a)
-            mask[n1, syn] = False  # the chosen synapse has a group of its own
-            pre, post = np.nonzero(mask)[0], exc_post[mask]
-            label = f"Exc_d{d}" + ("" if a is None else f"_a{a}")
-            shift = 0.0 if a is None else float(d - a)
-            for sg in cells.connect(model, label, pre, post, lambda s=shift: plastic(W_INIT, s),
-                                    lambda: pg.init_postsynaptic("DeltaCurr")):
-                sg.axonal_delay_steps = d - 1
-                groups[sg.name] = sg
+    for d, a, mask, shift in _delay_groups(exc_delay, assumed, cond.ltp_quirk):
+        mask[n1, syn] = False  # the chosen synapse has a group of its own
+        label = f"Exc_d{d}" + ("" if a is None else f"_a{a}")
+        for sg in cells.connect(model, label, np.nonzero(mask)[0], exc_post[mask],
+                                lambda s=shift: plastic(W_INIT, s), lambda: pg.init_postsynaptic("DeltaCurr")):
+            sg.axonal_delay_steps = d - 1
+            groups[sg.name] = sg
     # the rewarded synapse: the same rule, plus a log of (g, c) at every 10-ms update into an EGP ring buffer; with
     # the in-model switch, the first update that takes it to the maximum also releases ACh at n1 (addToPre)
     chosen_dynamics = available_models()["DASTDPTimeDriven"].data["synapse_dynamics_code"] + LOG_CODE
@@ -427,22 +454,20 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     chosen.extra_global_params["wlog"].set_init_values(np.zeros(2 * LOG_ENTRIES))
     if cond.switch == "step":
         chosen.pre_target_var = "inACh"
-    inh_pre = np.repeat(np.arange(N_EXC, n), SYN_PER_NEURON)
-    inh_post = wiring["inh_post"].ravel()
-    inh_groups = []
-    if cond.plastic_inhibitory:
-        inh_assumed = np.tile(assumed_ltp_delays(cond.max_delay), N_INH)
-        for a in (range(1, cond.max_delay + 1) if cond.ltp_quirk else (None,)):
-            keep = np.ones(inh_pre.size, bool) if a is None else inh_assumed == a
-            shift = 0.0 if a is None else float(1 - a)
-            inh_groups += cells.connect(model, "Inh" if a is None else f"Inh_a{a}", inh_pre[keep], inh_post[keep],
-                                        lambda s=shift: plastic(W_INIT, s),
-                                        lambda: pg.init_postsynaptic(_inhibitory_psm(pg)))
+    inh_post = wiring["inh_post"]
+    inhibitory = {}
+    if cond.plastic_inhibitory:  # inhibitory synapses have a delay of 1 ms (the quirk assumes 1-5 ms all the same)
+        inh_assumed = np.broadcast_to(assumed_ltp_delays(cond.max_delay), inh_post.shape)
+        for _, a, mask, shift in _delay_groups(np.ones(inh_post.shape, np.int64), inh_assumed, cond.ltp_quirk):
+            for sg in cells.connect(model, "Inh" if a is None else f"Inh_a{a}", N_EXC + np.nonzero(mask)[0],
+                                    inh_post[mask], lambda s=shift: plastic(W_INIT, s),
+                                    lambda: pg.init_postsynaptic(_inhibitory_psm(pg))):
+                inhibitory[sg.name] = sg
     else:
-        inh_groups += cells.connect(model, "Inh", inh_pre, inh_post,
-                                    lambda: pg.init_weight_update("StaticPulse", {}, {"g": -W_INIT}),
-                                    lambda: pg.init_postsynaptic("DeltaCurr"))
-    inh = inh_groups[0]
+        for sg in cells.connect(model, "Inh", np.repeat(np.arange(N_EXC, n), SYN_PER_NEURON), inh_post.ravel(),
+                                lambda: pg.init_weight_update("StaticPulse", {}, {"g": -W_INIT}),
+                                lambda: pg.init_postsynaptic("DeltaCurr")):
+            inhibitory[sg.name] = sg
     if cond.switch == "step":  # n1's ACh release reaches every cell (and the dopamine probe) one step later
         _broadcast_switch(pg, model, cells, n1, probe)
 
@@ -476,7 +501,7 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
                                  "which only genn_neuromod has; with PyGeNN build one instance per model")
             egp.per_instance = True
     return model, {"condition": cond, "net": net, "cells": cells, "probe": probe, "reward": reward,
-                   "chosen": chosen, "n1": n1, "n2": n2, "excitatory": groups, "inhibitory": inh}
+                   "chosen": chosen, "n1": n1, "n2": n2, "excitatory": groups, "inhibitory": inhibitory}
 
 
 def _values(var) -> np.ndarray:

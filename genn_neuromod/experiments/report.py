@@ -47,13 +47,15 @@ def ablation_table(summaries: list[dict[str, Any]]) -> str:
     those pairs. 'beyond spread' marks a median change larger than the base's own interquartile range."""
     from scipy.stats import wilcoxon
 
+    from .distal_reward import ablation_base
+
     by = {(s["condition"], s["seed"]): s for s in summaries}
     conds = list(dict.fromkeys(s["condition"] for s in summaries))
     lines = ["| variant | seeds | learned | time to learn (s) | paired change (s) | p | beyond spread | "
              "stability | paired change | p |", "|" + "---|" * 10]
     for c in conds:
-        base = c.split("-")[0] + ("+quirk" if c.endswith("+quirk") and "-" in c else "")
-        if c == base or base not in conds:
+        base = ablation_base(c)
+        if base is None or base not in conds:
             continue
         seeds = sorted(s for (name, s) in by if name == c and (base, s) in by)
         if not seeds:

@@ -21,7 +21,7 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
     Runs go seed by seed across the conditions, so an interrupted sweep leaves a balanced table;
     ``report_only`` writes the table and figures of the complete runs without running the rest.
     """
-    from .distal_reward import get_condition, summarise
+    from .distal_reward import ablation_base, get_condition, summarise
     from .report import ablation_table, plot_results, results_table
 
     for c in conditions:
@@ -55,7 +55,7 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
     table = results_table(done)
     table += (f"\n\n{len(done)} runs of {duration_s:g} s, {sum(r['wall_s'] for r in done) / 3600.0:.2f} CPU-hours "
               "on the embedded single-threaded CPU engine")
-    if any("-" in c for c in conditions):  # ablation variants: each against its base, paired by seed
+    if any(ablation_base(c) for c in conditions):  # ablation variants: each against its base, paired by seed
         ablation = ablation_table(done)
         (out / "ablation.md").write_text(ablation + "\n")
         table += "\n\n" + ablation
