@@ -169,6 +169,7 @@ class Runtime(HostViews):
                           "genn_neuromod): a fault in generated code on a worker thread will end the process "
                           "instead of raising SimulationFault", RuntimeWarning, stacklevel=4)
         self.fault: str | None = None
+        self._entries: dict[str, ctypes.c_void_p] = {}  # entry point name -> address, for gn_run_guarded
         self.arrays: dict[str, np.ndarray] = {}
         self.views: dict[ArrayBase, np.ndarray] = {}
         self.layouts: dict[SynapseGroup, HostLayout] = {}
@@ -385,7 +386,9 @@ class Runtime(HostViews):
         and from then on the model refuses to run until it is loaded again."""
         if self.fault is not None:
             raise SimulationFault(self.fault)
-        address = ctypes.cast(getattr(self.lib, entry), ctypes.c_void_p)
+        address = self._entries.get(entry)
+        if address is None:  # looked up once: step_time() in a Python loop calls this every step
+            address = self._entries[entry] = ctypes.cast(getattr(self.lib, entry), ctypes.c_void_p)
         start = time.perf_counter()
         sig = self.lib.gn_run_guarded(address, a, b, c)
         if timer is not None:
