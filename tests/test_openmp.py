@@ -46,3 +46,75 @@ def test_optimize_code_is_close_to_exact(tmp_path):
     t1, _, _ = _run(tmp_path, "exact")
     t2, _, _ = _run(tmp_path, "fast", optimize_code=True)
     assert len(t2) == pytest.approx(len(t1), rel=0.1)
+
+
+def _static_network(tmp_path, name, batch_size=1, **prefs):
+    """Two populations, SPARSE and DENSE static synapses (one with a dendritic delay), no learning: threads share
+    the presynaptic update by postsynaptic neuron."""
+    m = pg.GeNNModel("float", name, **prefs)
+    m.dt = 0.5
+    m.seed = 3
+    m.batch_size = batch_size
+    lif = {"C": 1.0, "TauM": 20.0, "Vrest": -65.0, "Vreset": -70.0, "Vthresh": -50.0, "Ioffset": 0.0,
+           "TauRefrac": 2.0}
+    e = m.add_neuron_population("E", 333, "LIF", lif, {"V": -60.0, "RefracTime": 0.0})
+    i = m.add_neuron_population("I", 91, "LIF", lif, {"V": -60.0, "RefracTime": 0.0})
+    for p in (e, i):
+        p.spike_recording_enabled = True
+        m.add_current_source(f"Noise{p.name}", "GaussianNoise", p, {"mean": 1.0, "sd": 1.5})
+    delayed = pg.create_weight_update_model("delayed", vars=[("g", "scalar"), ("d", "scalar")],
+                                            pre_spike_syn_code="addToPostDelay(g, (unsigned int)d);")
+    m.add_synapse_population(
+        "EE", "SPARSE", e, e, pg.init_weight_update(delayed, {}, {"g": pg.init_var("Uniform", {"min": 0.0, "max": 0.5}),
+                                                                  "d": pg.init_var("Uniform", {"min": 0.0, "max": 4.99})}),
+        pg.init_postsynaptic("ExpCurr", {"tau": 5.0}), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.1})
+    ).max_dendritic_delay_timesteps = 5
+    m.add_synapse_population(
+        "EI", "DENSE", e, i, pg.init_weight_update("StaticPulse", {}, {"g": pg.init_var("Uniform", {"min": 0.0, "max": 0.1})}),
+        pg.init_postsynaptic("DeltaCurr"))
+    m.add_synapse_population(
+        "IE", "SPARSE", i, e, pg.init_weight_update("StaticPulseConstantWeight", {"g": -0.05}),
+        pg.init_postsynaptic("ExpCurr", {"tau": 10.0}), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.2}))
+    m.build(str(tmp_path / name))
+    m.load(num_recording_timesteps=400)
+    m.step_time_n(400)
+    source = "\n".join(p.read_text() for p in (tmp_path / name).rglob("*.c"))
+    return [p.spike_recording_data for p in (e, i)], e.vars["V"].values, source
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_threads_sharing_rows_by_target_give_serial_results_bit_for_bit(tmp_path, batch_size):
+    spikes1, v1, _ = _static_network(tmp_path, "serial", batch_size)
+    spikes2, v2, source = _static_network(tmp_path, "omp", batch_size, num_threads=2)
+    assert "gn_lo" in source  # the presynaptic update was shared by target
+    for (a, b) in zip(spikes1, spikes2):
+        for (t1, i1), (t2, i2) in zip(a, b):
+            assert len(t1) > 50
+            np.testing.assert_array_equal(t1, t2)
+            np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(v1, v2)
+
+
+def test_rows_are_shared_by_target_only_where_no_thread_can_touch_another_s_data():
+    from genn_neuromod.codegen.connectivity import Dense, Sparse
+    from genn_neuromod.codegen.kernels.presynaptic import _splits_by_target
+
+    class Info:
+        def __init__(self, written=(), functions=()):
+            self.names_written, self.functions_used = set(written), set(functions)
+
+    class Compiled:
+        def __init__(self, **kw):
+            self.info = Info(**kw)
+
+    class Group:
+        vars = {"g": type("V", (), {"name": "g", "access": pg.VarAccess.READ_WRITE})()}
+
+    sparse, dense = Sparse(Group()), Dense(Group())
+    static = [Compiled(functions={"addToPost"})]
+    plastic = [Compiled(written={"g"}, functions={"addToPost"})]
+    assert _splits_by_target(sparse, Group(), static) and _splits_by_target(dense, Group(), static)
+    assert _splits_by_target(dense, Group(), plastic)        # a thread's targets are a contiguous slice of a row
+    assert not _splits_by_target(sparse, Group(), plastic)   # they interleave within a SPARSE row
+    assert not _splits_by_target(dense, Group(), [Compiled(functions={"addToPre"})])
+    assert not _splits_by_target(dense, Group(), [Compiled(written={"shared_egp"})])

@@ -74,6 +74,12 @@ class Connectivity:
     #: CUDA presynaptic threads: one per row entry or spike (by the group's ParallelismHint), one per "spike",
     #: or one per "diagonal" (Toeplitz)
     presynaptic_threads: ClassVar[str] = "rows"
+    #: OpenMP: a row can be walked for a range of targets only (``row_loop_targets``), so threads can share a
+    #: presynaptic update by postsynaptic neuron, each summing its targets' inputs in spike order
+    splits_by_target: ClassVar[bool] = False
+    #: a range of targets is a contiguous range of a row's synapses (else threads writing per-synapse variables
+    #: of one row would share its cache lines)
+    contiguous_targets: ClassVar[bool] = False
 
     def __init__(self, sg: SynapseGroup):
         self.sg = sg
@@ -114,6 +120,8 @@ class Dense(Connectivity):
     name = "dense"
     exposes_view = True
     init_after_connectivity = False
+    splits_by_target = True
+    contiguous_targets = True
 
     def row_stride(self, info: LoadInfo) -> int:
         return self.sg.trg.num_neurons
@@ -133,6 +141,7 @@ class Sparse(Connectivity):
     name = "sparse"
     exposes_view = False
     init_after_connectivity = True
+    splits_by_target = True
     uses_column_index = True
     row_capacity = True
 

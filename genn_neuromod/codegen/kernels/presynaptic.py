@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ...api.enums import ParallelismHint
 from ...api.groups import SynapseGroup
-from ..environment import Target, context
+from ..environment import Target, context, is_element
 from ..plan import ModelPlan
 from .common import Code, SynapseGroupLayout, code, statements, synapse_layout
 from .synapse_code import KIND, synapse_environment
@@ -20,6 +20,7 @@ class PresynapticUpdate:
     presynaptic_span: bool  # CUDA: one thread per spike (ParallelismHint.PRESYNAPTIC) instead of per row entry
     spike_walk: str = ""  # Toeplitz connectivity: one diagonal's work for spikes (connectivity.Toeplitz)
     event_walk: str = ""
+    by_target: bool = False  # OpenMP: threads share the rows by postsynaptic neuron (see _splits_by_target)
 
 
 def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> PresynapticUpdate | None:
@@ -41,4 +42,17 @@ def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> PresynapticUp
                  "event_walk": walk(plan, target, event_code, f"{p}_evCnt", f"{p}_ev") if event_code else ""}
     pre_span = {"rows": sg.parallelism_hint == ParallelismHint.PRESYNAPTIC, "spikes": True,
                 "diagonals": False}[conn.presynaptic_threads]
-    return PresynapticUpdate(synapse_layout(plan, sg), spike_code, event_code, pre_span, **walks)
+    return PresynapticUpdate(synapse_layout(plan, sg), spike_code, event_code, pre_span, **walks,
+                             by_target=_splits_by_target(conn, sg, (spike, event)))
+
+
+def _splits_by_target(conn, sg: SynapseGroup, compiled) -> bool:
+    """Whether threads may share this group's presynaptic update by postsynaptic neuron: its rows can be walked
+    for a range of targets, and the code writes nothing but its target's input (``addToPost``,
+    ``addToPostDelay``) and, where a thread's targets are contiguous in the row (DENSE), the synapse's own
+    variables; never its source's input (``addToPre``) or anything shared.  Each target's input is then summed
+    in spike order, as on one thread, so the results are bit-identical.  (On SPARSE rows the targets of two
+    threads interleave: plastic synapses stay on one thread rather than share cache lines.)"""
+    own = {v.name for v in sg.vars.values() if is_element(v.access)} if conn.contiguous_targets else set()
+    return conn.splits_by_target and all(
+        "addToPre" not in c.info.functions_used and c.info.names_written <= own for c in compiled)
