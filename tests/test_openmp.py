@@ -64,13 +64,15 @@ def _static_network(tmp_path, name, batch_size=1, **prefs):
         m.add_current_source(f"Noise{p.name}", "GaussianNoise", p, {"mean": 1.0, "sd": 1.5})
     delayed = pg.create_weight_update_model("delayed", vars=[("g", "scalar"), ("d", "scalar")],
                                             pre_spike_syn_code="addToPostDelay(g, (unsigned int)d);")
+    uniform = {"g": pg.init_var("Uniform", {"min": 0.0, "max": 0.5}),
+               "d": pg.init_var("Uniform", {"min": 0.0, "max": 4.99})}
+    small = pg.init_var("Uniform", {"min": 0.0, "max": 0.1})
     m.add_synapse_population(
-        "EE", "SPARSE", e, e, pg.init_weight_update(delayed, {}, {"g": pg.init_var("Uniform", {"min": 0.0, "max": 0.5}),
-                                                                  "d": pg.init_var("Uniform", {"min": 0.0, "max": 4.99})}),
+        "EE", "SPARSE", e, e, pg.init_weight_update(delayed, {}, uniform),
         pg.init_postsynaptic("ExpCurr", {"tau": 5.0}), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.1})
     ).max_dendritic_delay_timesteps = 5
     m.add_synapse_population(
-        "EI", "DENSE", e, i, pg.init_weight_update("StaticPulse", {}, {"g": pg.init_var("Uniform", {"min": 0.0, "max": 0.1})}),
+        "EI", "DENSE", e, i, pg.init_weight_update("StaticPulse", {}, {"g": small}),
         pg.init_postsynaptic("DeltaCurr"))
     m.add_synapse_population(
         "IE", "SPARSE", i, e, pg.init_weight_update("StaticPulseConstantWeight", {"g": -0.05}),
@@ -87,8 +89,8 @@ def test_threads_sharing_rows_by_target_give_serial_results_bit_for_bit(tmp_path
     spikes1, v1, _ = _static_network(tmp_path, "serial", batch_size)
     spikes2, v2, source = _static_network(tmp_path, "omp", batch_size, num_threads=2)
     assert "gn_lo" in source  # the presynaptic update was shared by target
-    for (a, b) in zip(spikes1, spikes2):
-        for (t1, i1), (t2, i2) in zip(a, b):
+    for (a, b) in zip(spikes1, spikes2, strict=True):
+        for (t1, i1), (t2, i2) in zip(a, b, strict=True):
             assert len(t1) > 50
             np.testing.assert_array_equal(t1, t2)
             np.testing.assert_array_equal(i1, i2)
