@@ -49,8 +49,8 @@ def test_optimize_code_is_close_to_exact(tmp_path):
 
 
 def _static_network(tmp_path, name, batch_size=1, **prefs):
-    """Two populations, SPARSE and DENSE static synapses (one with a dendritic delay), no learning: threads share
-    the presynaptic update by postsynaptic neuron."""
+    """Two populations, SPARSE and DENSE static synapses (one with a dendritic delay, one with an axonal delay, one
+    driven by spike-like events), no learning: threads share the presynaptic update by postsynaptic neuron."""
     m = pg.GeNNModel("float", name, **prefs)
     m.dt = 0.5
     m.seed = 3
@@ -76,7 +76,16 @@ def _static_network(tmp_path, name, batch_size=1, **prefs):
         pg.init_postsynaptic("DeltaCurr"))
     m.add_synapse_population(
         "IE", "SPARSE", i, e, pg.init_weight_update("StaticPulseConstantWeight", {"g": -0.05}),
-        pg.init_postsynaptic("ExpCurr", {"tau": 10.0}), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.2}))
+        pg.init_postsynaptic("ExpCurr", {"tau": 10.0}), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.2})
+    ).axonal_delay_steps = 3  # a spike queue of several slots
+    graded = pg.create_weight_update_model("graded", params=["theta"], vars=[("g", "scalar")],
+                                           pre_event_threshold_condition_code="V_pre > theta",
+                                           pre_event_syn_code="addToPost(g * (V_pre - theta));",
+                                           pre_neuron_var_refs=[("V_pre", "scalar")])
+    m.add_synapse_population(
+        "II", "SPARSE", i, i,
+        pg.init_weight_update(graded, {"theta": -52.0}, {"g": -0.02}, pre_var_refs={"V_pre": pg.create_var_ref(i, "V")}),
+        pg.init_postsynaptic("DeltaCurr"), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.3}))
     m.build(str(tmp_path / name))
     m.load(num_recording_timesteps=400)
     m.step_time_n(400)
