@@ -84,7 +84,8 @@ def _static_network(tmp_path, name, batch_size=1, **prefs):
                                            pre_neuron_var_refs=[("V_pre", "scalar")])
     m.add_synapse_population(
         "II", "SPARSE", i, i,
-        pg.init_weight_update(graded, {"theta": -52.0}, {"g": -0.02}, pre_var_refs={"V_pre": pg.create_var_ref(i, "V")}),
+        pg.init_weight_update(graded, {"theta": -52.0}, {"g": -0.02},
+                              pre_var_refs={"V_pre": pg.create_var_ref(i, "V")}),
         pg.init_postsynaptic("DeltaCurr"), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.3}))
     m.build(str(tmp_path / name))
     m.load(num_recording_timesteps=400)
