@@ -48,7 +48,7 @@ def test_optimize_code_is_close_to_exact(tmp_path):
     assert len(t2) == pytest.approx(len(t1), rel=0.1)
 
 
-def _static_network(tmp_path, name, batch_size=1, **prefs):
+def _static_network(tmp_path, name, batch_size=1, teams=(0,), **prefs):
     """Two populations, SPARSE and DENSE static synapses (one with a dendritic delay, one with an axonal delay, one
     driven by spike-like events), no learning: threads share the presynaptic update by postsynaptic neuron."""
     m = pg.GeNNModel("float", name, **prefs)
@@ -89,15 +89,19 @@ def _static_network(tmp_path, name, batch_size=1, **prefs):
         pg.init_postsynaptic("DeltaCurr"), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.3}))
     m.build(str(tmp_path / name))
     m.load(num_recording_timesteps=400)
-    m.step_time_n(400)
+    for team in teams:  # 400 steps in equal parts, each on a forced team size (0: chosen by measurement)
+        m._runtime.set_team(team)
+        m.step_time_n(400 // len(teams))
+    assert sum(m.thread_steps) == 400
     source = "\n".join(p.read_text() for p in (tmp_path / name).rglob("*.c"))
     return [p.spike_recording_data for p in (e, i)], e.vars["V"].values, source
 
 
-@pytest.mark.parametrize("batch_size", [1, 2])
-def test_threads_sharing_rows_by_target_give_serial_results_bit_for_bit(tmp_path, batch_size):
+@pytest.mark.parametrize("batch_size,teams", [(1, (2,)), (2, (2,)), (1, (2, 1, 2, 1)), (1, (0,))])
+def test_threads_sharing_rows_by_target_give_serial_results_bit_for_bit(tmp_path, batch_size, teams):
+    """On the team, on one thread, in blocks of either (as the adaptive choice runs them): one thread's results."""
     spikes1, v1, _ = _static_network(tmp_path, "serial", batch_size)
-    spikes2, v2, source = _static_network(tmp_path, "omp", batch_size, num_threads=2)
+    spikes2, v2, source = _static_network(tmp_path, "omp", batch_size, teams, num_threads=2)
     assert "gn_lo" in source  # the presynaptic update was shared by target
     for (a, b) in zip(spikes1, spikes2, strict=True):
         for (t1, i1), (t2, i2) in zip(a, b, strict=True):
@@ -130,3 +134,18 @@ def test_rows_are_shared_by_target_only_where_no_thread_can_touch_another_s_data
     assert not _splits_by_target(sparse, Group(), plastic)   # they interleave within a SPARSE row
     assert not _splits_by_target(dense, Group(), [Compiled(functions={"addToPre"})])
     assert not _splits_by_target(dense, Group(), [Compiled(written={"shared_egp"})])
+
+
+def test_adaptive_threads_off_runs_every_step_on_the_team(tmp_path):
+    m = pg.GeNNModel("float", "fixed", num_threads=2, adaptive_threads=False)
+    m.add_neuron_population("N", 64, "Izhikevich", {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},
+                            {"V": -65.0, "U": -13.0})
+    m.build(str(tmp_path / "fixed"))
+    m.load()
+    m.step_time_n(300)
+    assert m.thread_steps == (0, 300)
+
+
+def test_adaptive_threads_must_be_a_bool():
+    with pytest.raises(ValueError, match="adaptive_threads must be True or False"):
+        pg.GeNNModel("float", "bad", num_threads=2, adaptive_threads="yes")

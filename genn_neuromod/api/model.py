@@ -45,9 +45,10 @@ class GeNNModel:
         backend: ``"single_threaded_cpu"`` (alias ``"cpu"``, the default) or ``"cuda"``.
         time_precision: type of time (defaults to ``precision``).
         **preference_kwargs: backend preferences, as PyGeNN's: ``optimize_code`` (fast maths, default
-            False) and ``num_threads`` (OpenMP threads of the cpu backend, default 1, 0 = all cores); the
-            other PyGeNN preference names are accepted (and have no effect); an unknown one raises
-            ``ValueError``.  ``backend_preferences(backend)`` lists them.
+            False), ``num_threads`` (OpenMP threads of the cpu backend, default 1, 0 = all cores) and
+            ``adaptive_threads`` (default True: blocks of steps run on one thread where that measured faster,
+            see :attr:`thread_steps`); the other PyGeNN preference names are accepted (and have no effect); an
+            unknown one raises ``ValueError``.  ``backend_preferences(backend)`` lists them.
     """
 
     def __init__(self, precision: str = "float", model_name: str = "GeNNModel", backend: str | None = None,
@@ -114,6 +115,18 @@ class GeNNModel:
     @property
     def build_time(self) -> float:
         return self._build_result.build_time if self._build_result is not None else 0.0
+
+    @property
+    def thread_steps(self) -> tuple[int, int]:
+        """Steps run on one thread and on all ``num_threads`` OpenMP threads since ``load()``.
+
+        With ``num_threads`` > 1 (or 0, one per core) and ``adaptive_threads=True`` (the default) the engine
+        runs blocks of steps (about 2 ms each) on whichever of the two measured faster, trying the other every
+        16th block, so a network too small to gain, or a core taken by another process, falls back to one
+        thread; the results are bit-identical either way. ``adaptive_threads=False`` always uses every thread.
+        """
+        return self._runtime.thread_steps() if self._runtime is not None and hasattr(self._runtime, "thread_steps") \
+            else (0, 0)
 
     # -- timing (``timing_enabled = True`` before build(); seconds, accumulated since load()) --------
     def _time(self, kernel: str) -> float:
@@ -363,6 +376,8 @@ def _check_preferences(backend: str, given: dict) -> dict:
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_THREADS:
             raise ModelError(f"num_threads must be a whole number from 0 (one per core) to {MAX_THREADS}, "
                              f"got {n!r}")
+    if "adaptive_threads" in given and not isinstance(given["adaptive_threads"], bool):
+        raise ModelError(f"adaptive_threads must be True or False, got {given['adaptive_threads']!r}")
     return dict(given)
 
 

@@ -84,7 +84,7 @@ class CpuBuild:
 class CpuBackend:
     name = "single_threaded_cpu"
     supports_batching = True
-    preferences = {**COMMON_PREFERENCES, "num_threads": 1}
+    preferences = {**COMMON_PREFERENCES, "num_threads": 1, "adaptive_threads": True}
 
     def build(self, model, code_path: str, always_rebuild: bool = False) -> CpuBuild:
         """Plan, generate and compile ``model``; the C source is also written to ``code_path``."""
@@ -376,6 +376,21 @@ class Runtime(HostViews):
         ctypes.c_uint32.in_dll(self.lib, f"{p}_colStride").value = stride
 
     # -- running -------------------------------------------------------------------------------
+    def thread_steps(self) -> tuple[int, int]:
+        """Steps run on one thread and on the whole OpenMP team since load (all on one thread without OpenMP)."""
+        try:
+            counts = (ctypes.c_uint64 * 2).in_dll(self.lib, "gn_team_steps")
+        except ValueError:
+            return (self.timestep, 0)
+        return (int(counts[0]), int(counts[1]))
+
+    def set_team(self, n: int) -> None:
+        """OpenMP builds: run every step on ``n`` threads (1 or the built team size), or choose by measurement
+        (``n = 0``)."""
+        if hasattr(self.lib, "gn_set_team"):
+            self.lib.gn_set_team.argtypes = [ctypes.c_uint32]
+            self.lib.gn_set_team(int(n))
+
     def step(self, n: int = 1) -> None:
         self._run("gn_step", self.timestep, n, self.num_recording_timesteps,
                   during=f"during the steps from timestep {self.timestep}")

@@ -39,6 +39,7 @@ def generate_c(plan: ModelPlan) -> GeneratedModel:
         dt=literal(plan.dt, plan.time_precision),
         arrays=[dict(cname=a.cname, ctype=types.c_name(a.ctype), batched=a.cname in batched) for a in plan.arrays],
         philox=philox_header(), num_threads=threads, omp=threads > 1,
+        adaptive_threads=bool(plan.model._preferences.get("adaptive_threads", True)),
         fast_math=bool(plan.model._preferences.get("optimize_code", False)),
         timing=timing, batched=B > 1, batch_size=B,
         # each kernel of a step runs once per instance, on that instance's arrays
