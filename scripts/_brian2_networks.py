@@ -43,8 +43,9 @@ peak RSS of the simulation binary is *added* (both processes are alive while it
 runs).  The binary's RSS is taken from ``os.wait4`` on that one child, because
 ``RUSAGE_CHILDREN`` would also include the compiler processes run by ``make``.
 
-Everything is single-threaded: Cython runtime code is serial and the standalone
-device is used with ``openmp_threads = 0`` (no OpenMP).  ``make`` itself runs
+Cython runtime code is serial; the standalone device runs with ``--threads N``
+as ``openmp_threads = N`` (its OpenMP code), and with the default ``--threads 0``
+without OpenMP (single-threaded).  ``make`` itself runs
 with Brian2's default ``-j`` (parallel compilation only affects ``build_s``).
 Brian2's default GCC flags are used: ``-w -O3 -ffast-math -fno-finite-math-only
 -march=native -std=c++11``.
@@ -344,7 +345,8 @@ def _maxrss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 
-def run_benchmark(network: str, device_name: str, duration_s: float, seed_value: int, workdir: Path) -> dict:
+def run_benchmark(network: str, device_name: str, duration_s: float, seed_value: int, workdir: Path,
+                  threads: int = 0) -> dict:
     """Build and run one network on one Brian2 device; return the result record."""
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -354,7 +356,8 @@ def run_benchmark(network: str, device_name: str, duration_s: float, seed_value:
     if device_name == "cpp_standalone":
         project_dir = workdir / f"{network}_standalone"
         set_device("cpp_standalone", directory=str(project_dir), build_on_run=False)
-        prefs.devices.cpp_standalone.openmp_threads = 0
+        prefs.devices.cpp_standalone.openmp_threads = threads
+        extra["openmp_threads"] = threads
         rss_file = project_dir / "binary_maxrss_kb.txt"
         wrapper = [sys.executable, "-c", _RSS_WRAPPER, str(rss_file), "./main"]
         prefs.devices.cpp_standalone.run_cmd_unix = wrapper
@@ -423,10 +426,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, required=True, help="simulated time in seconds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, required=True, help="build/cache directory")
+    parser.add_argument("--threads", type=int, default=0, help="cpp_standalone: OpenMP threads (0: no OpenMP)")
     args = parser.parse_args(argv)
 
     with _stdout_to_stderr():
-        result = run_benchmark(args.network, args.device, args.duration, args.seed, args.workdir)
+        result = run_benchmark(args.network, args.device, args.duration, args.seed, args.workdir, args.threads)
     print(json.dumps(result), flush=True)
     return 0
 

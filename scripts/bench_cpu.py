@@ -116,7 +116,8 @@ def microcircuit_table(rows: list[dict]) -> str:
             speed = r["sim_s"] / r["run_s"]
             ratio = f"{(base['sim_s'] / base['run_s']) / speed:14.2f}" if base else f"{'-':>14}"
             out.append(f"{net:<29} {r['engine']:<28} {r['build_s']:8.1f} {r['load_s']:7.1f} {r['run_s']:8.1f} "
-                       f"{speed:12.3f} {r['peak_rss_mb']:8.0f} {r['bytes_per_synapse']:9.2f} {r['spikes']:9d}{ratio}")
+                       f"{speed:12.3f} {r['peak_rss_mb']:8.0f} {r['bytes_per_synapse']:9.2f} {r['spikes']:9d}{ratio}"
+                       f"{_team_share(r)}")
     return "\n".join(out)
 
 
@@ -133,11 +134,13 @@ def real_genn(py: str, network: str, duration: float, seed: int) -> dict:
     return res
 
 
-def brian2(py: str, network: str, device: str, duration: float, seed: int) -> dict:
+def brian2(py: str, network: str, device: str, duration: float, seed: int, threads: int = 0) -> dict:
+    """Brian2 on ``device``; ``cpp_standalone`` with ``threads`` > 0 runs its OpenMP code on that many threads."""
     with tempfile.TemporaryDirectory() as wd:
         res = _run_json([py, str(HERE / "_brian2_networks.py"), "--network", network, "--device", device,
-                         "--duration", str(duration), "--seed", str(seed), "--workdir", wd], cwd=wd)
-    res["engine"] = f"Brian2 {device}"
+                         "--duration", str(duration), "--seed", str(seed), "--workdir", wd,
+                         "--threads", str(threads)], cwd=wd)
+    res["engine"] = f"Brian2 {device}" + (f", {threads} thr" if threads else "")
     return res
 
 
@@ -160,6 +163,13 @@ def interleaved(runs: list[tuple[str, object]], repeats: int) -> list[dict]:
     return out
 
 
+def _team_share(row: dict) -> str:
+    """Our multi-threaded rows: the share of steps the adaptive choice ran on the whole team."""
+    one, team = (row.get("thread_steps") or [0, 0])[:2]
+    return f"  team {100.0 * team / (one + team):.0f}% of steps" if team else (
+        "  team 0% of steps" if one and not row["engine"].endswith(" 1 thr") else "")
+
+
 def table(rows: list[dict]) -> str:
     ours_rows = [r for r in rows if r["engine"].startswith("genn_neuromod")]
     labels = [r["engine"].split(", ")[1] for r in ours_rows if r["network"] == rows[0]["network"]]
@@ -174,7 +184,7 @@ def table(rows: list[dict]) -> str:
             ratios = "".join(f" {(b['sim_s'] / b['run_s']) / speed:16.2f}" for b in bases)
             rebuild = f"{r['rebuild_s']:9.2f}" if "rebuild_s" in r else f"{'-':>9}"
             spread = (f"  run s {min(r['run_s_all']):.2f}-{max(r['run_s_all']):.2f} over {len(r['run_s_all'])}"
-                      if len(r.get("run_s_all", [])) > 1 else "")
+                      if len(r.get("run_s_all", [])) > 1 else "") + _team_share(r)
             out.append(f"{net:<11} {r['engine']:<28} {r['build_s']:8.2f} {rebuild} {r['run_s']:8.2f} "
                        f"{speed:12.1f} {r['peak_rss_mb']:8.0f} {r['spikes']:9d}{ratios}{spread}")
     return "\n".join(out)
@@ -224,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
             if b2:
                 for dev in ("cpp_standalone", "cython"):
                     runs.append((f"Brian2 {dev}", partial(brian2, b2, net, dev, d, args.seed)))
+                for threads in dict.fromkeys((1, args.threads or (os.cpu_count() or 1))):  # its OpenMP code
+                    runs.append((f"Brian2 cpp_standalone, {threads} thr",
+                                 partial(brian2, b2, net, "cpp_standalone", d, args.seed, threads)))
             print(f"[{net}]", file=sys.stderr)
             rows += interleaved(runs, args.repeats)
         if "microcircuit" in args.networks:
@@ -247,8 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print(table(rows))
         print("\n'ours(...) x' = (our simulated s per wall s, in that configuration) / (that engine's).  All engines "
-              "run with fast-math optimisation (Brian2's default flags; GeNN's and ours optimize_code=True); Brian2 "
-              "and GeNN single-threaded.  build s: cold build (empty caches); rebuild s: an unchanged model's second "
+              "run with fast-math optimisation (Brian2's default flags; GeNN's and ours optimize_code=True).  Brian2 "
+              "cpp_standalone without a thread count is its code without OpenMP, with 'N thr' its OpenMP code on N "
+              "threads; GeNN's CPU backend is single-threaded.  Ours on N threads chooses per block of steps between "
+              "one thread and the team (adaptive_threads): 'team %' is the share of steps it ran on the team.  "
+              "build s: cold build (empty caches); rebuild s: an unchanged model's second "
               "build.  Spike counts differ between engines only through their random number streams.  With "
               "--repeats N each engine ran N times, interleaved in rounds: the row is the median run, the range "
               "all N.\n")
