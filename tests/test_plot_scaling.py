@@ -1,0 +1,42 @@
+"""scripts/plot_scaling.py: the points it takes from bench_cpu.py's rows, and the figure it writes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from plot_scaling import points  # noqa: E402
+
+ROWS = [
+    {"network": "coba", "engine": "genn_neuromod cpu, 1 thr", "run_s": 1.0, "sim_s": 10.0, "thread_steps": [100, 0]},
+    {"network": "coba", "engine": "genn_neuromod cpu, 2 thr", "run_s": 0.5, "sim_s": 10.0, "thread_steps": [25, 75]},
+    {"network": "coba", "engine": "Brian2 cpp_standalone", "run_s": 3.0, "sim_s": 10.0},
+    {"network": "coba", "engine": "Brian2 cython", "run_s": 9.0, "sim_s": 10.0},
+    {"network": "coba", "engine": "Brian2 cpp_standalone, 2 thr", "run_s": 2.0, "sim_s": 10.0},
+    {"network": "coba", "engine": "real GeNN", "run_s": 4.0, "sim_s": 10.0},
+    {"network": "microcircuit 0.5 SPARSE", "engine": "genn_neuromod cpu, 2 thr", "failed": "out of memory"},
+]
+
+
+def test_points_by_network_engine_and_threads():
+    p = points(ROWS)
+    assert set(p) == {"coba"}  # a failed run draws nothing
+    assert p["coba"]["genn_neuromod cpu"] == [(1, 10.0, ""), (2, 20.0, "team 75%")]
+    assert p["coba"]["Brian2 cpp_standalone"] == [(2, 5.0, "")]  # its OpenMP code only
+    assert p["coba"]["real GeNN"] == [(1, 2.5, "")]
+    assert "Brian2 cython" not in p["coba"]
+
+
+def test_the_figure_is_written(tmp_path):
+    rows = tmp_path / "bench.json"
+    rows.write_text(json.dumps(ROWS))
+    out = tmp_path / "fig" / "scaling.png"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "plot_scaling.py"), str(rows), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 10_000
