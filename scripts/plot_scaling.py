@@ -50,23 +50,30 @@ def points(rows: list[dict]) -> dict[str, dict[str, list[tuple[int, float, str]]
 
 def plot(rows: list[dict], out: Path) -> None:
     data = points(rows)
-    fig, axes = plt.subplots(1, len(data), figsize=(4.2 * len(data), 3.6), squeeze=False)
-    for ax, (net, fams) in zip(axes[0], data.items(), strict=True):
+    ncols = min(3, len(data))
+    nrows = -(-len(data) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.2 * nrows), squeeze=False)
+    handles = {}
+    for ax, (net, fams) in zip(axes.flat, data.items(), strict=False):
         for family, pts in fams.items():
             label, marker = FAMILIES[family]
-            xs, ys, notes = zip(*pts, strict=True)
-            ax.plot(xs, ys, marker=marker, label=label)
+            xs, ys, _ = zip(*pts, strict=True)
+            (line,) = ax.plot(xs, ys, marker=marker, label=label)
+            handles.setdefault(label, line)
             for x, y, note in pts:
                 if note:
-                    ax.annotate(note, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+                    ax.annotate(note, (x, y), textcoords="offset points", xytext=(-10, 6), fontsize=7)
         ax.set_title(net, fontsize=10)
         ax.set_xlabel("threads")
         ax.set_xticks(sorted({x for pts in fams.values() for x, _, _ in pts}))
-        ax.set_yscale("log")
-        ax.grid(alpha=0.3, which="both")
-    axes[0][0].set_ylabel("simulated s per wall-clock s")
-    axes[0][-1].legend(fontsize=8, loc="best")
-    fig.tight_layout()
+        ax.set_ylim(bottom=0, top=1.25 * max(y for pts in fams.values() for _, y, _ in pts))
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(data):]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("simulated s per wall-clock s")
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=8)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=130)
     plt.close(fig)
