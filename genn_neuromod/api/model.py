@@ -121,7 +121,7 @@ class GeNNModel:
         """Steps run on one thread and on all ``num_threads`` OpenMP threads since ``load()``.
 
         With ``num_threads`` > 1 (or 0, one per core) and ``adaptive_threads=True`` (the default) the engine
-        runs blocks of steps (about 2 ms each) on whichever of the two measured faster, trying the other every
+        runs blocks of steps (about 20 ms each) on whichever of the two measured faster, trying the other every
         16th block, so a network too small to gain, or a core taken by another process, falls back to one
         thread; the results are bit-identical either way. ``adaptive_threads=False`` always uses every thread.
         """
