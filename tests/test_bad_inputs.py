@@ -189,7 +189,8 @@ def test_dt_must_be_finite_and_positive(value):
 
 
 def test_num_threads_is_bounded():
-    with pytest.raises(ModelError, match="num_threads must be a whole number from 0 .* to 1024, got 100000"):
+    with pytest.raises(ModelError, match=r"num_threads must be None \(by the network.s size\), or a whole number "
+                                         r"from 0 .* to 1024, got 100000"):
         pg.GeNNModel("float", "x", num_threads=100000)
 
 

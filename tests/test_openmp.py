@@ -1,9 +1,12 @@
 """OpenMP (``num_threads`` preference) gives exactly the serial results; ``optimize_code`` runs."""
 
+import os
+
 import numpy as np
 import pytest
 
 import genn_neuromod as pg
+from genn_neuromod.codegen.c_source import AUTO_THREADS_MIN_NEURONS, AUTO_THREADS_MIN_SYNAPSES
 
 
 def _run(tmp_path, name, **prefs):
@@ -149,3 +152,23 @@ def test_adaptive_threads_off_runs_every_step_on_the_team(tmp_path):
 def test_adaptive_threads_must_be_a_bool():
     with pytest.raises(ValueError, match="adaptive_threads must be True or False"):
         pg.GeNNModel("float", "bad", num_threads=2, adaptive_threads="yes")
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
+@pytest.mark.parametrize("n_pre, team", [(60, False), (1500, True)])
+def test_default_threads_follow_the_network_size(tmp_path, n_pre, team):
+    """num_threads left at None: every core from AUTO_THREADS_MIN_SYNAPSES synapses (and AUTO_THREADS_MIN_NEURONS
+    neurons) up, one thread below."""
+    m = pg.GeNNModel("float", f"auto{n_pre}", adaptive_threads=False)
+    m.dt = 1.0
+    pre = m.add_neuron_population("Pre", n_pre, "SpikeSourceArray", {}, {"startSpike": 0, "endSpike": 0})
+    post = m.add_neuron_population("Post", 1500, "LIF", {"C": 1.0, "TauM": 20.0, "Vrest": -65.0, "Vreset": -65.0,
+                                                         "Vthresh": -50.0, "Ioffset": 0.0, "TauRefrac": 2.0},
+                                   {"V": -65.0, "RefracTime": 0.0})
+    m.add_synapse_population("S", "DENSE", pre, post, pg.init_weight_update("StaticPulseConstantWeight", {"g": 0.1}),
+                             pg.init_postsynaptic("DeltaCurr"))
+    assert (n_pre * 1500 >= AUTO_THREADS_MIN_SYNAPSES and n_pre + 1500 >= AUTO_THREADS_MIN_NEURONS) == team
+    m.build(str(tmp_path / "auto"))
+    m.load()
+    m.step_time_n(50)
+    assert m.thread_steps == ((0, 50) if team else (50, 0))

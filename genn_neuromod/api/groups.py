@@ -379,6 +379,16 @@ class SynapseGroup(Group):
         self._max_connections = value
 
     @property
+    def synapse_bound(self) -> int:
+        """The most synapses this group can hold, known before ``load()``: the connections given with
+        ``set_sparse_connections``, else every pre-post pair (DENSE, BITMASK) or the row capacity times the
+        presynaptic neurons (SPARSE, PROCEDURAL, TOEPLITZ)."""
+        if self._manual_connectivity is not None:
+            return int(len(self._manual_connectivity[0]))
+        row = self._max_connections if self._max_connections is not None else self.trg.num_neurons
+        return int(self.src.num_neurons) * int(row)
+
+    @property
     def sparse_connectivity_initialiser(self):
         return self.connectivity_initialiser
 

@@ -45,7 +45,8 @@ class GeNNModel:
         backend: ``"single_threaded_cpu"`` (alias ``"cpu"``, the default) or ``"cuda"``.
         time_precision: type of time (defaults to ``precision``).
         **preference_kwargs: backend preferences, as PyGeNN's: ``optimize_code`` (fast maths, default
-            False), ``num_threads`` (OpenMP threads of the cpu backend, default 1, 0 = all cores) and
+            False), ``num_threads`` (OpenMP threads of the cpu backend: N, 0 = all cores, or None, the default: all
+            cores for networks of at least 2 million synapses and 2,000 neurons, else 1) and
             ``adaptive_threads`` (default True: blocks of steps run on one thread where that measured faster,
             see :attr:`thread_steps`); the other PyGeNN preference names are accepted (and have no effect); an
             unknown one raises ``ValueError``.  ``backend_preferences(backend)`` lists them.
@@ -371,11 +372,11 @@ def _check_preferences(backend: str, given: dict) -> dict:
     if unknown:
         raise ModelError(f"Unknown preference(s) {unknown} for the {backend} backend; it accepts "
                          f"{sorted(known)}")
-    if "num_threads" in given:
+    if given.get("num_threads") is not None:
         n = given["num_threads"]
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_THREADS:
-            raise ModelError(f"num_threads must be a whole number from 0 (one per core) to {MAX_THREADS}, "
-                             f"got {n!r}")
+            raise ModelError(f"num_threads must be None (by the network's size), or a whole number from 0 (one "
+                             f"per core) to {MAX_THREADS}, got {n!r}")
     if "adaptive_threads" in given and not isinstance(given["adaptive_threads"], bool):
         raise ModelError(f"adaptive_threads must be True or False, got {given['adaptive_threads']!r}")
     return dict(given)

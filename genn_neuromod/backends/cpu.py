@@ -84,7 +84,7 @@ class CpuBuild:
 class CpuBackend:
     name = "single_threaded_cpu"
     supports_batching = True
-    preferences = {**COMMON_PREFERENCES, "num_threads": 1, "adaptive_threads": True}
+    preferences = {**COMMON_PREFERENCES, "num_threads": None, "adaptive_threads": True}
 
     def build(self, model, code_path: str, always_rebuild: bool = False) -> CpuBuild:
         """Plan, generate and compile ``model``; the C source is also written to ``code_path``."""

@@ -21,10 +21,25 @@ class GeneratedModel:
     timing: bool                            # kernels timed (the model's timing_enabled at build)
 
 
+#: with ``num_threads`` left at None (the default), a model whose synapse groups can hold at least this many
+#: synapses and that has at least this many neurons runs on every core, a smaller one on one thread (measured on
+#: 2 cores, see the README's "Preferences": COBA at 8,000 neurons, 1.2 M synapses, and the microcircuit at 0.01
+#: scale, 772 neurons, 3 M synapses, ran no faster on 2 threads; COBA at 16,000 neurons, 2.5 M synapses, and the
+#: microcircuit at 0.05 scale, 3,860 neurons, 15 M synapses, ran 1.3x and 1.6x faster)
+AUTO_THREADS_MIN_SYNAPSES = 2_000_000
+AUTO_THREADS_MIN_NEURONS = 2_000
+
+
 def num_threads(model) -> int:
-    """OpenMP threads from the ``num_threads`` preference (0 means one per core)."""
-    n = int(model._preferences.get("num_threads", 1))
-    return (os.cpu_count() or 1) if n == 0 else max(n, 1)
+    """OpenMP threads from the ``num_threads`` preference: N, 0 (one per core) or None (one per core for networks
+    of at least :data:`AUTO_THREADS_MIN_SYNAPSES` synapses and :data:`AUTO_THREADS_MIN_NEURONS` neurons, else
+    one)."""
+    n = model._preferences.get("num_threads")
+    if n is None:
+        synapses = sum(sg.synapse_bound for sg in model.synapse_populations.values())
+        neurons = sum(ng.num_neurons for ng in model.neuron_populations.values())
+        n = 0 if synapses >= AUTO_THREADS_MIN_SYNAPSES and neurons >= AUTO_THREADS_MIN_NEURONS else 1
+    return (os.cpu_count() or 1) if n == 0 else max(int(n), 1)
 
 
 def generate_c(plan: ModelPlan) -> GeneratedModel:
