@@ -1,4 +1,4 @@
-"""Brian2 reference implementations of the two benchmark networks.
+"""Brian2 reference implementations of the benchmark networks.
 
 This module runs *inside a separate virtual environment that has Brian2*
 (Brian2 2.9 needs ``numpy<2.3``), e.g.::
@@ -103,6 +103,24 @@ Networks
       (Izhikevich applies the weight update and the 0.99 eligibility decay
       every 10 ms instead.)  No reward is delivered, so DA stays 0.
 
+``microcircuit`` -- the Potjans & Diesmann (2014) cortical microcircuit with the
+    parameters of ``_microcircuit.py`` (the GeNN side's definition) at
+    ``--scale`` x its 77,169 neurons, full in-degrees: LIF neurons (C 250 pF,
+    tau_m 10 ms, rest and reset -65 mV, threshold -50 mV, refractory 2 ms,
+    initial V ~ N(-58, 5) mV), exponential synaptic currents (0.5 ms), normal
+    weights and delays (clipped at 0 and at the GeNN side's maxima), Poisson
+    background (``PoissonInput``, 8 Hz per external input), dt 0.1 ms, float32
+    state as the GeNN side's ``"float"`` model, every spike recorded.  Each
+    projection connects every pair with probability num / (N_pre N_post), which
+    gives GeNN's FixedNumberTotalWithReplacement synapse count in expectation;
+    where that exceeds 1 (scales below about 0.47 keep the full in-degrees with
+    fewer cells) a connected pair gets ceil(num / (N_pre N_post)) synapses at the
+    probability divided by that count.  Brian2 samples the pairs in the binary
+    (skipping ahead geometrically), so build time does not grow with the synapse
+    count.
+    ``load_s`` is the binary's run time outside its time-stepping loop
+    (synapse creation, start-up, writing results), ``run_s`` the loop itself.
+
 Connectivity for ``izhikevich`` is drawn with ``numpy.random.default_rng(seed)``
 so both devices use the same graph; everything else random uses Brian2's
 ``seed(seed)`` (so runs with the same seed on the same device are
@@ -113,6 +131,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import sys
@@ -127,19 +146,22 @@ import numpy as np
 from brian2 import (
     Network,
     NeuronGroup,
+    PoissonInput,
     SpikeMonitor,
     Synapses,
     defaultclock,
     device,
     ms,
     mV,
+    nA,
+    nF,
     prefs,
     second,
     seed,
     set_device,
 )
 
-NETWORKS = ("coba", "izhikevich")
+NETWORKS = ("coba", "izhikevich", "microcircuit")
 DEVICES = ("cpp_standalone", "cython")
 
 # --- COBA (Brette et al. 2007, benchmark 1; Brian examples/misc/COBA.py) ---
@@ -334,9 +356,60 @@ def build_izhikevich(graph_seed: int) -> tuple[list[Any], SpikeMonitor, int]:
     return [neurons, exc, inh, spikes], spikes, n
 
 
-def _build(network: str, seed_value: int) -> tuple[list[Any], SpikeMonitor, int]:
+def build_microcircuit(scale: float) -> tuple[list[Any], SpikeMonitor, int]:
+    """Create the Potjans-Diesmann microcircuit at ``scale``; return (objects, spike monitor, neuron count)."""
+    import _microcircuit as mc
+
+    prefs.core.default_float_dtype = np.float32
+    defaultclock.dt = mc.DT_MS * ms
+    lif = mc.LIF_PARAMS
+    namespace = {"C_m": lif["C"] * nF, "tau_m": lif["TauM"] * ms, "V_rest": lif["Vrest"] * mV,
+                 "tau_syn": mc.TAU_SYN * ms}
+    sizes = mc.population_sizes(scale)
+    neurons = NeuronGroup(sum(sizes.values()), """
+        dV/dt = -(V - V_rest) / tau_m + I / C_m : volt (unless refractory)
+        dI/dt = -I / tau_syn : amp
+        """, threshold=f"V >= {lif['Vthresh']}*mV", reset=f"V = {lif['Vreset']}*mV",
+                          refractory=lif["TauRefrac"] * ms, method="exact", namespace=namespace, name="mc_neurons")
+    neurons.V = "-58*mV + 5*mV*randn()"
+    objects: list[Any] = [neurons]
+    starts = dict(zip(mc.POPS, np.cumsum([0] + [sizes[p] for p in mc.POPS[:-1]]).tolist(), strict=True))
+    pops = {name: neurons[starts[name]:starts[name] + sizes[name]] for name in mc.POPS}
+    objects += [PoissonInput(pops[name], "I", mc.EXTERNAL_INPUTS[name], mc.BACKGROUND_HZ * brian2.Hz,
+                             weight=mc.W_EXC * nA) for name in mc.POPS]
+    # one Synapses object per source population (one per projection would be 8x the code objects to compile),
+    # connected to each target population's slice of the neurons in turn
+    counts = mc.projection_sizes(scale)
+    z = 3.719016485455709  # the GeNN side's clipping quantile for delays
+    for src in mc.POPS:
+        syn = Synapses(pops[src], neurons, "w : amp (constant)", on_pre="I_post += w", name=f"mc_from_{src}")
+        for trg in mc.POPS:
+            num = counts[f"{src}_{trg}"]
+            if num == 0:
+                continue
+            p = num / (sizes[src] * sizes[trg])
+            per_pair = math.ceil(p)  # multapses where the in-degree exceeds the (scaled) source population
+            lo, hi = starts[trg], starts[trg] + sizes[trg]
+            syn.connect(j=f"k for k in sample({lo}, {hi}, p={p / per_pair!r})", n=per_pair)
+        kind = src[-1]
+        base = mc.mean_weight(src, "6E")
+        # sd is 10 % of the mean, and 5 % of the doubled 4E -> 2/3E mean: 0.1 |base| for every excitatory projection
+        mean = f"{base!r}*nA*(1 + int(j < {sizes['23E']}))" if src == "4E" else f"{base!r}*nA"
+        bounds = "0*nA, 1e6*nA" if kind == "E" else "-1e6*nA, 0*nA"  # a sign bound (inf overflows float32 checks)
+        syn.w = f"clip({mean} + {abs(base) * mc.W_REL_SD!r}*nA*randn(), {bounds})"
+        d_max = mc.DELAY_MEAN[kind] + mc.DELAY_SD[kind] * z
+        syn.delay = f"clip({mc.DELAY_MEAN[kind]!r}*ms + {mc.DELAY_SD[kind]!r}*ms*randn(), 0*ms, {d_max!r}*ms)"
+        objects.append(syn)
+    spikes = SpikeMonitor(neurons, name="mc_spikes")  # records every spike, as the GeNN side
+    objects.append(spikes)
+    return objects, spikes, len(neurons)
+
+
+def _build(network: str, seed_value: int, scale: float = 1.0) -> tuple[list[Any], SpikeMonitor, int]:
     if network == "coba":
         return build_coba()
+    if network == "microcircuit":
+        return build_microcircuit(scale)
     return build_izhikevich(seed_value)
 
 
@@ -346,7 +419,7 @@ def _maxrss_mb(who: int) -> float:
 
 
 def run_benchmark(network: str, device_name: str, duration_s: float, seed_value: int, workdir: Path,
-                  threads: int = 0) -> dict:
+                  threads: int = 0, scale: float = 1.0) -> dict:
     """Build and run one network on one Brian2 device; return the result record."""
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -364,7 +437,7 @@ def run_benchmark(network: str, device_name: str, duration_s: float, seed_value:
         seed(seed_value)
 
         t0 = time.perf_counter()
-        objects, spikes, n_neurons = _build(network, seed_value)
+        objects, spikes, n_neurons = _build(network, seed_value, scale)
         net = Network(*objects)
         net.run(duration)  # only records the run; code is generated here
         device.build(directory=str(project_dir), compile=True, run=False)
@@ -387,7 +460,7 @@ def run_benchmark(network: str, device_name: str, duration_s: float, seed_value:
         seed(seed_value)
 
         t0 = time.perf_counter()
-        objects, spikes, n_neurons = _build(network, seed_value)
+        objects, spikes, n_neurons = _build(network, seed_value, scale)
         net = Network(*objects)
         net.run(defaultclock.dt)  # warm-up: generates and compiles all code objects
         build_s = time.perf_counter() - t0
@@ -401,6 +474,12 @@ def run_benchmark(network: str, device_name: str, duration_s: float, seed_value:
         peak_rss_mb = _maxrss_mb(resource.RUSAGE_SELF)
 
     n_synapses = sum(len(obj) for obj in objects if isinstance(obj, Synapses))
+    if network == "microcircuit":  # the columns of bench_cpu.py's microcircuit table
+        loop_s = float(device._last_run_time)
+        extra.update(network=f"microcircuit {scale:g} SPARSE", load_s=round(run_s - loop_s, 4),
+                     bytes_per_synapse=extra.get("binary_rss_mb", peak_rss_mb) * 2**20 / max(n_synapses, 1),
+                     scale=scale)
+        run_s = loop_s
     return {
         "network": network,
         "device": device_name,
@@ -427,10 +506,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, required=True, help="build/cache directory")
     parser.add_argument("--threads", type=int, default=0, help="cpp_standalone: OpenMP threads (0: no OpenMP)")
+    parser.add_argument("--scale", type=float, default=1.0, help="microcircuit: fraction of its neurons")
     args = parser.parse_args(argv)
 
     with _stdout_to_stderr():
-        result = run_benchmark(args.network, args.device, args.duration, args.seed, args.workdir, args.threads)
+        result = run_benchmark(args.network, args.device, args.duration, args.seed, args.workdir, args.threads,
+                               args.scale)
     print(json.dumps(result), flush=True)
     return 0
 

@@ -6,8 +6,8 @@ Networks (see ``_genn_networks.py``, ``_microcircuit.py`` and ``_brian2_networks
   * izhikevich    Izhikevich 2007, 1000 neurons x 100 synapses, STDP traces, dt 1 ms (default 60 s)
   * microcircuit  Potjans & Diesmann (2014), 77,169 LIF x --scales (0.5 and 1.0), full in-degrees (~0.3e9
                   synapses at 1.0), dt 0.1 ms, 1 s simulated, synapses stored (SPARSE) and regenerated at every
-                  spike (PROCEDURAL); beside real GeNN's CPU backend only (build, load, speed, peak memory and
-                  memory per synapse)
+                  spike (PROCEDURAL); beside real GeNN's CPU backend and Brian2 standalone's OpenMP code at 1 and
+                  all cores (build, load, speed, peak memory and memory per synapse)
 
 Every engine runs in its own subprocess (so peak memory is its own) on the same machine in
 the same invocation; the table reports ratios measured side by side.  Brian2 2.9 needs
@@ -134,14 +134,27 @@ def real_genn(py: str, network: str, duration: float, seed: int) -> dict:
     return res
 
 
-def brian2(py: str, network: str, device: str, duration: float, seed: int, threads: int = 0) -> dict:
+def brian2(py: str, network: str, device: str, duration: float, seed: int, threads: int = 0,
+           scale: float = 1.0) -> dict:
     """Brian2 on ``device``; ``cpp_standalone`` with ``threads`` > 0 runs its OpenMP code on that many threads."""
     with tempfile.TemporaryDirectory() as wd:
         res = _run_json([py, str(HERE / "_brian2_networks.py"), "--network", network, "--device", device,
                          "--duration", str(duration), "--seed", str(seed), "--workdir", wd,
-                         "--threads", str(threads)], cwd=wd)
+                         "--threads", str(threads), "--scale", str(scale)], cwd=wd)
     res["engine"] = f"Brian2 {device}" + (f", {threads} thr" if threads else "")
     return res
+
+
+def brian2_microcircuit(py: str, scale: float, duration: float, seed: int, threads: int) -> dict:
+    """Brian2 standalone's microcircuit (its OpenMP code on ``threads``); a failed run becomes a row saying so."""
+    label = f"Brian2 cpp_standalone, {threads} thr"
+    print(f"[microcircuit {scale:g} SPARSE] {label} ...", file=sys.stderr, flush=True)
+    try:
+        return brian2(py, "microcircuit", "cpp_standalone", duration, seed, threads, scale)
+    except RuntimeError as exc:
+        reason = str(exc).splitlines()[-1]
+        print(f"  {label}: failed ({reason})", file=sys.stderr)
+        return {"network": f"microcircuit {scale:g} SPARSE", "engine": label, "failed": reason}
 
 
 def interleaved(runs: list[tuple[str, object]], repeats: int) -> list[dict]:
@@ -257,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
                     for py, engine, label, env, threads in runs:
                         print(f"[microcircuit {scale:g} {matrix}] {label} ...", file=sys.stderr, flush=True)
                         mc_rows.append(microcircuit(py, engine, label, scale, matrix, d, args.seed, env, threads))
+                    if b2 and matrix == "SPARSE":  # Brian2 stores its synapses
+                        mc_rows += [brian2_microcircuit(b2, scale, d, args.seed, t)
+                                    for t in dict.fromkeys((1, args.threads or (os.cpu_count() or 1)))]
     if rows:
         print(table(rows))
         print("\n'ours(...) x' = (our simulated s per wall s, in that configuration) / (that engine's).  All engines "
@@ -272,7 +288,10 @@ def main(argv: list[str] | None = None) -> int:
         print(microcircuit_table(mc_rows))
         print("\nmicrocircuit: build s = model definition + code generation + compilation; load s = allocation and "
               "initialisation (connectivity included); B/synapse = (peak RSS - RSS before the model) / synapses, so "
-              "it includes neurons, buffers and the engine's own overhead; 'ours(1 thr) x' as above.")
+              "it includes neurons, buffers and the engine's own overhead; 'ours(1 thr) x' as above.  Brian2: build "
+              "s = code generation + make; load s = its binary's time outside the stepping loop (synapse creation "
+              "included); B/synapse = the binary's peak RSS / synapses; its pairs are drawn with the projection's "
+              "probability, so its synapse and spike counts differ from GeNN's by sampling.")
     if args.json:
         Path(args.json).write_text(json.dumps(rows + mc_rows, indent=1))
     return 0
