@@ -117,7 +117,9 @@ Networks
     fewer cells) a connected pair gets ceil(num / (N_pre N_post)) synapses at the
     probability divided by that count.  Brian2 samples the pairs in the binary
     (skipping ahead geometrically), so build time does not grow with the synapse
-    count.
+    count.  At 0.05 scale this network fires about 1.3x as many spikes per ms
+    after the first 100 ms as the GeNN side's (pairs drawn without replacement,
+    delays clipped at 0 rather than redrawn, exact integration of the current).
     ``load_s`` is the binary's run time outside its time-stepping loop
     (synapse creation, start-up, writing results), ``run_s`` the loop itself.
 
