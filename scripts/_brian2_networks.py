@@ -46,7 +46,9 @@ runs).  The binary's RSS is taken from ``os.wait4`` on that one child, because
 Cython runtime code is serial; the standalone device runs with ``--threads N``
 as ``openmp_threads = N`` (its OpenMP code), and with the default ``--threads 0``
 without OpenMP (single-threaded).  ``make`` itself runs
-with Brian2's default ``-j`` (parallel compilation only affects ``build_s``).
+one job per core (``-j N``; Brian2's default, an unbounded ``-j``, starts a
+compiler for every code object at once, and the microcircuit's hundred of
+them ran a 24 GB machine out of memory).
 Brian2's default GCC flags are used: ``-w -O3 -ffast-math -fno-finite-math-only
 -march=native -std=c++11``.
 
@@ -432,6 +434,7 @@ def run_benchmark(network: str, device_name: str, duration_s: float, seed_value:
         project_dir = workdir / f"{network}_standalone"
         set_device("cpp_standalone", directory=str(project_dir), build_on_run=False)
         prefs.devices.cpp_standalone.openmp_threads = threads
+        prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
         extra["openmp_threads"] = threads
         rss_file = project_dir / "binary_maxrss_kb.txt"
         wrapper = [sys.executable, "-c", _RSS_WRAPPER, str(rss_file), "./main"]
