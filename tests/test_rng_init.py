@@ -14,6 +14,7 @@ from helpers import PRECISIONS, build_load, empty_neuron_model, make_model
 from scipy import stats
 
 from genn_neuromod import (
+    GeNNModel,
     ModelError,
     create_current_source_model,
     create_neuron_model,
@@ -237,6 +238,42 @@ def test_gennrand_uniform_matches_philox(tmp_path, precision):
         assert np.array_equal(pop.vars["c"].view, expected[:, 2]), step
     # values lie on (0, 1]
     assert expected_init.min() > 0.0 and expected_init.max() <= 1.0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_draws_in_a_loop_match_philox(tmp_path, threads):
+    """Draws inside a loop of sim code (whose first block a vectorised pass computes ahead, in tiles of 256
+    neurons) equal the reference, across the tiles' edges and into the second block, on one thread and two."""
+    seed = 2024
+    n_model = create_neuron_model(
+        "looper",
+        vars=[("first", "scalar"), ("last", "scalar"), ("total", "scalar")],
+        sim_code="""
+        scalar s = 0.0;
+        for (int i = 0; i < 6; i++) {
+            const scalar u = gennrand_uniform();
+            if (i == 0) { first = u; }
+            if (i == 5) { last = u; }
+            s += u;
+        }
+        total = s;
+        """,
+    )
+    n = 600
+    model = GeNNModel("double", f"test_philox_loop{threads}", num_threads=threads, adaptive_threads=False)
+    model.dt = 1.0
+    model.seed = seed
+    pop = model.add_neuron_population("Loop", n, n_model, {}, {"first": 0.0, "last": 0.0, "total": 0.0})
+    build_load(model, tmp_path)
+    assert "gn_rng_init_ahead" in (tmp_path / f"test_philox_loop{threads}_CODE" / "model.c").read_text()
+    model.step_time_n(3)
+    draws = philox.uniform_double(seed, philox.stream_id("Loop", "neuron"), np.arange(n), 2, 6)
+    total = np.zeros(n)
+    for k in range(6):
+        total = total + draws[:, k]
+    assert np.array_equal(pop.vars["first"].view, draws[:, 0])
+    assert np.array_equal(pop.vars["last"].view, draws[:, 5])
+    assert np.array_equal(pop.vars["total"].view, total)
 
 
 def test_gennrand_raw_and_exponential_match_philox(tmp_path):

@@ -11,12 +11,18 @@
 #define GN_PHILOX_H
 #ifndef GN_DEVICE
 #define GN_DEVICE static inline
+/* the block always inlined, so that a loop over neurons computes it across SIMD lanes (left to its heuristics,
+   GCC called it out of line in large translation units, which keeps such loops scalar) */
+#define GN_BLOCK_INLINE __attribute__((always_inline))
+#endif
+#ifndef GN_BLOCK_INLINE
+#define GN_BLOCK_INLINE
 #endif
 
 /* scalar fields (no arrays) so that, once inlined, the state lives in registers and loops vectorise */
 typedef struct { uint32_t k0, k1, c0, c1, c2, c3, b0, b1, b2, b3, pos; } gn_rng;
 
-GN_DEVICE void gn_philox_block(gn_rng *s)
+GN_DEVICE GN_BLOCK_INLINE void gn_philox_block(gn_rng *s)
 {
     uint32_t c0 = s->c0, c1 = s->c1, c2 = s->c2, c3 = s->c3;
     uint32_t k0 = s->k0, k1 = s->k1;
@@ -37,6 +43,17 @@ GN_DEVICE void gn_rng_init(gn_rng *r, uint64_t seed, uint32_t stream, uint64_t e
     r->c0 = 0; r->c1 = (uint32_t)element; r->c2 = (uint32_t)(element >> 32);
     r->c3 = (uint32_t)step; r->pos = 4;
     r->b0 = r->b1 = r->b2 = r->b3 = 0;
+}
+
+/* the stream of gn_rng_init whose first block (counter 0) a vectorised pass computed ahead, into
+   ahead[word][k]: the state gn_next_u32 leaves after computing that block itself, so the draws are the same */
+#define GN_AHEAD_TILE 256u
+GN_DEVICE void gn_rng_init_ahead(gn_rng *r, uint64_t seed, uint32_t stream, uint64_t element, uint64_t step,
+                                 const uint32_t ahead[4][GN_AHEAD_TILE], uint32_t k)
+{
+    gn_rng_init(r, seed, stream, element, step);
+    r->b0 = ahead[0][k]; r->b1 = ahead[1][k]; r->b2 = ahead[2][k]; r->b3 = ahead[3][k];
+    r->c0 = 1; r->pos = 0;
 }
 
 GN_DEVICE uint32_t gn_next_u32(gn_rng *r)

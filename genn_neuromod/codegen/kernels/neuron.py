@@ -8,6 +8,7 @@ code of weight-update models, and spike-like event conditions.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ...api.enums import VarAccessMode, get_var_access_mode
@@ -75,6 +76,20 @@ class NeuronUpdate:
     @property
     def stream(self) -> str:
         return self.sim.stream
+
+    @property
+    def streams_ahead(self) -> tuple[str, ...]:
+        """Random streams whose first Philox block a vectorised pass computes ahead of the update loop: those
+        drawn inside a loop of their code (e.g. a Poisson count by repeated uniforms). Such a loop keeps the update
+        loop scalar, so the block's ten rounds of multiplications would otherwise run one neuron at a time."""
+        own = (self.sim, self.threshold, self.reset, *self.wu_dynamics, *self.wu_spike)
+        codes = [(c, self.stream) for c in own] + [(a.code, a.code.stream)
+                                                    for a in self.postsynaptic + self.current_sources]
+        return tuple(dict.fromkeys(stream for c, stream in codes if c.rng and _LOOP.search(c.c)))
+
+
+#: a loop statement in generated C
+_LOOP = re.compile(r"\b(do|while|for)\b")
 
 
 def neuron_local(name: str) -> str:
