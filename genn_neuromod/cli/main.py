@@ -211,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra recordings: spikes:POP[,POP] state:POP.VAR weights:SYNAPSES.VAR")
     r.add_argument("--out", help="store path (default: CIRCUIT name with .zarr)")
     r.add_argument("--seed", type=int, help="model seed (default: the circuit's)")
-    r.add_argument("--threads", type=int, default=1, help="OpenMP threads of the embedded CPU engine (0 = all)")
+    r.add_argument("--threads", type=int, default=None,
+                   help="OpenMP threads of the embedded CPU engine (0 = all; default: all for networks of at least "
+                        "2 M synapses and 2,000 neurons, else 1)")
     r.add_argument("--chunk-steps", type=int, default=1000, help="steps per recording chunk")
     r.add_argument("--overwrite", action="store_true", help="replace an existing store")
     r.add_argument("--quiet", action="store_true", help="no progress bar")

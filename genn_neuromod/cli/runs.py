@@ -55,7 +55,7 @@ def set_path(graph: nx.MultiDiGraph, path: str, value: Any) -> None:
 
 def run_circuit(graph: nx.MultiDiGraph, out: str | Path, duration_ms: float, engine: str = "embedded",
                 backend: str = "cpu", seed: int | None = None, record: dict[str, Any] | None = None,
-                overrides: dict[str, Any] | None = None, threads: int = 1, chunk_steps: int = 1000,
+                overrides: dict[str, Any] | None = None, threads: int | None = None, chunk_steps: int = 1000,
                 progress: bool = False, overwrite: bool = False, metadata: dict | None = None) -> dict[str, Any]:
     """Build ``graph``, run it for ``duration_ms`` and record into the zarr store ``out``; return a summary."""
     from ..circuits import build_model
