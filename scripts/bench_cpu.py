@@ -95,11 +95,16 @@ def microcircuit(py: str, engine: str, label: str, scale: float, matrix: str, du
         try:
             res = _run_json(cmd + ["--workdir", wd], env, wd)
         except RuntimeError as exc:
-            reason = str(exc).splitlines()[-1]
-            print(f"  {label}: failed ({reason})", file=sys.stderr)
-            res = {"network": f"microcircuit {scale:g} {matrix}", "failed": reason}
+            return _failed_row(label, f"microcircuit {scale:g} {matrix}", exc)
     res["engine"] = label
     return res
+
+
+def _failed_row(label: str, network: str, exc: RuntimeError) -> dict:
+    """A microcircuit run that failed, as a row of the table saying why."""
+    reason = str(exc).splitlines()[-1]
+    print(f"  {label}: failed ({reason})", file=sys.stderr)
+    return {"network": network, "engine": label, "failed": reason}
 
 
 def microcircuit_table(rows: list[dict]) -> str:
@@ -152,9 +157,7 @@ def brian2_microcircuit(py: str, scale: float, duration: float, seed: int, threa
     try:
         return brian2(py, "microcircuit", "cpp_standalone", duration, seed, threads, scale)
     except RuntimeError as exc:
-        reason = str(exc).splitlines()[-1]
-        print(f"  {label}: failed ({reason})", file=sys.stderr)
-        return {"network": f"microcircuit {scale:g} SPARSE", "engine": label, "failed": reason}
+        return _failed_row(label, f"microcircuit {scale:g} SPARSE", exc)
 
 
 def interleaved(runs: list[tuple[str, object]], repeats: int) -> list[dict]:
@@ -230,13 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     gpy = genn_python(args.genn_python)
     if gpy is None:
         print("real GeNN: not found (pass --genn-python); skipping it", file=sys.stderr)
+    thread_counts = tuple(dict.fromkeys((1, args.threads or (os.cpu_count() or 1))))  # 1 and --threads (all cores)
     rows, mc_rows = [], []
     scales = [0.05] if args.quick else args.scales
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as baseline_cache:
         for net in [n for n in args.networks if n != "microcircuit"]:
             d = durations[net]
             runs = []
-            for threads in dict.fromkeys((1, args.threads or (os.cpu_count() or 1))):
+            for threads in thread_counts:
                 runs.append((f"genn_neuromod, {threads} thread(s)",
                              partial(ours, net, d, args.seed, cache, threads)))
                 if args.baseline:
@@ -247,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             if b2:
                 for dev in ("cpp_standalone", "cython"):
                     runs.append((f"Brian2 {dev}", partial(brian2, b2, net, dev, d, args.seed)))
-                for threads in dict.fromkeys((1, args.threads or (os.cpu_count() or 1))):  # its OpenMP code
+                for threads in thread_counts:  # its OpenMP code
                     runs.append((f"Brian2 cpp_standalone, {threads} thr",
                                  partial(brian2, b2, net, "cpp_standalone", d, args.seed, threads)))
             print(f"[{net}]", file=sys.stderr)
@@ -258,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                 for matrix in args.matrices:
                     runs = [(sys.executable, "genn_neuromod", f"genn_neuromod cpu, {t} thr",
                              dict(os.environ, GENN_NEUROMOD_CACHE=cache), t)
-                            for t in dict.fromkeys((1, args.threads or (os.cpu_count() or 1)))]
+                            for t in thread_counts]
                     if args.baseline:
                         env = dict(os.environ, GENN_NEUROMOD_CACHE=baseline_cache,
                                    PYTHONPATH=os.pathsep.join([args.baseline] + [p for p in [os.environ.get(
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                         mc_rows.append(microcircuit(py, engine, label, scale, matrix, d, args.seed, env, threads))
                     if b2 and matrix == "SPARSE":  # Brian2 stores its synapses
                         mc_rows += [brian2_microcircuit(b2, scale, d, args.seed, t)
-                                    for t in dict.fromkeys((1, args.threads or (os.cpu_count() or 1)))]
+                                    for t in thread_counts]
     if rows:
         print(table(rows))
         print("\n'ours(...) x' = (our simulated s per wall s, in that configuration) / (that engine's).  All engines "
