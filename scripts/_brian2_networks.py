@@ -384,7 +384,6 @@ def build_microcircuit(scale: float) -> tuple[list[Any], SpikeMonitor, int]:
     # one Synapses object per source population (one per projection would be 8x the code objects to compile),
     # connected to each target population's slice of the neurons in turn
     counts = mc.projection_sizes(scale)
-    z = 3.719016485455709  # the GeNN side's clipping quantile for delays
     for src in mc.POPS:
         syn = Synapses(pops[src], neurons, "w : amp (constant)", on_pre="I_post += w", name=f"mc_from_{src}")
         for trg in mc.POPS:
@@ -401,8 +400,8 @@ def build_microcircuit(scale: float) -> tuple[list[Any], SpikeMonitor, int]:
         mean = f"{base!r}*nA*(1 + int(j < {sizes['23E']}))" if src == "4E" else f"{base!r}*nA"
         bounds = "0*nA, 1e6*nA" if kind == "E" else "-1e6*nA, 0*nA"  # a sign bound (inf overflows float32 checks)
         syn.w = f"clip({mean} + {abs(base) * mc.W_REL_SD!r}*nA*randn(), {bounds})"
-        d_max = mc.DELAY_MEAN[kind] + mc.DELAY_SD[kind] * z
-        syn.delay = f"clip({mc.DELAY_MEAN[kind]!r}*ms + {mc.DELAY_SD[kind]!r}*ms*randn(), 0*ms, {d_max!r}*ms)"
+        syn.delay = (f"clip({mc.DELAY_MEAN[kind]!r}*ms + {mc.DELAY_SD[kind]!r}*ms*randn(), 0*ms, "
+                     f"{mc.DELAY_MAX[kind]!r}*ms)")
         objects.append(syn)
     spikes = SpikeMonitor(neurons, name="mc_spikes")  # records every spike, as the GeNN side
     objects.append(spikes)

@@ -42,6 +42,8 @@ W_L4E_TO_L23E_REL_SD = 0.05
 G_INH = -4.0
 DELAY_MEAN = {"E": 1.5, "I": 0.75}  # ms
 DELAY_SD = {"E": 0.75, "I": 0.375}
+#: delays are clipped at the standard normal quantile 0.9999
+DELAY_MAX = {k: DELAY_MEAN[k] + DELAY_SD[k] * 3.719016485455709 for k in DELAY_MEAN}
 DT_MS = 0.1
 LIF_PARAMS = {"C": 0.25, "TauM": 10.0, "Vrest": -65.0, "Vreset": -65.0, "Vthresh": -50.0, "Ioffset": 0.0,
               "TauRefrac": 2.0}
@@ -83,9 +85,7 @@ def build_microcircuit(pg, scale: float, backend: str, seed: int = 1234, matrix:
     for attr in ("fuse_postsynaptic_models", "default_narrow_sparse_ind_enabled"):  # real GeNN's fast paths
         if hasattr(model, attr):
             setattr(model, attr, True)
-    z = 3.719016485455709  # standard normal quantile 0.9999: delays are clipped there
-    max_delay = {k: DELAY_MEAN[k] + DELAY_SD[k] * z for k in KINDS}
-    max_den_slots = int(round(max(max_delay.values()) / DT_MS))
+    max_den_slots = int(round(max(DELAY_MAX.values()) / DT_MS))
     pops = {}
     for name, n in population_sizes(scale).items():
         pop = model.add_neuron_population(name, n, "LIF", LIF_PARAMS,
@@ -108,7 +108,7 @@ def build_microcircuit(pg, scale: float, backend: str, seed: int = 1234, matrix:
             fmax = float(np.finfo(np.float32).max)
             w_dist = {"mean": w, "sd": sd, "min": 0.0, "max": fmax} if kind == "E" else \
                 {"mean": w, "sd": sd, "min": -fmax, "max": 0.0}
-            d_dist = {"mean": DELAY_MEAN[kind], "sd": DELAY_SD[kind], "min": 0.0, "max": max_delay[kind]}
+            d_dist = {"mean": DELAY_MEAN[kind], "sd": DELAY_SD[kind], "min": 0.0, "max": DELAY_MAX[kind]}
             sg = model.add_synapse_population(
                 f"{src}_{trg}", matrix, pops[src], pops[trg],
                 pg.init_weight_update("StaticPulseDendriticDelay", {},
