@@ -1,5 +1,6 @@
-"""Task suite: encoders, metrics against hand-worked examples, the energy counter against a counted network,
-and a quick-mode run of every variant end to end."""
+"""Task suite: data splits, encoders, metrics against hand-worked examples, the energy counter against a
+counted network, the learning rule, homeostasis, label-gated dopamine and context gating against hand-worked
+references, the MLP baselines, and a quick-mode run of every variant end to end."""
 
 from __future__ import annotations
 
@@ -20,13 +21,20 @@ def test_tasks_split_is_fixed_per_seed_and_disjoint():
     assert [t.classes for t in a] == list(TASK_CLASSES)
     np.testing.assert_array_equal(a[2].x_train, b[2].x_train)
     assert not np.array_equal(a[2].y_train, c[2].y_train) or not np.array_equal(a[2].x_train, c[2].x_train)
+    from sklearn.datasets import load_digits
+
+    n_all = len(load_digits().target)
     for t in a:
-        assert set(np.unique(t.y_train)) == set(t.classes) == set(np.unique(t.y_test))
-        train = {r.tobytes() for r in t.x_train}
-        assert not any(r.tobytes() in train for r in t.x_test) or len(train) < len(t.x_train)
+        assert set(np.unique(t.y_train)) == set(t.classes) == set(np.unique(t.y_test)) == set(np.unique(t.y_val))
         assert 0.0 <= t.x_train.min() and t.x_train.max() <= 1.0
+        # validation is about a fifth of what is left after the test split
+        assert 0.15 < len(t.y_val) / (len(t.y_val) + len(t.y_train)) < 0.25
+    # train, validation and test are disjoint sets of samples: their sizes add up to the whole data set
+    assert sum(len(t.y_train) + len(t.y_val) + len(t.y_test) for t in a) == n_all
     capped = load_tasks(1, max_train=10, max_test=4)
-    assert all(len(t.y_train) == 10 and len(t.y_test) == 4 for t in capped)
+    assert all(len(t.y_train) == 10 and len(t.y_test) == 4 and len(t.y_val) == 4 for t in capped)
+    other = load_tasks(1, tasks=((0, 2), (1, 3, 5)))
+    assert [t.classes for t in other] == [(0, 2), (1, 3, 5)] and set(np.unique(other[1].y_test)) == {1, 3, 5}
 
 
 # ------------------------------------------------------------------------------------- encoders
@@ -98,8 +106,10 @@ def test_samples_to_criterion_and_adaptation():
 
 def test_predict_ties_silence_and_allowed_classes():
     counts = np.array([[0, 3, 3, 0], [0, 0, 0, 0], [5, 1, 2, 0]])
-    assert metrics.predict(counts).tolist() == [1, -1, 0]
+    # a tie is an abstention (never the lowest index), as is silence
+    assert metrics.predict(counts).tolist() == [-1, -1, 0]
     assert metrics.predict(counts, [2, 3]).tolist() == [2, -1, 2]
+    assert metrics.predict(counts, [0, 1]).tolist() == [1, -1, 0]
 
 
 # --------------------------------------------------------------------------------------- energy
@@ -156,16 +166,228 @@ def test_energy_counter_matches_a_counted_network(tmp_path):
     assert energy.snn_energy_pj(delivered) == pytest.approx(0.9 * delivered)
 
 
+# --------------------------------------------------------------------------- learning machinery
+def _one_synapse(tmp_path, pre_steps, post_steps, steps, cs=None):
+    """One input -> one IzhikevichNeuromod cell through RewardedTraceSTDP; the post cell is made to spike at
+    ``post_steps`` by a HostCurrent pulse."""
+    import genn_neuromod as pg
+    from genn_neuromod.models import load_model, model_defaults
+
+    model = pg.GeNNModel("float", "one_syn")
+    model.dt = 1.0
+    src = model.add_neuron_population("Pre", 1, "SpikeSourceArray", {}, {"startSpike": 0, "endSpike": len(pre_steps)})
+    src.extra_global_params["spikeTimes"].set_init_values(np.asarray(pre_steps, float) - 0.5)
+    nm = load_model("IzhikevichNeuromod")
+    params = {**model_defaults("IzhikevichNeuromod"), "tau_DA": 1e9}
+    post = model.add_neuron_population("Post", 1, nm, params, {
+        "V": -65.0, "U": -13.0, "a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0, "gain_D1": 1.0, "gain_D2": 0.0,
+        "gain_NA": 0.0, "gain_ACh": 0.0, "DA": 0.0, "NA": 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
+        "Dmod_in": 0.0, "mode": 0})
+    post.spike_recording_enabled = True
+    kick = model.add_current_source("Kick", load_model("HostCurrent"), post, {}, {"amp": 0.0})
+    rule = {"eta": 0.5, "x_tar": 0.3, "tau_x": 10.0, "Wmin": -10.0, "Wmax": 10.0, "credit": 0.0}
+    sg = model.add_synapse_population("S", "DENSE", src, post, pg.init_weight_update(
+        load_model("RewardedTraceSTDP"), rule, {"g": 0.0, "c": 0.0}, {"x": 0.0}, post_var_refs={"D": "Dmod"}),
+        pg.init_postsynaptic("DeltaCurr"))
+    sg.set_wu_param_dynamic("credit")
+    model.build(str(tmp_path))
+    model.load(num_recording_timesteps=steps)
+    for step in range(steps):
+        kick.vars["amp"].values = np.array([200.0 if step in post_steps else 0.0])
+        kick.vars["amp"].push_to_device()
+        model.step_time()
+    model.pull_recording_buffers_from_device()
+    return model, sg, post, rule
+
+
+def test_rewarded_trace_rule_matches_a_hand_worked_reference(tmp_path):
+    """c collects x - x_tar at each post spike (x: the decaying count of pre spikes); nothing moves g until a
+    credit step pays eta * D * c out and clears c."""
+    model, sg, post, rule = _one_synapse(tmp_path, pre_steps=[2, 6], post_steps=[9], steps=20)
+    times, _ = post.spike_recording_data[0]
+    assert times.size >= 1
+    pre = np.array([2.0, 6.0])
+    # reference: at each post spike time t, x = sum over pre spikes at t_pre < t of exp(-(t - t_pre)/tau_x)
+    c_ref = sum(np.exp(-(t - pre[pre < t]) / rule["tau_x"]).sum() - rule["x_tar"] for t in times)
+    for v in ("c", "g"):
+        sg.vars[v].pull_from_device()
+    assert sg.vars["g"].values[0] == 0.0
+    assert sg.vars["c"].values[0] == pytest.approx(c_ref, rel=1e-4)
+    post.vars["DA"].values = np.array([-0.7])
+    post.vars["DA"].push_to_device()
+    model.step_time()  # the neuron update turns DA into Dmod
+    sg.set_dynamic_param_value("credit", 1.0)
+    model.step_time()
+    for v in ("c", "g"):
+        sg.vars[v].pull_from_device()
+    assert sg.vars["g"].values[0] == pytest.approx(rule["eta"] * -0.7 * c_ref, rel=1e-4)
+    assert sg.vars["c"].values[0] == 0.0
+
+
+def test_adaptive_threshold_rises_per_spike_and_freezes(tmp_path):
+    import genn_neuromod as pg
+    from genn_neuromod.models import load_model, model_defaults
+
+    model = pg.GeNNModel("float", "theta")
+    model.dt = 1.0
+    nm = load_model("IzhikevichNeuromod")
+    pop = model.add_neuron_population("N", 2, nm, model_defaults("IzhikevichNeuromod"), {
+        "V": -65.0, "U": -13.0, "a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0, "gain_D1": [1.0, 0.0], "gain_D2": 0.0,
+        "gain_NA": 0.0, "gain_ACh": 0.0, "DA": 0.0, "NA": 0.0, "ACh": 0.0, "SHT": 0.0, "Dmod": 0.0,
+        "Dmod_in": 0.0, "mode": 0})
+    pop.spike_recording_enabled = True
+    model.add_current_source("Drive", load_model("HostCurrent"), pop, {}, {"amp": 30.0})
+    th = model.add_current_source("Th", load_model("AdaptiveThreshold"),
+                                  pop, {"theta_plus": 0.5, "tau_theta": 100.0, "V_spike": 29.99, "adapt": 1.0},
+                                  {"theta": 0.0}, {"V": "V", "G": "gain_D1"})
+    th.set_param_dynamic("adapt")
+    model.build(str(tmp_path))
+    model.load(num_recording_timesteps=60)
+    theta_ref, V = 0.0, []
+    for _ in range(30):
+        pop.vars["V"].pull_from_device()
+        spiked_last = pop.vars["V"].values[0] >= 29.99
+        model.step_time()
+        theta_ref = (theta_ref + 0.5 * spiked_last) * np.exp(-1.0 / 100.0)
+        V.append(spiked_last)
+    th.vars["theta"].pull_from_device()
+    assert sum(V) >= 3
+    assert th.vars["theta"].values[0] == pytest.approx(theta_ref, rel=1e-4)
+    assert th.vars["theta"].values[1] == 0.0  # no plasticity gain: the threshold does not move
+    th.set_dynamic_param_value("adapt", 0.0)
+    model.step_time_n(30)
+    frozen = th.vars["theta"].values.copy()
+    th.vars["theta"].pull_from_device()
+    np.testing.assert_array_equal(th.vars["theta"].values, frozen)
+
+
+@pytest.fixture(scope="module")
+def small_cfg():
+    from genn_neuromod.experiments.tasks import QUICK
+
+    return QUICK.with_changes(max_train=12, max_test=6, curve_points=(6, 12), curve_samples=6, noise_samples=10,
+                              ann_epochs=2)
+
+
+def test_label_gated_dopamine_and_context_gating(tmp_path, small_cfg):
+    """Reward reaches the labelled class's E cells and readout, punishment only cells of other classes that
+    fired (readouts: only the current task's), nothing elsewhere; under a context the other pools neither
+    learn nor adapt, and NA puts the task's pool in burst mode."""
+    from genn_neuromod.experiments.tasks.data import load_tasks
+    from genn_neuromod.experiments.tasks.network import TaskNetwork
+
+    cfg = small_cfg
+    net = TaskNetwork("hom_nm", 2, cfg)
+    fired_e = np.zeros(cfg.n_exc)
+    fired_e[[0, 1, 2]] = 1
+    counts = {"E": fired_e, "R": np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 1])}
+    da_e, da_r = net._dopamine(counts, target=2)
+    label = net.cell_class == 2
+    assert np.all(da_e[label] == 1.0)
+    wrong = ~label & (fired_e > 0)
+    assert np.all(da_e[wrong] == -cfg.punish) and np.all(da_e[~label & ~wrong] == 0.0)
+    # readouts: reward to 2, punishment to 3 only if it fired (it did not), none to 0, 1, 9 (other tasks)
+    assert da_r.tolist() == [0, 0, 1.0, 0, 0, 0, 0, 0, 0, 0]
+    counts["R"][3] = 2
+    assert net._dopamine(counts, target=2)[1][3] == -cfg.punish
+
+    net.set_context(1)
+    pops = net.handles.populations
+    for v in ("NA", "ACh", "gain_D1"):
+        pops["E"].vars[v].pull_from_device()
+    mine = net.pool == 1
+    assert np.all(pops["E"].vars["NA"].values[mine] == 1) and np.all(pops["E"].vars["NA"].values[~mine] == 0)
+    assert np.all(pops["E"].vars["ACh"].values[~mine] == 1)
+    np.testing.assert_allclose(pops["E"].vars["gain_D1"].values[~mine], cfg.gate_off)
+    w_in, theta = net._in_e.vars["g"], net._threshold.vars["theta"]
+    w_in.pull_from_device()
+    theta.pull_from_device()
+    before, theta_before = w_in.values.reshape(cfg.n_input, cfg.n_exc).copy(), theta.values.copy()
+    task = load_tasks(2, max_train=12)[1]
+    for x, y in zip(task.x_train[:6], task.y_train[:6], strict=True):
+        net.present(net.encode(x), int(y))
+    w_in.pull_from_device()
+    theta.pull_from_device()
+    after = w_in.values.reshape(cfg.n_input, cfg.n_exc)
+    np.testing.assert_array_equal(after[:, ~mine], before[:, ~mine])
+    np.testing.assert_array_equal(theta.values[~mine], theta_before[~mine])
+    assert not np.array_equal(after[:, mine], before[:, mine])
+    pops["E"].vars["mode"].pull_from_device()
+    assert np.all(pops["E"].vars["mode"].values[mine] == 1) and np.all(pops["E"].vars["mode"].values[~mine] == 0)
+    # testing leaves no eligibility behind to be paid out with the next taught sample, and restores the context
+    counts, _ = net.readout_counts(task.x_train[:3])
+    assert counts.shape == (3, cfg.n_classes) and net.task == 1
+    for sg in (net._in_e, net._e_r):
+        sg.vars["c"].pull_from_device()
+        assert not sg.vars["c"].values.any()
+    net.close()
+
+
+def test_split_option():
+    from genn_neuromod.experiments.tasks import parse_split
+    from genn_neuromod.experiments.tasks.runner import split_tag
+
+    assert parse_split("01,23,45,67,89") == TASK_CLASSES and split_tag(TASK_CLASSES) == ""
+    assert parse_split("02, 135") == ((0, 2), (1, 3, 5)) and split_tag(((0, 2), (1, 3, 5))) == "_split-02-135"
+    for bad in ("0,12", "01,12", ""):
+        with pytest.raises(ValueError, match="split"):
+            parse_split(bad)
+
+
+def test_decode_inverts_the_encoders():
+    x = np.array([0.0, 0.25, 0.5, 1.0])
+    lat = enc.decode(enc.latency_encode(x, 41), 41, "latency")
+    np.testing.assert_allclose(lat, [0.0, 0.25, 0.5, 1.0])
+    rng = np.random.default_rng(1)
+    rate = enc.decode(enc.poisson_encode(np.full(64, 0.5), 2000, 1.0, 100.0, rng), 2000, "poisson", 1.0, 100.0)
+    assert abs(rate.mean() - 0.5) < 0.03
+
+
+def test_mlp_gradient_and_continual_strategies():
+    from genn_neuromod.experiments.tasks.ann import MLP, ContinualMLP, MLPSettings
+
+    s = MLPSettings(6, 5, 4, epochs=40, lr=0.01, batch=8, ewc_lambda=1000.0, replay_per_class=3)
+    net = MLP(s, 0)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((7, 6)), rng.integers(0, 4, 7)
+
+    def loss():
+        return -np.mean(np.log(net.forward(x)[1][np.arange(7), y]))
+
+    grads = net._grads(x, y)
+    for p, g in zip(net.params, grads, strict=True):
+        idx = tuple(rng.integers(0, n) for n in p.shape)
+        old = p[idx]
+        p[idx] = old + 1e-6
+        up = loss()
+        p[idx] = old - 1e-6
+        down = loss()
+        p[idx] = old
+        assert g[idx] == pytest.approx((up - down) / 2e-6, rel=1e-4, abs=1e-8)
+    # two separable tasks; fine-tuning forgets the first, EWC and replay keep more of it, joint keeps it
+    xa, ya = np.vstack([rng.normal(0, 0.2, (20, 6)) + np.eye(6)[0], rng.normal(0, 0.2, (20, 6)) + np.eye(6)[1]]), \
+        np.repeat([0, 1], 20)
+    xb, yb = np.vstack([rng.normal(0, 0.2, (20, 6)) + np.eye(6)[0] + np.eye(6)[2],
+                        rng.normal(0, 0.2, (20, 6)) + np.eye(6)[1] + np.eye(6)[2]]), np.repeat([2, 3], 20)
+    acc = {}
+    for strategy in ("finetune", "ewc", "replay", "joint"):
+        m = ContinualMLP(strategy, s, 1)
+        m.learn_task(xa, ya)
+        m.learn_task(xb, yb)
+        acc[strategy] = float(np.mean(np.argmax(m.scores(xa), 1) == ya))
+        if strategy == "replay":
+            assert len(m.memory_y) == 12 and set(m.memory_y) == {0, 1, 2, 3}
+    assert acc["finetune"] < 0.5 and acc["joint"] > 0.9 and acc["replay"] > acc["finetune"]
+    assert acc["ewc"] >= acc["finetune"]
+
+
 # ---------------------------------------------------------------------------------- end to end
-def test_quick_mode_every_variant_end_to_end(tmp_path):
-    from genn_neuromod.experiments.tasks import ALL_VARIANTS, QUICK, load_result, run_task_suite
-
-    cfg_small = dict(max_train=12, max_test=6, curve_every=6, curve_samples=6, noise_samples=10)
+def test_quick_mode_every_variant_end_to_end(tmp_path, small_cfg):
     import genn_neuromod.experiments.tasks.runner as runner
+    from genn_neuromod.experiments.tasks import ALL_VARIANTS, load_result, run_task_suite
 
-    small = type(QUICK)(**{**QUICK.to_dict(), **cfg_small})
     orig = runner.QUICK
-    runner.QUICK = small
+    runner.QUICK = small_cfg
     try:
         summaries = run_task_suite(list(ALL_VARIANTS), [1], tmp_path, quick=True)
     finally:
@@ -173,26 +395,19 @@ def test_quick_mode_every_variant_end_to_end(tmp_path):
     assert [s["variant"] for s in summaries] == list(ALL_VARIANTS)
     for s in summaries:
         assert 0.0 <= s["acc_ci"] <= 1.0 and 0.0 <= s["acc_ti"] <= 1.0 and s["energy_nj"] > 0
+        if s["variant"].endswith("_nm"):
+            assert 0.0 <= s["acc_ti_ctx"] <= 1.0
+        if not s["variant"].startswith("ann"):
+            assert s["spikes_per_inference"] > 0 and sum(s["energy_share"].values()) == pytest.approx(1.0)
     res = load_result(str(tmp_path / "hom_seed1_quick.zarr"))
     assert res["acc_ci"].shape == (5, 5) and res["spikes_per_inference"]["Input"] > 0
-    assert res["config"]["max_train"] == 12
+    assert res["config"]["max_train"] == 12 and res["evaluation"] == "test"
     import zarr
 
     assert "numpy" in zarr.open_group(str(tmp_path / "hom_seed1_quick.zarr")).attrs["versions"]
-    assert (tmp_path / "results.md").read_text().count("|") > 20
+    text = (tmp_path / "results.md").read_text()
+    assert text.count("|") > 20 and "final acc. task-incr." in text and "final acc. class-incr." in text
     assert (tmp_path / "accuracy_matrices.png").stat().st_size > 1000
-    # the neuromodulated variant changes firing mode and receptor gain only in the task's subpopulation
-    from genn_neuromod.experiments.tasks.network import TaskNetwork
-
-    net = TaskNetwork("hom_nm", 2, small)
-    net.set_context(1)
-    pops = net.handles.populations
-    for v in ("NA", "gain_D1"):
-        pops["E"].vars[v].pull_from_device()
-    mine = net.contexts == 1
-    assert np.all(pops["E"].vars["NA"].values[mine] == 1) and np.all(pops["E"].vars["NA"].values[~mine] == 0)
-    np.testing.assert_allclose(pops["E"].vars["gain_D1"].values[~mine], small.gate_off)
-    net.close()
 
 
 def test_interrupted_store_is_rerun(tmp_path):

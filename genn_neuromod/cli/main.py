@@ -175,9 +175,18 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     run_task_suite(args.variants, seeds, args.out, quick=args.quick, workers=args.workers,
-                   scheduler=args.scheduler, report_only=args.report_only)
+                   scheduler=args.scheduler, report_only=args.report_only, split=args.split)
     return 0
 
+
+
+def _task_split(text: str):
+    from ..experiments.tasks import parse_split
+
+    try:
+        return parse_split(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _distal_condition(name: str) -> str:
@@ -261,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     tk.add_argument("--variants", nargs="+", default=list(ALL_VARIANTS), choices=list(ALL_VARIANTS))
     tk.add_argument("--seeds", type=int, default=5, help="seeds per variant (default 5)")
     tk.add_argument("--quick", action="store_true", help="a few dozen samples per task (minutes in all)")
+    tk.add_argument("--split", type=_task_split, default="01,23,45,67,89",
+                    help="the tasks' digits, in learning order (default 01,23,45,67,89)")
     _add_sweep_options(tk, "task_results")
     tk.set_defaults(func=_cmd_tasks)
     cp = esub.add_parser("compartments", help="burst multiplexing with two-compartment cells (Naud & Sprekeler 2018)")

@@ -70,3 +70,14 @@ def _check_pixels(x: np.ndarray) -> np.ndarray:
     if x.size == 0 or np.any(~np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
         raise ValueError("pixel intensities must be finite and in [0, 1]")
     return x
+
+
+def decode(trains: Trains, steps: int, encoder: str, dt: float = 1.0, max_rate_hz: float = 200.0) -> np.ndarray:
+    """Pixel intensities read back from spike trains, the inverse of an encoder: the latency code's first
+    spike (none: 0), or the rate code's count over its expected maximum. The ANN baselines see inputs this
+    way, so input noise acts on them as on the spiking network."""
+    if encoder == "latency":
+        return np.array([1.0 - t.min() / max(steps - 1, 1) if t.size else 0.0 for t in trains])
+    if encoder == "poisson":
+        return np.minimum(np.array([t.size for t in trains]) / (max_rate_hz * steps * dt * 1e-3), 1.0)
+    raise ValueError(f"unknown encoder '{encoder}' (use 'poisson' or 'latency')")

@@ -64,13 +64,14 @@ def forward_adaptation(samples_needed: np.ndarray) -> float:
 
 
 def predict(counts: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
-    """Class per sample from readout spike counts ``(samples, classes)``: the most active allowed readout,
-    ties to the lowest index; -1 (always wrong) when no allowed readout spiked."""
+    """Class per sample from readout scores ``(samples, classes)``: the highest-scoring allowed readout;
+    -1 (an abstention, always wrong) when no allowed readout responded or the highest score is tied."""
     counts = np.asarray(counts, dtype=np.float64)
     if allowed is not None:
         mask = np.full(counts.shape[1], -np.inf)
         mask[np.asarray(allowed)] = 0.0
         counts = counts + mask[None, :]
     best = np.argmax(counts, axis=1)
-    silent = counts[np.arange(counts.shape[0]), best] <= 0
-    return np.where(silent, -1, best)
+    top = counts[np.arange(counts.shape[0]), best]
+    tied = (counts == top[:, None]).sum(axis=1) > 1
+    return np.where((top <= 0) | tied, -1, best)

@@ -1,4 +1,4 @@
-"""Drive a built task circuit sample by sample: present, teach, read out, gate plasticity by context."""
+"""Drive a built task circuit sample by sample: reset, present, read out, pay the reward, gate by context."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...circuits import build_model
-from .circuit import FULL, TaskConfig, build_task_graph, context_groups
+from .circuit import FULL, TaskConfig, build_task_graph, cell_classes, cell_pools
 from .encoding import Trains, latency_encode, poisson_encode, to_spike_source_array
 
 POPULATIONS = ("Input", "E", "I", "R")
@@ -17,13 +17,17 @@ POPULATIONS = ("Input", "E", "I", "R")
 class TaskNetwork:
     """One spiking variant, built and loaded on the embedded CPU engine.
 
-    ``present`` runs one sample (``present_steps`` with input, then ``rest_steps`` of silence) and returns
-    the spike counts of every population; plasticity is on only while a sample is taught.
+    ``present`` runs one sample from a reset state: ``present_steps`` with input, then ``rest_steps`` of
+    silence. When the sample is taught, the labelled readout gets the teacher current while the input is on;
+    at its end each cell's dopamine is set from what fired (reward 1 to the labelled class's E cells and
+    readout, ``-punish`` to cells of other classes that fired; the readouts of other tasks are never
+    punished), and the last step of the rest pays it out (``credit``). Thresholds adapt only while teaching.
     """
 
     def __init__(self, variant: str, seed: int, cfg: TaskConfig = FULL):
         self.variant, self.seed, self.cfg = variant, seed, cfg
         self.neuromodulated = variant.endswith("_nm")
+        self.plain_stdp = variant == "stdp"
         self.graph = build_task_graph(variant, seed, cfg)
         self.model, self.handles = build_model(self.graph)
         pops = self.handles.populations
@@ -33,12 +37,24 @@ class TaskNetwork:
         self.steps = cfg.present_steps + cfg.rest_steps
         self.model.load(num_recording_timesteps=self.steps)
         self.rng = np.random.default_rng(seed + 1000)
-        self.contexts = context_groups(cfg.n_exc, cfg.n_contexts, seed)
+        self.cell_class = cell_classes(cfg, seed)
+        self.pool = cell_pools(cfg, self.cell_class)
         self.cell_types = list(getattr(pops["E"], "cell_types", []))
-        self._in_e = self.handles.synapses["InE"].vars["g"]
-        self._e_r = self.handles.synapses["ER"].vars["g"]
+        syn = self.handles.synapses
+        self._in_e, self._e_r = syn["InE"], syn["ER"]
         self._teacher = self.handles.current_sources["Teacher"].vars["amp"]
+        self._label = self.handles.current_sources["Label"].vars["amp"]
+        self._threshold = self.handles.current_sources["Threshold"]
+        self._rest_u = {}
+        for name in ("E", "I", "R"):
+            b = pops[name].vars["b"]
+            b.pull_from_device()
+            self._rest_u[name] = b.values.astype(np.float64) * -65.0
+        self.gain = np.ones(cfg.n_exc)
+        self.task: int | None = None
         self.sample_count = 0
+        self._normalise(self._in_e, (cfg.n_input, cfg.n_exc), cfg.in_norm, cfg.w_in_max, None)
+        self._normalise(self._e_r, (cfg.n_exc, cfg.n_classes), cfg.out_norm, cfg.w_er_max, None)
 
     # ----------------------------------------------------------------- input
     def encode(self, x: np.ndarray) -> Trains:
@@ -56,76 +72,127 @@ class TaskNetwork:
 
     # ------------------------------------------------------------- protocol
     def set_context(self, task: int | None) -> None:
-        """Neuromodulatory context of a task: NA puts its E subpopulation in burst mode and gives it full
-        dopamine-receptor gain; ACh holds the others in regular mode with ``gate_off`` gain.
-        ``None`` (testing, or variants without context): every E cell regular with full gain."""
+        """Neuromodulatory context of a task: NA puts its pool in burst mode and gives it full
+        dopamine-receptor gain; ACh holds the other pools in regular mode with ``gate_off`` gain.
+        ``None`` (variants without context, or testing without it): every E cell regular with full gain."""
+        self.task = task
         if not self.neuromodulated or task is None:
-            self._set("E", "NA", 0.0)
-            self._set("E", "ACh", 1.0)
-            self._set("E", "gain_D1", 1.0)
-            return
-        mine = self.contexts == (task % self.cfg.n_contexts)
+            mine = np.zeros(self.cfg.n_exc, dtype=bool)
+            self.gain = np.ones(self.cfg.n_exc)
+        else:
+            mine = self.pool == task
+            self.gain = np.where(mine, 1.0, self.cfg.gate_off)
         self._set("E", "NA", mine.astype(float))
         self._set("E", "ACh", (~mine).astype(float))
-        self._set("E", "gain_D1", np.where(mine, 1.0, self.cfg.gate_off))
+        self._set("E", "gain_D1", self.gain)
+
+    def _reset(self) -> None:
+        """Every cell at rest, the presynaptic traces cleared (synaptic currents decay over the rest)."""
+        for name, u in self._rest_u.items():
+            self._set(name, "V", -65.0)
+            self._set(name, "U", u)
+        for sg in (self._in_e, self._e_r):
+            x = sg.pre_vars["x"]
+            x.values = np.zeros_like(x.values)
+            x.push_to_device()
 
     def present(self, trains: Trains, target: int | None = None) -> dict[str, np.ndarray]:
         """Run one sample; teach ``target`` (plasticity on) or just infer (``None``). Returns spike counts
-        per neuron of every population."""
+        per neuron of every population while the input was on."""
         c = self.cfg
         pops = self.handles.populations
-        start, end, times = to_spike_source_array(trains, self.model.t, c.dt)
-        pops["Input"].vars["startSpike"].values = start
-        pops["Input"].vars["startSpike"].push_to_device()
-        pops["Input"].vars["endSpike"].values = end
-        pops["Input"].vars["endSpike"].push_to_device()
+        self._reset()
+        t0 = self.model.t
+        start, end, times = to_spike_source_array(trains, t0, c.dt)
+        for var, values in (("startSpike", start), ("endSpike", end)):
+            pops["Input"].vars[var].values = values
+            pops["Input"].vars[var].push_to_device()
         egp = pops["Input"].extra_global_params["spikeTimes"]
         egp.values = times if times.size else np.zeros(1)
         egp.push_to_device()
         learning = target is not None
-        self._set("E", "DA", 1.0 if learning else 0.0)
+        amp = np.zeros(c.n_classes)
+        amp_e = np.zeros(c.n_exc)
         if learning:
-            da = np.full(c.n_classes, c.da_target if self.variant == "stdp" else c.da_other)
-            da[target] = c.da_target
-            amp = np.zeros(c.n_classes)
             amp[target] = c.teacher
-        else:
-            da = np.zeros(c.n_classes)
-            amp = np.zeros(c.n_classes)
-        self._set("R", "DA", da)
-        self._teacher.values = amp.astype(self._teacher.values.dtype)
-        self._teacher.push_to_device()
-        self.model.step_time_n(self.steps)
+            amp_e[self.cell_class == target] = c.teacher_e
+        for var, values in ((self._teacher, amp), (self._label, amp_e)):
+            var.values = values.astype(var.values.dtype)
+            var.push_to_device()
+        self._threshold.set_dynamic_param_value("adapt", 1.0 if learning else 0.0)
+        self.model.step_time_n(c.present_steps)
         self.model.pull_recording_buffers_from_device()
         counts = {}
         for name in POPULATIONS:
             pop = pops[name]
-            _, ids = pop.spike_recording_data[0]
-            counts[name] = np.bincount(ids.astype(np.int64), minlength=pop.num_neurons)
+            st, ids = pop.spike_recording_data[0]
+            now = st >= t0
+            counts[name] = np.bincount(ids[now].astype(np.int64), minlength=pop.num_neurons)
+            if name == "R":  # each readout's first spike, in steps from the sample's start (present_steps: none)
+                first = np.full(pop.num_neurons, float(c.present_steps))
+                np.minimum.at(first, ids[now].astype(np.int64), np.rint((st[now] - t0) / c.dt))
+                self.first_spike = first
         if learning:
-            self._normalise()
-            self.sample_count += 1
+            self._teach(counts, int(target))
+        else:
+            self.model.step_time_n(c.rest_steps)
         return counts
 
-    def _normalise(self) -> None:
-        """Diehl & Cook's normalisation: each E cell's input weights sum to ``in_norm`` and each readout's
-        to ``out_norm`` (competition between the synapses of one cell; the pattern is what is learned)."""
+    def _dopamine(self, counts: dict[str, np.ndarray], target: int) -> tuple[np.ndarray, np.ndarray]:
+        """Dopamine at each E cell and each readout for a sample labelled ``target``."""
         c = self.cfg
-        for var, shape, total, w_max in ((self._in_e, (c.n_input, c.n_exc), c.in_norm, c.w_in_max),
-                                         (self._e_r, (c.n_exc, c.n_classes), c.out_norm, c.w_out_max)):
-            var.pull_from_device()
-            w = var.values.reshape(shape).astype(np.float64)
-            s = w.sum(axis=0)
-            scale = np.where(s > 0, total / np.maximum(s, 1e-12), 1.0)
-            var.values = np.clip(w * scale[None, :], 0.0, w_max).ravel().astype(var.values.dtype)
+        fired_e, fired_r = counts["E"] > 0, counts["R"] > 0
+        if self.plain_stdp:  # no sign and no label: every cell learns what it fired for
+            return np.ones(c.n_exc), np.ones(c.n_classes)
+        da_e = np.where(self.cell_class == target, 1.0, np.where(fired_e, -c.punish, 0.0))
+        task_classes = next((t for t in c.split if target in t), (target,))
+        da_r = np.zeros(c.n_classes)
+        wrong = fired_r & np.isin(np.arange(c.n_classes), task_classes) & (np.arange(c.n_classes) != target)
+        da_r[wrong] = -c.punish
+        da_r[target] = 1.0
+        return da_e, da_r
+
+    def _teach(self, counts: dict[str, np.ndarray], target: int) -> None:
+        c = self.cfg
+        da_e, da_r = self._dopamine(counts, target)
+        self._set("E", "DA", da_e)
+        self._set("R", "DA", da_r)
+        for var in (self._teacher, self._label):
+            var.values = np.zeros_like(var.values)
             var.push_to_device()
+        self.model.step_time_n(c.rest_steps - 1)  # Dmod follows DA in the neuron update of these steps
+        for sg in (self._in_e, self._e_r):
+            sg.set_dynamic_param_value("credit", 1.0)
+        self.model.step_time_n(1)
+        for sg in (self._in_e, self._e_r):
+            sg.set_dynamic_param_value("credit", 0.0)
+        changed_e = (da_e * self.gain != 0) & (counts["E"] > 0)
+        self._normalise(self._in_e, (c.n_input, c.n_exc), c.in_norm, c.w_in_max, changed_e)
+        self._normalise(self._e_r, (c.n_exc, c.n_classes), c.out_norm, c.w_er_max, (da_r != 0) & (counts["R"] > 0))
+        self.sample_count += 1
+
+    @staticmethod
+    def _normalise(sg, shape: tuple[int, int], total: float, w_max: float, columns: np.ndarray | None) -> None:
+        """Diehl & Cook's normalisation: the input weights of each cell in ``columns`` (all if None) sum to
+        ``total`` (competition between the synapses of one cell; the pattern is what is learned)."""
+        var = sg.vars["g"]
+        var.pull_from_device()
+        w = var.values.reshape(shape).astype(np.float64)
+        cols = np.ones(shape[1], dtype=bool) if columns is None else np.asarray(columns, dtype=bool)
+        if not cols.any():
+            return
+        s = w[:, cols].sum(axis=0)
+        w[:, cols] = np.clip(w[:, cols] * np.where(s > 0, total / np.maximum(s, 1e-12), 1.0)[None, :], 0.0, w_max)
+        var.values = w.ravel().astype(var.values.dtype)
+        var.push_to_device()
 
     # ----------------------------------------------------------- evaluation
-    def readout_counts(self, xs: np.ndarray, noise: Callable[[Trains], Trains] | None = None
-                       ) -> tuple[np.ndarray, dict[str, float]]:
-        """Readout spike counts ``(samples, classes)`` with plasticity off, and each neuron's mean spikes
-        per sample, per population (for the energy count)."""
-        self.set_context(None)
+    def readout_counts(self, xs: np.ndarray, noise: Callable[[Trains], Trains] | None = None,
+                       context: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Readout spike counts ``(samples, classes)`` with plasticity off (under the context of task
+        ``context``, or none), and each neuron's mean spikes per sample, per population."""
+        previous = self.task
+        self.set_context(context)
         out = np.zeros((len(xs), self.cfg.n_classes))
         totals = {p: np.zeros(self.handles.populations[p].num_neurons) for p in POPULATIONS}
         for i, x in enumerate(xs):
@@ -133,11 +200,27 @@ class TaskNetwork:
             if noise is not None:
                 trains = noise(trains)
             counts = self.present(trains)
-            out[i] = counts["R"]
+            out[i] = self.readout_score(counts["R"], self.first_spike)
             for p in POPULATIONS:
                 totals[p] += counts[p]
+        self.set_context(previous)
+        for sg in (self._in_e, self._e_r):  # eligibility collected while testing is never paid out
+            c = sg.vars["c"]
+            c.values = np.zeros_like(c.values)
+            c.push_to_device()
         n = max(len(xs), 1)
         return out, {p: v / n for p, v in totals.items()}
+
+    def readout_score(self, counts: np.ndarray, first_spike: np.ndarray) -> np.ndarray:
+        """Each readout's score: its spike count ("count"), or ("first") the earliest readout wins and the
+        count only separates readouts that fired first in the same step (Mozafari et al.'s decision by the
+        first spike). Equal scores are abstentions."""
+        if self.cfg.readout == "count":
+            return counts.astype(np.float64)
+        if self.cfg.readout == "first":
+            fired = counts > 0
+            return np.where(fired, (self.cfg.present_steps - first_spike) * 1000.0 + counts, 0.0)
+        raise ValueError(f"unknown readout '{self.cfg.readout}' (use 'count' or 'first')")
 
     def close(self) -> None:
         self.model.unload()

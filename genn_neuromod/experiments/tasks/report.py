@@ -8,10 +8,13 @@ from typing import Any
 import numpy as np
 
 COLUMNS = [("acc_ci", "final acc. class-incr."), ("acc_ti", "final acc. task-incr."),
-           ("bwt_ci", "BWT class-incr."), ("bwt_ti", "BWT task-incr."), ("forgetting_ci", "forgetting"),
-           ("later_to_criterion", "samples to criterion, tasks 2-5"), ("first_to_criterion", "... task 1"),
+           ("acc_ti_ctx", "final acc. task-incr., with context"),
+           ("bwt_ci", "BWT class-incr."), ("bwt_ti", "BWT task-incr."), ("bwt_ti_ctx", "BWT task-incr., with context"),
+           ("forgetting_ci", "forgetting"),
+           ("later_to_criterion", "samples to criterion, later tasks"), ("first_to_criterion", "... task 1"),
            ("noise_jitter", "acc. @ max jitter"), ("noise_deletion", "acc. @ max deletion"),
-           ("noise_background", "acc. @ max background"), ("energy_nj", "energy/inference (nJ)")]
+           ("noise_background", "acc. @ max background"), ("spikes_per_inference", "spikes/inference"),
+           ("energy_nj", "energy/inference (nJ)"), ("energy_vs_mlp", "energy / MLP's")]
 
 
 def _mean_sd(values: list[float]) -> str:
@@ -39,6 +42,31 @@ def results_table(summaries: list[dict[str, Any]]) -> str:
         rows = [_row_values(s) for s in summaries if s["variant"] == v]
         lines.append(f"| {v} | {len(rows)} | " + " | ".join(_mean_sd([r[k] for r in rows]) for k, _ in COLUMNS)
                      + " |")
+    return "\n".join(lines)
+
+
+def energy_share_table(summaries: list[dict[str, Any]]) -> str:
+    """Markdown table: the share of each spiking variant's inference energy spent by each layer's outgoing
+    synapses (mean over seeds)."""
+    rows = [s for s in summaries if s.get("energy_share")]
+    if not rows:
+        return ""
+    layers = list(dict.fromkeys(p for s in rows for p in s["energy_share"]))
+    lines = ["| variant | " + " | ".join(f"{p} ->" for p in layers) + " |", "|" + "---|" * (len(layers) + 1)]
+    for v in dict.fromkeys(s["variant"] for s in rows):
+        share = [np.mean([s["energy_share"].get(p, 0.0) for s in rows if s["variant"] == v]) for p in layers]
+        lines.append(f"| {v} | " + " | ".join(f"{x:.2f}" for x in share) + " |")
+    return "\n".join(lines)
+
+
+def diagonal_table(results: list[dict[str, Any]]) -> str:
+    """Markdown table: accuracy on each task right after learning it (mean over seeds)."""
+    lines = ["| variant | task-incremental, tasks in order | class-incremental, tasks in order |", "|---|---|---|"]
+    for v in dict.fromkeys(r["variant"] for r in results):
+        rs = [r for r in results if r["variant"] == v]
+        ti = np.mean([np.diag(r["acc_ti"]) for r in rs], axis=0)
+        ci = np.mean([np.diag(r["acc_ci"]) for r in rs], axis=0)
+        lines.append(f"| {v} | " + " ".join(f"{x:.2f}" for x in ti) + " | " + " ".join(f"{x:.2f}" for x in ci) + " |")
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .circuit import FULL, QUICK, TaskConfig
+from .data import TASK_CLASSES
 from .protocol import ALL_VARIANTS, load_result, run_tasks, summary_of
 
 
@@ -14,21 +15,27 @@ def _task(job: dict[str, Any]) -> dict[str, Any]:
     return run_tasks(job["variant"], job["seed"], job["store"], job["cfg"])
 
 
+def split_tag(split: tuple[tuple[int, ...], ...]) -> str:
+    """``""`` for the default split, else e.g. ``"_split-02-13-45-67-89"`` (part of the store names)."""
+    return "" if tuple(map(tuple, split)) == TASK_CLASSES else "_split-" + "-".join("".join(map(str, t)) for t in split)
+
+
 def run_task_suite(variants: list[str], seeds: list[int], out: str | Path, quick: bool = False,
-                   workers: int = 1, scheduler: str | None = None, report_only: bool = False) -> list[dict[str, Any]]:
-    """Every variant x seed (skipping complete stores of the same mode), then ``results.md``, ``results.json``
-    and the figures in ``out``."""
+                   workers: int = 1, scheduler: str | None = None, report_only: bool = False,
+                   split: tuple[tuple[int, ...], ...] = TASK_CLASSES) -> list[dict[str, Any]]:
+    """Every variant x seed on the task ``split`` (skipping complete stores of the same mode and split), then
+    ``results.md``, ``results.json`` and the figures in ``out``."""
     from tqdm import tqdm
 
-    from .report import plot_results, results_table
+    from .report import diagonal_table, energy_share_table, plot_results, results_table
 
     unknown = [v for v in variants if v not in ALL_VARIANTS]
     if unknown:
         raise ValueError(f"unknown variant(s) {unknown}; choose from {list(ALL_VARIANTS)}")
-    cfg: TaskConfig = QUICK if quick else FULL
+    cfg: TaskConfig = (QUICK if quick else FULL).with_changes(split=tuple(map(tuple, split)))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    mode = "quick" if quick else "full"
+    mode = ("quick" if quick else "full") + split_tag(cfg.split)
     jobs, results = [], []
     for s in seeds:
         for v in variants:
@@ -54,9 +61,15 @@ def run_task_suite(variants: list[str], seeds: list[int], out: str | Path, quick
         return []
     results.sort(key=lambda r: (variants.index(r["variant"]), r["seed"]))
     summaries = [summary_of(r) for r in results]
-    table = results_table(summaries)
     cpu_h = sum(r["wall_s"] for r in results) / 3600.0
-    table += f"\n\n{len(results)} runs ({mode} mode), {cpu_h:.2f} CPU-hours on the embedded single-threaded CPU engine"
+    parts = [results_table(summaries),
+             "Accuracy right after learning each task (mean over seeds):\n\n" + diagonal_table(results)]
+    share = energy_share_table(summaries)
+    if share:
+        parts.append("Share of the inference energy spent by each layer's outgoing synapses:\n\n" + share)
+    parts.append(f"{len(results)} runs ({mode} mode, tasks {cfg.split}), {cpu_h:.2f} CPU-hours on the embedded "
+                 "single-threaded CPU engine")
+    table = "\n\n".join(parts)
     (out / "results.md").write_text(table + "\n")
     (out / "results.json").write_text(json.dumps(summaries, indent=1, default=float))
     plot_results(results, out)
