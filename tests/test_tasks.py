@@ -334,6 +334,15 @@ def test_split_option():
             parse_split(bad)
 
 
+def test_bad_configuration_is_named():
+    from genn_neuromod.experiments.tasks import QUICK
+
+    with pytest.raises(ValueError, match="rest_steps must be at least 2.*encoder must be"):
+        QUICK.with_changes(rest_steps=1, encoder="morse")
+    with pytest.raises(ValueError, match="classes outside"):
+        QUICK.with_changes(split=((0, 11),))
+
+
 def test_decode_inverts_the_encoders():
     x = np.array([0.0, 0.25, 0.5, 1.0])
     lat = enc.decode(enc.latency_encode(x, 41), 41, "latency")

@@ -98,6 +98,21 @@ class TaskConfig:
     ewc_lambda: float = 1000.0          # chosen on validation data (10, 100, 1000, 10000 tried)
     replay_per_class: int = 50
 
+    def __post_init__(self) -> None:
+        problems = [f"{name} must be at least {low}, got {getattr(self, name)}" for name, low in (
+            ("present_steps", 1), ("rest_steps", 2), ("cells_per_class", 1), ("n_inh", 1), ("epochs", 1),
+            ("ann_epochs", 1), ("curve_samples", 1)) if getattr(self, name) < low]
+        if self.encoder not in ("latency", "poisson"):
+            problems.append(f"encoder must be 'latency' or 'poisson', got '{self.encoder}'")
+        if self.readout not in ("first", "count"):
+            problems.append(f"readout must be 'first' or 'count', got '{self.readout}'")
+        if not 0.0 < self.val_fraction < 1.0:
+            problems.append(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        if any(c not in range(self.n_classes) for c in self.classes):
+            problems.append(f"split {self.split} names classes outside 0..{self.n_classes - 1}")
+        if problems:
+            raise ValueError("task configuration: " + "; ".join(problems))
+
     def to_dict(self) -> dict:
         return asdict(self)
 
