@@ -72,6 +72,16 @@ def _check_pixels(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def encode(x: np.ndarray, encoder: str, steps: int, dt: float = 1.0, max_rate_hz: float = 200.0,
+           rng: np.random.Generator | None = None) -> Trains:
+    """Spike trains of one sample by the named encoder ("latency", or "poisson", which needs ``rng``)."""
+    if encoder == "latency":
+        return latency_encode(x, steps)
+    if encoder == "poisson":
+        return poisson_encode(x, steps, dt, max_rate_hz, rng)
+    raise ValueError(f"unknown encoder '{encoder}' (use 'poisson' or 'latency')")
+
+
 def decode(trains: Trains, steps: int, encoder: str, dt: float = 1.0, max_rate_hz: float = 200.0) -> np.ndarray:
     """Pixel intensities read back from spike trains, the inverse of an encoder: the latency code's first
     spike (none: 0), or the rate code's count over its expected maximum. The ANN baselines see inputs this

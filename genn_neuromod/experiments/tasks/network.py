@@ -9,7 +9,7 @@ import numpy as np
 
 from ...circuits import build_model
 from .circuit import FULL, TaskConfig, build_task_graph, cell_classes, cell_pools
-from .encoding import Trains, latency_encode, poisson_encode, to_spike_source_array
+from .encoding import Trains, encode, to_spike_source_array
 
 POPULATIONS = ("Input", "E", "I", "R")
 
@@ -39,7 +39,6 @@ class TaskNetwork:
         self.rng = np.random.default_rng(seed + 1000)
         self.cell_class = cell_classes(cfg, seed)
         self.pool = cell_pools(cfg, self.cell_class)
-        self.cell_types = list(getattr(pops["E"], "cell_types", []))
         syn = self.handles.synapses
         self._in_e, self._e_r = syn["InE"], syn["ER"]
         self._teacher = self.handles.current_sources["Teacher"].vars["amp"]
@@ -52,23 +51,22 @@ class TaskNetwork:
             self._rest_u[name] = b.values.astype(np.float64) * -65.0
         self.gain = np.ones(cfg.n_exc)
         self.task: int | None = None
-        self.sample_count = 0
         self._normalise(self._in_e, (cfg.n_input, cfg.n_exc), cfg.in_norm, cfg.w_in_max, None)
         self._normalise(self._e_r, (cfg.n_exc, cfg.n_classes), cfg.out_norm, cfg.w_er_max, None)
 
     # ----------------------------------------------------------------- input
     def encode(self, x: np.ndarray) -> Trains:
         c = self.cfg
-        if c.encoder == "poisson":
-            return poisson_encode(x, c.present_steps, c.dt, c.max_rate_hz, self.rng)
-        if c.encoder == "latency":
-            return latency_encode(x, c.present_steps)
-        raise ValueError(f"unknown encoder '{c.encoder}' (use 'poisson' or 'latency')")
+        return encode(x, c.encoder, c.present_steps, c.dt, c.max_rate_hz, self.rng)
+
+    @staticmethod
+    def _push(var, values) -> None:
+        """Set a variable (a scalar or one value per element) and push it."""
+        var.values = np.broadcast_to(np.asarray(values, dtype=np.float64), var.values.shape).astype(var.values.dtype)
+        var.push_to_device()
 
     def _set(self, pop: str, var: str, values) -> None:
-        v = self.handles.populations[pop].vars[var]
-        v.values = np.broadcast_to(np.asarray(values, dtype=np.float64), v.values.shape).astype(v.values.dtype)
-        v.push_to_device()
+        self._push(self.handles.populations[pop].vars[var], values)
 
     # ------------------------------------------------------------- protocol
     def set_context(self, task: int | None) -> None:
@@ -92,9 +90,7 @@ class TaskNetwork:
             self._set(name, "V", -65.0)
             self._set(name, "U", u)
         for sg in (self._in_e, self._e_r):
-            x = sg.pre_vars["x"]
-            x.values = np.zeros_like(x.values)
-            x.push_to_device()
+            self._push(sg.pre_vars["x"], 0.0)
 
     def present(self, trains: Trains, target: int | None = None) -> dict[str, np.ndarray]:
         """Run one sample; teach ``target`` (plasticity on) or just infer (``None``). Returns spike counts
@@ -116,9 +112,8 @@ class TaskNetwork:
         if learning:
             amp[target] = c.teacher
             amp_e[self.cell_class == target] = c.teacher_e
-        for var, values in ((self._teacher, amp), (self._label, amp_e)):
-            var.values = values.astype(var.values.dtype)
-            var.push_to_device()
+        self._push(self._teacher, amp)
+        self._push(self._label, amp_e)
         self._threshold.set_dynamic_param_value("adapt", 1.0 if learning else 0.0)
         self.model.step_time_n(c.present_steps)
         self.model.pull_recording_buffers_from_device()
@@ -157,9 +152,8 @@ class TaskNetwork:
         da_e, da_r = self._dopamine(counts, target)
         self._set("E", "DA", da_e)
         self._set("R", "DA", da_r)
-        for var in (self._teacher, self._label):
-            var.values = np.zeros_like(var.values)
-            var.push_to_device()
+        self._push(self._teacher, 0.0)
+        self._push(self._label, 0.0)
         self.model.step_time_n(c.rest_steps - 1)  # Dmod follows DA in the neuron update of these steps
         for sg in (self._in_e, self._e_r):
             sg.set_dynamic_param_value("credit", 1.0)
@@ -169,18 +163,17 @@ class TaskNetwork:
         changed_e = (da_e * self.gain != 0) & (counts["E"] > 0)
         self._normalise(self._in_e, (c.n_input, c.n_exc), c.in_norm, c.w_in_max, changed_e)
         self._normalise(self._e_r, (c.n_exc, c.n_classes), c.out_norm, c.w_er_max, (da_r != 0) & (counts["R"] > 0))
-        self.sample_count += 1
 
     @staticmethod
     def _normalise(sg, shape: tuple[int, int], total: float, w_max: float, columns: np.ndarray | None) -> None:
         """Diehl & Cook's normalisation: the input weights of each cell in ``columns`` (all if None) sum to
         ``total`` (competition between the synapses of one cell; the pattern is what is learned)."""
-        var = sg.vars["g"]
-        var.pull_from_device()
-        w = var.values.reshape(shape).astype(np.float64)
         cols = np.ones(shape[1], dtype=bool) if columns is None else np.asarray(columns, dtype=bool)
         if not cols.any():
             return
+        var = sg.vars["g"]
+        var.pull_from_device()
+        w = var.values.reshape(shape).astype(np.float64)
         s = w[:, cols].sum(axis=0)
         w[:, cols] = np.clip(w[:, cols] * np.where(s > 0, total / np.maximum(s, 1e-12), 1.0)[None, :], 0.0, w_max)
         var.values = w.ravel().astype(var.values.dtype)
@@ -205,9 +198,7 @@ class TaskNetwork:
                 totals[p] += counts[p]
         self.set_context(previous)
         for sg in (self._in_e, self._e_r):  # eligibility collected while testing is never paid out
-            c = sg.vars["c"]
-            c.values = np.zeros_like(c.values)
-            c.push_to_device()
+            self._push(sg.vars["c"], 0.0)
         n = max(len(xs), 1)
         return out, {p: v / n for p, v in totals.items()}
 
@@ -215,12 +206,9 @@ class TaskNetwork:
         """Each readout's score: its spike count ("count"), or ("first") the earliest readout wins and the
         count only separates readouts that fired first in the same step (Mozafari et al.'s decision by the
         first spike). Equal scores are abstentions."""
-        if self.cfg.readout == "count":
+        if self.cfg.readout == "count":  # TaskConfig admits only "count" and "first"
             return counts.astype(np.float64)
-        if self.cfg.readout == "first":
-            fired = counts > 0
-            return np.where(fired, (self.cfg.present_steps - first_spike) * 1000.0 + counts, 0.0)
-        raise ValueError(f"unknown readout '{self.cfg.readout}' (use 'count' or 'first')")
+        return np.where(counts > 0, (self.cfg.present_steps - first_spike) * 1000.0 + counts, 0.0)
 
     def close(self) -> None:
         self.model.unload()

@@ -15,8 +15,8 @@ import numpy as np
 from .ann import STRATEGIES, ContinualMLP, MLPSettings
 from .circuit import DESCRIPTIONS, FULL, VARIANTS, TaskConfig
 from .data import TaskSplit, load_tasks
-from .encoding import Trains, add_background, decode, delete, jitter, latency_encode, poisson_encode
-from .energy import ann_energy_pj, ann_macs, fanout_of, snn_energy_pj, synaptic_operations
+from .encoding import Trains, add_background, decode, delete, encode, jitter
+from .energy import PJ_PER_MAC, ann_energy_pj, ann_macs, fanout_of, snn_energy_pj, synaptic_operations
 from .metrics import average_accuracy, backward_transfer, forgetting, forward_adaptation, predict, samples_to_criterion
 
 ANN_VARIANTS = {"ann": "finetune", "ann_ewc": "ewc", "ann_replay": "replay", "ann_joint": "joint"}
@@ -90,8 +90,7 @@ class _ANN:
         c = self.cfg
         out = []
         for x in xs:
-            tr = (latency_encode(x, c.present_steps) if c.encoder == "latency"
-                  else poisson_encode(x, c.present_steps, c.dt, c.max_rate_hz, self.rng))
+            tr = encode(x, c.encoder, c.present_steps, c.dt, c.max_rate_hz, self.rng)
             if noise is not None:
                 tr = noise(tr)
             out.append(decode(tr, c.present_steps, c.encoder, c.dt, c.max_rate_hz))
@@ -263,7 +262,7 @@ def summary_of(result: dict[str, Any]) -> dict[str, Any]:
            "bwt_ti_ctx": backward_transfer(ctx) if np.isfinite(ctx).all() else float("nan"),
            "forgetting_ci": forgetting(result["acc_ci"]), "samples_to_criterion": needed,
            "adaptation": forward_adaptation(np.asarray(needed)), "energy_nj": result["energy_pj"] / 1000.0,
-           "energy_vs_mlp": result["energy_pj"] / ann_energy_pj_of(result),
+           "energy_vs_mlp": result["energy_pj"] / (result["macs_per_inference"] * PJ_PER_MAC),
            "spikes_per_inference": float(sum(result["spikes_per_inference"].values()))
            if result["spikes_per_inference"] else float("nan"),
            "energy_share": {p: v / total for p, v in sops.items()} if total else {},
@@ -272,9 +271,3 @@ def summary_of(result: dict[str, Any]) -> dict[str, Any]:
         out[f"noise_{kind}"] = float(acc[-1])
     return out
 
-
-def ann_energy_pj_of(result: dict[str, Any]) -> float:
-    """The energy of one inference of the same-size MLP (its MACs x pJ per MAC)."""
-    from .energy import PJ_PER_MAC
-
-    return float(result["macs_per_inference"]) * PJ_PER_MAC
