@@ -22,7 +22,7 @@ from .snippets import (
 from .validate import MAX_NEURONS, MAX_THREADS, check_count, check_finite_positive, check_group_name
 
 
-def _switch(name: str) -> property:
+def _switch(name: str, doc: str) -> property:
     """One of GeNN's optimisation switches on the model: False by default, True or False when set."""
 
     def get(self) -> bool:
@@ -33,7 +33,7 @@ def _switch(name: str) -> property:
             raise ModelError(f"{name} must be True or False, not {value!r}")
         self._switches[name] = bool(value)
 
-    return property(get, set_, doc=f"GeNN's {name} switch (accepted and validated; changes nothing computed).")
+    return property(get, set_, doc=f"GeNN's {name} switch (default False): {doc}")
 
 
 class GeNNModel:
@@ -266,12 +266,17 @@ class GeNNModel:
         self.custom_connectivity_updates[cu_name] = group
         return group
 
-    # -- GeNN's optimisation switches: accepted (validated); they change how GeNN merges and stores groups, never
-    # what a model computes; of them the embedded engine uses default_narrow_sparse_ind_enabled (narrow SPARSE
-    # indices, see SynapseGroup.narrow_sparse_ind_enabled) ------------------------------------------------------
-    fuse_postsynaptic_models = _switch("fuse_postsynaptic_models")
-    fuse_pre_post_weight_update_models = _switch("fuse_pre_post_weight_update_models")
-    default_narrow_sparse_ind_enabled = _switch("default_narrow_sparse_ind_enabled")
+    # -- GeNN's optimisation switches: they change how groups are merged and stored, and (fused postsynaptic
+    # inputs, summed in another order) at most the last bits of floating-point results -----------------------
+    fuse_postsynaptic_models = _switch(
+        "fuse_postsynaptic_models", "incoming synapse groups with the same postsynaptic model share one input "
+        "buffer and run the model once (see genn_neuromod.codegen.fusion)")
+    fuse_pre_post_weight_update_models = _switch(
+        "fuse_pre_post_weight_update_models", "synapse groups with the same presynaptic (postsynaptic) "
+        "weight-update code share those variables and update them once (see genn_neuromod.codegen.fusion)")
+    default_narrow_sparse_ind_enabled = _switch(
+        "default_narrow_sparse_ind_enabled", "SPARSE postsynaptic indices in 8 or 16 bits where the target "
+        "population allows (see SynapseGroup.narrow_sparse_ind_enabled)")
 
     @property
     def num_neurons(self) -> int:

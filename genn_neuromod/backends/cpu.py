@@ -173,7 +173,9 @@ class Runtime(HostViews):
         self.arrays: dict[str, np.ndarray] = {}
         self.views: dict[ArrayBase, np.ndarray] = {}
         self.layouts: dict[SynapseGroup, HostLayout] = {}
-        self._bound = {spec.cname: array for array, spec in self.plan.bindings.items()}
+        self._bound: dict[str, list[ArrayBase]] = {}  # C array -> the model's arrays it backs (several if fused)
+        for array, spec in self.plan.bindings.items():
+            self._bound.setdefault(spec.cname, []).append(array)
         self._cu_index = {g: i for i, g in enumerate(built.generated.custom_update_groups)}
         self._timing = built.generated.timing
         self._host_times: dict[str, float] = {}
@@ -216,8 +218,7 @@ class Runtime(HostViews):
         # an empty array (an extra global parameter never given values) is a null pointer, as in GeNN: code that
         # reads it faults (SimulationFault) instead of reading memory that is not its own
         ctypes.c_void_p.in_dll(self.lib, "gnp_" + cname).value = arr.ctypes.data if arr.size else None
-        bound = self._bound.get(cname)
-        if bound is not None:
+        for bound in self._bound.get(cname, ()):
             if isinstance(bound, ExtraGlobalParameter):
                 shape = (self.batch_size, -1) if cname in self.batched else arr.shape
             else:

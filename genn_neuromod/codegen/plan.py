@@ -27,6 +27,7 @@ from ..api.refs import VarReference
 from ..compiler import scan_names
 from ..compiler.errors import ModelError
 from .connectivity import Connectivity, connectivity_of
+from .fusion import fuse_targets
 from .load_info import LoadInfo
 
 
@@ -76,9 +77,19 @@ class ModelPlan:
     connectivity: dict[SynapseGroup, Connectivity]
     arrays: tuple[ArraySpec, ...]
     bindings: dict[ArrayBase, ArraySpec]             # the model's arrays (vars, EGPs, spike times, ...)
+    fused: dict[tuple[str, SynapseGroup], SynapseGroup]  # (part, group) -> the group whose state it shares
 
     def prefix(self, group) -> str:
         return self.prefixes[group]
+
+    def fused_into(self, sg: SynapseGroup, part: str) -> SynapseGroup:
+        """The group holding ``sg``'s postsynaptic-model (``"ps"``), presynaptic or postsynaptic weight-update
+        state (``sg`` itself unless GeNN's fuse switches merged it, see :mod:`.fusion`)."""
+        return self.fused.get((part, sg), sg)
+
+    def state_prefix(self, sg: SynapseGroup, part: str) -> str:
+        """The C prefix of the arrays holding ``sg``'s ``part`` (see :meth:`fused_into`)."""
+        return self.prefixes[self.fused_into(sg, part)]
 
     def resolve(self, t: str) -> str:
         return types.resolve(t, self.precision, self.time_precision)
@@ -127,10 +138,12 @@ def make_plan(model) -> ModelPlan:
     slots = _delay_slots(neurons, synapses)
     delayed = _delayed_vars(neurons, synapses, slots)
     connectivity = {sg: connectivity_of(sg) for sg in synapses}
-    layout = _ArrayLayout(model, prefixes, slots, delayed, connectivity)
+    fused = fuse_targets(model, synapses, delayed)
+    layout = _ArrayLayout(model, prefixes, slots, delayed, connectivity, fused)
     layout.plan_all(neurons, synapses, sources, updates, ccus)
     return ModelPlan(model, model.precision, model.time_precision, model.dt, neurons, synapses, sources, updates,
-                     ccus, prefixes, slots, frozenset(delayed), connectivity, tuple(layout.arrays), layout.bindings)
+                     ccus, prefixes, slots, frozenset(delayed), connectivity, tuple(layout.arrays), layout.bindings,
+                     fused)
 
 
 def _delay_slots(neurons, synapses) -> dict[NeuronGroup, int]:
@@ -203,8 +216,9 @@ def _pad8(n: int) -> int:
 class _ArrayLayout:
     """Collects the arrays of a plan and which of the model's arrays each one backs."""
 
-    def __init__(self, model, prefixes, slots, delayed, connectivity):
+    def __init__(self, model, prefixes, slots, delayed, connectivity, fused):
         self.model = model
+        self.fused = fused
         self.prefixes = prefixes
         self.slots = slots
         self.delayed = delayed
@@ -311,19 +325,28 @@ class _ArrayLayout:
                 continue  # recomputed for each synapse, never stored
             size = conn.synapse_count if element else constant_size(1)
             self.add(ArraySpec(f"{p}_{c_ident(v.name)}", self.resolve(v.type), size, sg, "wu_var", v.name), v)
-        for v in sg.pre_vars.values():
-            self.state(sg, v, f"{p}_pre_{c_ident(v.name)}", "pre_var", _elements(v, npre), ssrc)
-        for v in sg.post_vars.values():
-            self.state(sg, v, f"{p}_post_{c_ident(v.name)}", "post_var", _elements(v, npost), strg)
-        for v in sg.psm_vars.values():
-            self.state(sg, v, f"{p}_psm_{c_ident(v.name)}", "psm_var", _elements(v, npost), strg)
-        self.add(ArraySpec(f"{p}_outPost", precision, constant_size(npost), sg, "out_post", "outPost",
-                           _constant_shape((1, npost)), batch_axis=True), sg.out_post)
+        heads = {part: self.fused.get((part, sg)) for part in ("ps", "pre", "post")}
+        for part, table, pop, slots, role in (("pre", "pre_vars", sg.src, ssrc, "pre_var"),
+                                              ("post", "post_vars", sg.trg, strg, "post_var"),
+                                              ("ps", "psm_vars", sg.trg, strg, "psm_var")):
+            side = "psm" if part == "ps" else part
+            for v in getattr(sg, table).values():
+                if heads[part] is not None:  # fused: a view of the first group's array
+                    self.bindings[v] = self.bindings[getattr(heads[part], table)[v.name]]
+                else:
+                    self.state(sg, v, f"{p}_{side}_{c_ident(v.name)}", role, _elements(v, pop.num_neurons), slots)
+        if heads["ps"] is not None:
+            self.bindings[sg.out_post] = self.bindings[heads["ps"].out_post]
+            self.bindings[sg.den_delay] = self.bindings[heads["ps"].den_delay]
+        else:
+            self.add(ArraySpec(f"{p}_outPost", precision, constant_size(npost), sg, "out_post", "outPost",
+                               _constant_shape((1, npost)), batch_axis=True), sg.out_post)
+            dd = sg.max_dendritic_delay_timesteps
+            self.add(ArraySpec(f"{p}_denDelay", precision, constant_size(dd * npost), sg, "den_delay", "denDelay",
+                               _constant_shape((dd, npost))), sg.den_delay)
+            self.add(ArraySpec(f"{p}_denDelayPtr", "unsigned int", constant_size(1), sg, "internal",
+                               "denDelayPtr"))
         self.add(ArraySpec(f"{p}_outPre", precision, constant_size(npre), sg, "out_pre", "outPre"))
-        dd = sg.max_dendritic_delay_timesteps
-        self.add(ArraySpec(f"{p}_denDelay", precision, constant_size(dd * npost), sg, "den_delay", "denDelay",
-                           _constant_shape((dd, npost))), sg.den_delay)
-        self.add(ArraySpec(f"{p}_denDelayPtr", "unsigned int", constant_size(1), sg, "internal", "denDelayPtr"))
         for spec in conn.arrays(p):
             self.add(spec)
         for side, pop, slots in (("pre", sg.src, ssrc), ("post", sg.trg, strg)):

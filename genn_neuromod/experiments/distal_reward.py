@@ -372,6 +372,10 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
     model = pg.GeNNModel(precision, f"distal_reward_{cond.name}", backend=backend, time_precision="double")
     model.dt = 1.0
     model.seed = seed + 1
+    if hasattr(model, "fuse_pre_post_weight_update_models"):
+        # the delay groups share their identical STDP traces (results unchanged; the neuron loop reads one trace
+        # per delay instead of one per group)
+        model.fuse_pre_post_weight_update_models = True
     if batch_size != 1:
         model.batch_size = batch_size
 

@@ -99,7 +99,8 @@ def describe_model(plan: ModelPlan, target: Target) -> ModelKernels:
     return ModelKernels(
         name=plan.model.name, neurons=neurons, synapse_dynamics=dynamics, presynaptic=pre, postsynaptic=post,
         dendritic_delays=tuple(DendriticDelay(plan.prefix(sg), sg.max_dendritic_delay_timesteps)
-                               for sg in plan.synapses if uses_function(sg.wu_model, "addToPostDelay")),
+                               for sg in plan.synapses if uses_function(sg.wu_model, "addToPostDelay")
+                               and plan.fused_into(sg, "ps") is sg),
         init=initialisation, custom_updates=updates, custom_connectivity_updates=ccus,
         custom_update_groups=tuple(sorted({c.group for c in updates} | {c.group for c in ccus})),
         dynamic_params=_dynamic_params(plan),

@@ -99,18 +99,19 @@ def _ref_target(plan: ModelPlan, ref: VarReference, idx: str) -> tuple[str, str,
         elem = is_element(v.access)
         delayed = plan.is_delayed(v)
         off = f"{plan.prefix(g.trg)}_spkQuePtr[0] * {g.trg.num_neurons if elem else 1}u + " if delayed else ""
-        return f"{gp}_psm_{c_ident(v.name)}", off + (idx if elem else "0"), elem
+        return f"{plan.state_prefix(g, 'ps')}_psm_{c_ident(v.name)}", off + (idx if elem else "0"), elem
     if k == "out_post":
-        return f"{gp}_outPost", idx, True
+        return f"{plan.state_prefix(g, 'ps')}_outPost", idx, True
     if k == "den_delay":  # the slot being delivered now
-        return f"{gp}_denDelay", f"{gp}_denDelayPtr[0] * {g.trg.num_neurons}u + {idx}", True
+        hp = plan.state_prefix(g, "ps")
+        return f"{hp}_denDelay", f"{hp}_denDelayPtr[0] * {g.trg.num_neurons}u + {idx}", True
     if k in ("wu_pre", "wu_post"):
         side = k[3:]
         v = (g.pre_vars if side == "pre" else g.post_vars)[ref.var_name]
         pop = g.src if side == "pre" else g.trg
         elem = is_element(v.access)
         off = f"{plan.prefix(pop)}_spkQuePtr[0] * {pop.num_neurons if elem else 1}u + " if plan.is_delayed(v) else ""
-        return f"{gp}_{side}_{c_ident(v.name)}", off + (idx if elem else "0"), elem
+        return f"{plan.state_prefix(g, side)}_{side}_{c_ident(v.name)}", off + (idx if elem else "0"), elem
     if k == "custom_update":
         v = g.vars[ref.var_name]
         elem = not (int(v.access) & VarAccessDim.ELEMENT)

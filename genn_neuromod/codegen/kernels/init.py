@@ -223,12 +223,13 @@ def describe(plan: ModelPlan, target: Target) -> Initialisation:
                             "current source")
     for sg in plan.synapses:
         p = plan.prefix(sg)
-        before += _elements(plan, target, sg, sg.pre_vars.values(), f"{p}_pre_", sg.src.num_neurons,
-                            "synapse population", plan.slots(sg.src))
-        before += _elements(plan, target, sg, sg.post_vars.values(), f"{p}_post_", sg.trg.num_neurons,
-                            "synapse population", plan.slots(sg.trg))
-        before += _elements(plan, target, sg, sg.psm_vars.values(), f"{p}_psm_", sg.trg.num_neurons,
-                            "synapse population")
+        held = {part: plan.fused_into(sg, part) is sg for part in ("pre", "post", "ps")}  # else fused: shared
+        before += _elements(plan, target, sg, sg.pre_vars.values() if held["pre"] else (), f"{p}_pre_",
+                            sg.src.num_neurons, "synapse population", plan.slots(sg.src))
+        before += _elements(plan, target, sg, sg.post_vars.values() if held["post"] else (), f"{p}_post_",
+                            sg.trg.num_neurons, "synapse population", plan.slots(sg.trg))
+        before += _elements(plan, target, sg, sg.psm_vars.values() if held["ps"] else (), f"{p}_psm_",
+                            sg.trg.num_neurons, "synapse population")
         kernel_inits = []
         if sg.kernel_size and plan.connectivity[sg].builds_on_device():  # initialised as synapses are added
             kernel_inits = _kernel_inits(plan, target, sg)

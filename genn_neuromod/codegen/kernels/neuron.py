@@ -121,7 +121,9 @@ def describe(plan: ModelPlan, target: Target, ng: NeuronGroup) -> NeuronUpdate:
     for name, ct, _ in inputs:
         env.readonly(name, f"_in_{c_ident(name)}", ct, f"'{name}' is an input")
 
-    postsynaptic = tuple(_postsynaptic(plan, target, sg, attached_env) for sg in ng.in_syn)
+    # a group fused into another (GeNN's fuse switches, see codegen.fusion) shares its state and code: run once
+    postsynaptic = tuple(_postsynaptic(plan, target, sg, attached_env) for sg in ng.in_syn
+                         if plan.fused_into(sg, "ps") is sg)
     pre_output = tuple(f"_in_{c_ident(sg.pre_target_var)} += {plan.prefix(sg)}_outPre[id]; "
                        f"{plan.prefix(sg)}_outPre[id] = 0;"
                        for sg in ng.out_syn if uses_function(sg.wu_model, "addToPre"))
@@ -135,6 +137,8 @@ def describe(plan: ModelPlan, target: Target, ng: NeuronGroup) -> NeuronUpdate:
 
     wu_loads, wu_stores, dynamics, spikes = [], [], [], []
     for sg, side in [(sg, "pre") for sg in ng.out_syn] + [(sg, "post") for sg in ng.in_syn]:
+        if plan.fused_into(sg, side) is not sg:
+            continue
         d, s, dyn, spk = _weight_update_side(plan, target, sg, side, env, strm)
         wu_loads += d
         wu_stores += s
@@ -265,8 +269,9 @@ def _events(plan: ModelPlan, target: Target, sg: SynapseGroup, side: str, neuron
     env.namespace.add("id", neuron.namespace.symbols["id"])
     pop = sg.src if side == "pre" else sg.trg
     env.constant("num_neurons", pop.num_neurons, "unsigned int")
+    held = plan.state_prefix(sg, side)  # the locals of the group holding these variables
     for v in (sg.pre_vars if side == "pre" else sg.post_vars).values():
-        env.readonly(v.name, f"l{side}{p}_{c_ident(v.name)}", v.type)
+        env.readonly(v.name, f"l{side}{held}_{c_ident(v.name)}", v.type)
     refs = wu.pre_neuron_var_refs if side == "pre" else wu.post_neuron_var_refs
     targets = sg.wu_initialiser.pre_var_refs if side == "pre" else sg.wu_initialiser.post_var_refs
     env.neuron_var_refs(refs, targets, neuron)

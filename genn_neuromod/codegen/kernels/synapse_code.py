@@ -41,6 +41,8 @@ def _post_read(arr: str, delayed: bool, element: bool) -> str:
 
 def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> Environment:
     p, wu = plan.prefix(sg), sg.wu_model
+    # the arrays of the groups holding this one's state where GeNN's fuse switches merged it (codegen.fusion)
+    pre_p, post_p, ps_p = (plan.state_prefix(sg, part) for part in ("pre", "post", "ps"))
     src, trg = sg.src, sg.trg
     sp, tp = plan.prefix(src), plan.prefix(trg)
     pre_off, post_off = "preOff + ", "postOff + "
@@ -77,11 +79,11 @@ def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> En
         i = "id_pre" if is_element(v.access) else "0"
         if not is_element(v.access) and delayed:
             off = "preSlot + "
-        env.readonly(v.name, f"{p}_pre_{c_ident(v.name)}[{off}{i}]", v.type,
+        env.readonly(v.name, f"{pre_p}_pre_{c_ident(v.name)}[{off}{i}]", v.type,
                      f"presynaptic variable '{v.name}' is read-only in synaptic code")
     nt, slots_t = trg.num_neurons, plan.slots(trg)
     for v in sg.post_vars.values():
-        arr = f"{p}_post_{c_ident(v.name)}"
+        arr = f"{post_p}_post_{c_ident(v.name)}"
         delayed, element = plan.is_delayed(v), is_element(v.access)
         env.readonly(v.name, _post_read(arr, delayed, element), v.type,
                      f"postsynaptic variable '{v.name}' is read-only in synaptic code",
@@ -101,16 +103,16 @@ def synapse_environment(plan: ModelPlan, target: Target, sg: SynapseGroup) -> En
                      index=_delayed_index(arr, delayed, element, tp, slots_t, nt))
     for r in wu.psm_var_refs:
         var = sg.psm_vars[_target_name(sg.wu_initialiser.psm_var_refs[r.name])]
-        arr = f"{p}_psm_{c_ident(var.name)}"
+        arr = f"{ps_p}_psm_{c_ident(var.name)}"
         delayed, element = plan.is_delayed(var), is_element(var.access)
         env.readonly(r.name, _post_read(arr, delayed, element), r.type,
                      f"postsynaptic model variable reference '{r.name}' is read-only",
                      index=_delayed_index(arr, delayed, element, tp, slots_t, nt))
     acc = env.accumulate
-    env.function("addToPost", Function(lambda a: acc(f"{p}_outPost[id_post]", a[0]), (1,)))
+    env.function("addToPost", Function(lambda a: acc(f"{ps_p}_outPost[id_post]", a[0]), (1,)))
     dd = sg.max_dendritic_delay_timesteps
     env.function("addToPostDelay", Function(
-        lambda a: acc(f"{p}_denDelay[(({p}_denDelayPtr[0] + (uint32_t)({a[1]})) % {dd}u) * {nt}u + id_post]",
+        lambda a: acc(f"{ps_p}_denDelay[(({ps_p}_denDelayPtr[0] + (uint32_t)({a[1]})) % {dd}u) * {nt}u + id_post]",
                       a[0]), (2,)))
     env.function("addToPre", Function(lambda a: acc(f"{p}_outPre[id_pre]", a[0]), (1,)))
     return env
