@@ -2,9 +2,10 @@
 groups share state, and that sharing it changes no result.
 
 The model has four projections from one population onto another with the same trace-STDP rule and the same
-postsynaptic model, one projection whose presynaptic time constant differs, and one whose presynaptic trace
-starts from per-neuron values (never fused, as in GeNN).  Weights are powers of two, so the inputs sum exactly
-in any order and fused postsynaptic buffers must give bit-identical results too.
+postsynaptic model (one of them with an axonal delay), one projection whose presynaptic time constant differs,
+one whose presynaptic trace starts from per-neuron values (never fused, as in GeNN), and two static projections
+through dendritic delay rings.  Weights are powers of two, so the inputs sum exactly in any order and fused
+postsynaptic buffers must give bit-identical results too.
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ def _model(fuse_ps: bool, fuse_wu: bool, backend: str = "cpu") -> pygenn.GeNNMod
             name, "SPARSE", pre, post, init_weight_update(TRACE_STDP, params, {"g": 0.5}, {"x": pre_start}, {"y": 0.0}),
             init_postsynaptic("DeltaCurr"), init_sparse_connectivity("FixedProbability", {"prob": 0.25}))
         sg.axonal_delay_steps = 2 if name == "D" else 0  # another delay: never shares its presynaptic trace
+    for name in ("RingA", "RingB"):  # dendritic delays: their own fused buffer and ring (addToPostDelay)
+        sg = model.add_synapse_population(
+            name, "SPARSE", pre, post,
+            init_weight_update("StaticPulseDendriticDelay", {}, {"g": 0.25, "d": pygenn.init_var("Uniform", {
+                "min": 0.0, "max": 4.0})}),
+            init_postsynaptic("DeltaCurr"), init_sparse_connectivity("FixedProbability", {"prob": 0.2}))
+        sg.max_dendritic_delay_timesteps = 5
     return model
 
 
@@ -72,8 +80,10 @@ def _run(model, path, steps: int = 500):
 def test_which_groups_are_fused():
     plan = make_plan(_model(True, True))
     fused = {(part, sg.name): head.name for (part, sg), head in plan.fused.items()}
-    # postsynaptic models: all six are DeltaCurr onto Isyn of the same population
-    assert {k[1] for k in fused if k[0] == "ps"} == {"B", "C", "D", "SlowPre", "OwnStart"}
+    # postsynaptic models: all are DeltaCurr onto Isyn of the same population; those with a dendritic delay
+    # ring share another buffer
+    assert {(k[1], v) for k, v in fused.items() if k[0] == "ps"} == {
+        ("B", "A"), ("C", "A"), ("D", "A"), ("SlowPre", "A"), ("OwnStart", "A"), ("RingB", "RingA")}
     # presynaptic traces: SlowPre reads another tauPre, D has another delay, OwnStart starts from an array
     assert {(k[1], v) for k, v in fused.items() if k[0] == "pre"} == {("B", "A"), ("C", "A")}
     # postsynaptic traces: tauPost and the start are the same everywhere
