@@ -78,6 +78,8 @@ class TaskConfig:
     teacher: float = 10.0               # current into the labelled readout while a sample is taught
     teacher_e: float = 2.4              # ... and into the labelled class's E cells
     tau_syn: float = 9.4                # ms, exponential synaptic currents of the learning projections
+    input_psc: str = "exp"              # input -> E currents: "exp" (tau_syn) or "alpha" (AlphaCurr, tau_alpha)
+    tau_alpha: float = 80.0             # ms, rise of the alpha currents: a ramp over the latency window
     tau_inh: float = 2.0                # ms, ... of the inhibition (fast, so the first cells to fire win)
     gate_off: float = 0.0               # NM context: dopamine-receptor gain of other pools
     epochs: int = 3
@@ -104,6 +106,8 @@ class TaskConfig:
             ("ann_epochs", 1), ("curve_samples", 1)) if getattr(self, name) < low]
         if self.encoder not in ("latency", "poisson"):
             problems.append(f"encoder must be 'latency' or 'poisson', got '{self.encoder}'")
+        if self.input_psc not in ("exp", "alpha"):
+            problems.append(f"input_psc must be 'exp' or 'alpha', got '{self.input_psc}'")
         if self.readout not in ("first", "count"):
             problems.append(f"readout must be 'first' or 'count', got '{self.readout}'")
         if not 0.0 < self.val_fraction < 1.0:
@@ -200,12 +204,16 @@ def build_task_graph(variant: str, seed: int, cfg: TaskConfig = FULL) -> nx.Mult
     exp_syn = {"model": "ExpCurr", "params": {"tau": cfg.tau_syn}}
     fast = {"model": "ExpCurr", "params": {"tau": cfg.tau_inh}}
     uniform = {"init": "Uniform", "params": {"min": 0.0, "max": cfg.w_in_init}}
+    # with the latency code, alpha currents that rise over the window make a cell's input current the dot
+    # product of its weights with the intensities; exponential ones weigh the brightest pixels only
+    input_psc = exp_syn if cfg.input_psc == "exp" else {"model": "AlphaCurr", "params": {"tau": cfg.tau_alpha},
+                                                          "vars": {"x": 0.0}}
     g.add_edge("Input", "E", key="InE", name="InE", matrix="DENSE", dynamic_params=["credit"],
                weight_update={"model": "RewardedTraceSTDP",
                               "params": _rule(cfg, cfg.eta_in, cfg.x_tar_in, cfg.w_in_max),
                               "vars": {"g": uniform, "c": 0.0}, "pre_vars": {"x": 0.0},
                               "post_var_refs": {"D": "Dmod"}},
-               postsynaptic=exp_syn)
+               postsynaptic=input_psc)
     g.add_edge("E", "I", key="EI", name="EI", matrix="DENSE",
                weight_update={"model": "StaticPulse", "vars": {"g": cfg.w_ei}}, postsynaptic=fast)
     g.add_edge("I", "E", key="IE", name="IE", matrix="DENSE",

@@ -91,6 +91,10 @@ class TaskNetwork:
             self._set(name, "U", u)
         for sg in (self._in_e, self._e_r):
             self._push(sg.pre_vars["x"], 0.0)
+        if "x" in self._in_e.psm_vars:  # alpha currents (tau_alpha >> the rest) would carry into the next sample
+            self._push(self._in_e.psm_vars["x"], 0.0)
+            self._in_e.out_post.view[...] = 0.0
+            self._in_e.out_post.push_to_device()
 
     def present(self, trains: Trains, target: int | None = None) -> dict[str, np.ndarray]:
         """Run one sample; teach ``target`` (plasticity on) or just infer (``None``). Returns spike counts
