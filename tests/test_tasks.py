@@ -112,6 +112,29 @@ def test_predict_ties_silence_and_allowed_classes():
     assert metrics.predict(counts, [0, 1]).tolist() == [1, -1, 0]
 
 
+@pytest.mark.parametrize("readout", ["first", "first_e", "count"])
+def test_readout_scores(readout):
+    """Scores of one presentation: the earliest class wins, spikes in that step break ties, silence scores 0."""
+    from types import SimpleNamespace
+
+    from genn_neuromod.experiments.tasks.circuit import FULL
+    from genn_neuromod.experiments.tasks.network import TaskNetwork
+
+    cfg = FULL.with_changes(n_classes=3, cells_per_class=2, split=((0, 1, 2),), readout=readout)
+    steps = cfg.present_steps
+    net = SimpleNamespace(cfg=cfg, cell_class=np.array([0, 0, 1, 1, 2, 2]), first_spike={
+        "R": np.array([7.0, 3.0, steps]),             # readout 1 first, readout 2 silent
+        "E": np.array([4.0, 4.0, 4.0, 9.0, steps, steps])})  # classes 0 and 1 first together, 0 with 2 cells
+    counts = {"R": np.array([5, 1, 0]), "E": np.array([1, 1, 1, 1, 0, 0])}
+    scores = TaskNetwork.readout_score(net, counts)
+    winner = {"first": 1, "first_e": 0, "count": 0}[readout]
+    assert metrics.predict(scores[None, :]).tolist() == [winner]
+    assert scores[2] == 0.0  # silent class
+    if readout == "first_e":  # the same first step and one cell each: a tie, i.e. an abstention
+        net.first_spike["E"][1] = 6.0
+        assert metrics.predict(TaskNetwork.readout_score(net, counts)[None, :]).tolist() == [-1]
+
+
 # --------------------------------------------------------------------------------------- energy
 def test_ann_energy():
     assert energy.ann_macs([64, 100, 10]) == 64 * 100 + 100 * 10

@@ -56,7 +56,8 @@ class TaskConfig:
     present_steps: int = 40             # ms with input per sample
     rest_steps: int = 20                # ms of silence after it (reward paid on its last step)
     encoder: str = "latency"            # "latency" (one spike per lit pixel) or "poisson"
-    readout: str = "first"              # class decision: the first readout to fire ("first") or the most spikes
+    readout: str = "first"              # class decision: the first readout to fire ("first"), the class of the
+    #                                     first E cells to fire ("first_e") or the readout with the most spikes
     max_rate_hz: float = 200.0          # poisson encoder only
     w_in_max: float = 5.0               # input -> E bound (initial weights uniform in [0, w_in_init])
     w_in_init: float = 1.0
@@ -108,8 +109,8 @@ class TaskConfig:
             problems.append(f"encoder must be 'latency' or 'poisson', got '{self.encoder}'")
         if self.input_psc not in ("exp", "alpha"):
             problems.append(f"input_psc must be 'exp' or 'alpha', got '{self.input_psc}'")
-        if self.readout not in ("first", "count"):
-            problems.append(f"readout must be 'first' or 'count', got '{self.readout}'")
+        if self.readout not in ("first", "count", "first_e"):
+            problems.append(f"readout must be 'first', 'first_e' or 'count', got '{self.readout}'")
         if not 0.0 < self.val_fraction < 1.0:
             problems.append(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if any(c not in range(self.n_classes) for c in self.classes):

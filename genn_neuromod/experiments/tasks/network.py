@@ -35,6 +35,7 @@ class TaskNetwork:
         self._code = tempfile.TemporaryDirectory(prefix="gn_tasks_")
         self.model.build(self._code.name)
         self.steps = cfg.present_steps + cfg.rest_steps
+        self.first_spike: dict[str, np.ndarray] = {}  # "E", "R": each cell's first spike in the last sample (steps)
         self.model.load(num_recording_timesteps=self.steps)
         self.rng = np.random.default_rng(seed + 1000)
         self.cell_class = cell_classes(cfg, seed)
@@ -127,10 +128,10 @@ class TaskNetwork:
             st, ids = pop.spike_recording_data[0]
             now = st >= t0
             counts[name] = np.bincount(ids[now].astype(np.int64), minlength=pop.num_neurons)
-            if name == "R":  # each readout's first spike, in steps from the sample's start (present_steps: none)
+            if name in ("R", "E"):  # each cell's first spike, in steps from the sample's start (none: present_steps)
                 first = np.full(pop.num_neurons, float(c.present_steps))
                 np.minimum.at(first, ids[now].astype(np.int64), np.rint((st[now] - t0) / c.dt))
-                self.first_spike = first
+                self.first_spike[name] = first
         if learning:
             self._teach(counts, int(target))
         else:
@@ -197,7 +198,7 @@ class TaskNetwork:
             if noise is not None:
                 trains = noise(trains)
             counts = self.present(trains)
-            out[i] = self.readout_score(counts["R"], self.first_spike)
+            out[i] = self.readout_score(counts)
             for p in POPULATIONS:
                 totals[p] += counts[p]
         self.set_context(previous)
@@ -206,13 +207,28 @@ class TaskNetwork:
         n = max(len(xs), 1)
         return out, {p: v / n for p, v in totals.items()}
 
-    def readout_score(self, counts: np.ndarray, first_spike: np.ndarray) -> np.ndarray:
-        """Each readout's score: its spike count ("count"), or ("first") the earliest readout wins and the
-        count only separates readouts that fired first in the same step (Mozafari et al.'s decision by the
-        first spike). Equal scores are abstentions."""
-        if self.cfg.readout == "count":  # TaskConfig admits only "count" and "first"
-            return counts.astype(np.float64)
-        return np.where(counts > 0, (self.cfg.present_steps - first_spike) * 1000.0 + counts, 0.0)
+    def readout_score(self, counts: dict[str, np.ndarray]) -> np.ndarray:
+        """Each class's score for the sample just presented (``counts``: its spikes per cell and population).
+
+        ``"count"``: the readout's spike count. ``"first"``: the earliest readout wins and the count only
+        separates readouts that fired first in the same step (Mozafari et al.'s decision by the first spike).
+        ``"first_e"``: the class of the earliest E cells wins (Diehl & Cook's class-assigned cells, decided by
+        the first spike as in Mozafari et al.), and the number of the class's cells that fired in that step
+        separates classes that fired first together. Equal scores are abstentions."""
+        steps = self.cfg.present_steps
+        if self.cfg.readout == "count":  # TaskConfig admits only "count", "first" and "first_e"
+            return counts["R"].astype(np.float64)
+        if self.cfg.readout == "first":
+            first = self.first_spike["R"]
+            return np.where(counts["R"] > 0, (steps - first) * 1000.0 + counts["R"], 0.0)
+        first = self.first_spike["E"]
+        scores = np.zeros(self.cfg.n_classes)
+        for k in range(self.cfg.n_classes):
+            cells = first[self.cell_class == k]
+            earliest = cells.min() if cells.size else steps
+            if earliest < steps:
+                scores[k] = (steps - earliest) * 1000.0 + np.count_nonzero(cells == earliest)
+        return scores
 
     def close(self) -> None:
         self.model.unload()
