@@ -21,7 +21,7 @@ from genn_neuromod.experiments.tasks.protocol import run_tasks
 
 #: parameters searched: a factor up to ``SPREAD`` either side of the current value (log-uniform)
 RANGES = ("in_norm", "w_ei", "w_ie", "teacher_e", "theta_plus", "tau_theta", "eta_in", "eta_out", "tau_syn",
-          "out_norm", "teacher", "w_rr", "tau_x")
+          "out_norm", "teacher", "w_rr", "tau_x", "tau_alpha", "tau_inh")
 #: ... or drawn uniformly from an absolute range
 ABSOLUTE = {"x_tar_in": (0.1, 0.6), "x_tar_out": (0.1, 0.6), "punish": (0.0, 1.0)}
 SPREAD = 1.6

@@ -343,6 +343,16 @@ def test_label_gated_dopamine_and_context_gating(tmp_path, small_cfg):
     for sg in (net._in_e, net._e_r):
         sg.vars["c"].pull_from_device()
         assert not sg.vars["c"].values.any()
+    # the context gates activity too: the other pools' E cells get -context_inhibition, the task's none
+    net.readout_counts(task.x_train[:1], context=1)
+    amp = net._label
+    amp.pull_from_device()
+    assert cfg.context_inhibition > 0
+    np.testing.assert_allclose(amp.values[~mine], -cfg.context_inhibition)
+    assert np.all(amp.values[mine] == 0.0)
+    net.readout_counts(task.x_train[:1], context=None)
+    amp.pull_from_device()
+    assert np.all(amp.values == 0.0)
     net.close()
 
 

@@ -36,6 +36,7 @@ class TaskNetwork:
         self.model.build(self._code.name)
         self.steps = cfg.present_steps + cfg.rest_steps
         self.first_spike: dict[str, np.ndarray] = {}  # "E", "R": each cell's first spike in the last sample (steps)
+        self.gate_current = np.zeros(cfg.n_exc)  # the context's current into each E cell (see set_context)
         self.model.load(num_recording_timesteps=self.steps)
         self.rng = np.random.default_rng(seed + 1000)
         self.cell_class = cell_classes(cfg, seed)
@@ -78,9 +79,12 @@ class TaskNetwork:
         if not self.neuromodulated or task is None:
             mine = np.zeros(self.cfg.n_exc, dtype=bool)
             self.gain = np.ones(self.cfg.n_exc)
+            self.gate_current = np.zeros(self.cfg.n_exc)
         else:
             mine = self.pool == task
             self.gain = np.where(mine, 1.0, self.cfg.gate_off)
+            # context-dependent gating of activity (Masse et al. 2018): ACh-held pools get context_inhibition
+            self.gate_current = np.where(mine, 0.0, -self.cfg.context_inhibition)
         self._set("E", "NA", mine.astype(float))
         self._set("E", "ACh", (~mine).astype(float))
         self._set("E", "gain_D1", self.gain)
@@ -113,10 +117,10 @@ class TaskNetwork:
         egp.push_to_device()
         learning = target is not None
         amp = np.zeros(c.n_classes)
-        amp_e = np.zeros(c.n_exc)
+        amp_e = self.gate_current.copy()
         if learning:
             amp[target] = c.teacher
-            amp_e[self.cell_class == target] = c.teacher_e
+            amp_e[self.cell_class == target] += c.teacher_e
         self._push(self._teacher, amp)
         self._push(self._label, amp_e)
         self._threshold.set_dynamic_param_value("adapt", 1.0 if learning else 0.0)
