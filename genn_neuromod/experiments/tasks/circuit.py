@@ -47,12 +47,13 @@ class TaskConfig:
     The learning and network parameters were chosen by ``scripts/tune_tasks.py`` on the validation split of
     seeds 201 and 202 (variant ``het_nm``), which the results table does not use; the decision by the first E
     cells (``readout``), the context's inhibition of other pools and 20 cells per class were then compared on
-    the same validation data."""
+    the same validation data, and 5 strong FS cells against 25 weaker ones (same accuracy, 0.15 of the MLP's
+    energy instead of 0.37)."""
 
     split: tuple[tuple[int, ...], ...] = TASK_CLASSES  # the tasks' classes, learned in this order
     n_input: int = 64
     cells_per_class: int = 20           # E cells per class; the pool of a task is its classes' cells
-    n_inh: int = 25
+    n_inh: int = 5                      # FS cells of the lateral inhibition (few, strong: cheap in energy)
     n_classes: int = 10                 # readouts, one per digit
     dt: float = 1.0
     present_steps: int = 40             # ms with input per sample
@@ -65,7 +66,7 @@ class TaskConfig:
     w_in_init: float = 1.0
     in_norm: float = 16.7               # Diehl & Cook: each E cell's input weights sum to this after learning
     w_ei: float = 8.4
-    w_ie: float = 2.3
+    w_ie: float = 11.5
     w_er_init: float = 0.2
     w_er_max: float = 12.0
     out_norm: float = 39.0              # each readout's weights sum to this after learning
