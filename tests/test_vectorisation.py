@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from helpers import build_load, make_model
 
 import genn_neuromod as pygenn
@@ -59,3 +60,84 @@ def test_simd_only_where_synapses_write_their_own_state(tmp_path):
     log = groups["Logged"].extra_global_params["log"]
     log.pull_from_device()
     assert float(np.asarray(log.values)[0]) == 16.0  # the last synapse of the last row wins, as in serial C
+
+
+def _vectorised_lines(source_path, flags: list[str]) -> set[int]:
+    """Lines of ``source_path`` whose loop GCC reports as vectorised with the backend's flags plus ``flags``."""
+    import subprocess
+
+    from genn_neuromod.backends.compile import CFLAGS, compiler
+
+    out = subprocess.run([compiler(), *CFLAGS, *flags, "-fopt-info-vec-optimized", "-o", "/dev/null",
+                          str(source_path), "-lm"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[:2000]
+    return {int(m.group(1)) for m in re.finditer(r":(\d+):\d+: optimized: loop vectorized", out.stderr)}
+
+
+def _require_gcc() -> None:
+    import subprocess
+
+    from genn_neuromod.backends.compile import compiler
+
+    version = subprocess.run([compiler(), "--version"], capture_output=True, text=True).stdout
+    if "Free Software Foundation" not in version:
+        pytest.skip("the vectoriser report (-fopt-info-vec) is GCC's")
+
+
+def _neuron_loop_vectorised(build_dir, population: str, team: bool = False) -> bool:
+    """Whether the update loop of ``population`` vectorises (``team``: its OpenMP version in the parallel step)."""
+    source = next(build_dir.rglob("model.c"))
+    text = source.read_text().splitlines()
+    marker = f"neuron population '{population}'" + (": this thread's share" if team else " */")
+    start = next(i for i, line in enumerate(text) if marker in line)
+    pragma = next(i for i in range(start, len(text)) if "#pragma omp simd" in text[i])
+    return bool({pragma + 2, pragma + 3} & _vectorised_lines(source, ["-fopenmp" if team else "-fopenmp-simd"]))
+
+
+def test_neuron_loop_with_a_clamped_threshold_vectorises(tmp_path):
+    """Izhikevich code that clamps V at the peak (``if (V > 30) V = 30``) and fires at ``V >= 29.99``: GCC
+    threads the clamp's branch into the uses of the spike flag and, in larger loops, builds a select between
+    masks that GCC 12 does not vectorise, so the whole neuron loop stayed scalar. The distal-reward network's
+    ``bu_fs`` condition did (its neuron update 2.8x slower), on one thread and on a team; the neuron update
+    (a function of its own in the parallel step too) is now compiled without jump threading."""
+    _require_gcc()
+    from genn_neuromod.experiments.distal_reward import build_network
+
+    model, _ = build_network("bu_fs", seed=1)
+    model.build(str(tmp_path / "distal"))
+    assert _neuron_loop_vectorised(tmp_path / "distal", "N")
+
+    class TwoThreads:  # the same network on an OpenMP team of two
+        def __getattr__(self, name):
+            return getattr(pygenn, name)
+
+        def GeNNModel(self, *args, **kwargs):  # noqa: N802 (PyGeNN's name)
+            return pygenn.GeNNModel(*args, num_threads=2, **kwargs)
+
+    model, _ = build_network("bu_fs", seed=1, pg=TwoThreads())
+    model.build(str(tmp_path / "team"))
+    assert _neuron_loop_vectorised(tmp_path / "team", "N", team=True)
+
+    small = make_model("clamped", "float")
+    izh = pygenn.create_neuron_model(
+        "ClampedIzh", params=["a", "b", "c", "d"], vars=[("V", "scalar"), ("U", "scalar"), ("x", "scalar")],
+        sim_code="""
+        if (V >= 30.0) { V = c; U += d; }
+        V += 0.5 * (0.04 * V * V + 5.0 * V + 140.0 - U + Isyn) * dt;
+        V += 0.5 * (0.04 * V * V + 5.0 * V + 140.0 - U + Isyn) * dt;
+        U += a * (b * V - U) * dt;
+        if (V > 30.0) { V = 30.0; }
+        x *= 0.95;
+        """, threshold_condition_code="V >= 29.99")
+    pop = small.add_neuron_population("N", 64, izh, {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0},
+                                      {"V": -65.0, "U": -13.0, "x": 0.0})
+    stdp = pygenn.create_weight_update_model(
+        "Traced", vars=[("g", "scalar")], pre_vars=[("tr", "scalar")], pre_spike_code="tr += 1.0;",
+        pre_dynamics_code="tr *= 0.95;", pre_spike_syn_code="addToPost(g);")
+    sg = small.add_synapse_population("Rec", "SPARSE", pop, pop,
+                                      pygenn.init_weight_update(stdp, {}, {"g": 0.5}, {"tr": 0.0}),
+                                      pygenn.init_postsynaptic("DeltaCurr"))
+    sg.set_sparse_connections(np.arange(64), (np.arange(64) + 1) % 64)
+    sg.axonal_delay_steps = 3  # delay slots: the previous spike times are selected by the flag too
+    build_load(small, tmp_path / "small")
+    assert _neuron_loop_vectorised(tmp_path / "small", "N")
