@@ -58,6 +58,19 @@ def test_latency_code_brighter_is_earlier():
     assert trains[2].size == 0 and trains[3].size == 0  # below threshold: silent
 
 
+def test_regular_code_is_a_deterministic_rate():
+    # 100 Hz at dt 1 ms: one spike every 10 steps, the first half a period in; 25 Hz: every 40 steps
+    trains = enc.regular_encode(np.array([1.0, 0.25, 0.0]), 100, 1.0, 100.0)
+    assert trains[0].tolist() == [5, 15, 25, 35, 45, 55, 65, 75, 85, 95]
+    assert trains[1].tolist() == [20, 60] and trains[2].size == 0
+    long = enc.regular_encode(np.array([0.37, 0.81]), 100000, 1.0, 100.0)  # counts match the rates over 100 s
+    np.testing.assert_allclose([t.size for t in long], [3700, 8100], atol=1)
+    again = enc.regular_encode(np.array([0.37, 0.81]), 100000, 1.0, 100.0)
+    assert all(np.array_equal(a, b) for a, b in zip(long, again, strict=True))  # no randomness
+    with pytest.raises(ValueError, match="exceeds 1"):
+        enc.regular_encode(np.array([1.0]), 10, 1.0, 2000.0)
+
+
 def test_noise_models():
     rng = np.random.default_rng(1)
     trains = [np.arange(0, 100, 2), np.array([50])]
@@ -380,6 +393,8 @@ def test_decode_inverts_the_encoders():
     x = np.array([0.0, 0.25, 0.5, 1.0])
     lat = enc.decode(enc.latency_encode(x, 41), 41, "latency")
     np.testing.assert_allclose(lat, [0.0, 0.25, 0.5, 1.0])
+    reg = enc.decode(enc.regular_encode(x, 400, 1.0, 100.0), 400, "regular", 1.0, 100.0)
+    np.testing.assert_allclose(reg, [0.0, 0.25, 0.5, 1.0])  # from the period: exact where it is whole steps
     rng = np.random.default_rng(1)
     rate = enc.decode(enc.poisson_encode(np.full(64, 0.5), 2000, 1.0, 100.0, rng), 2000, "poisson", 1.0, 100.0)
     assert abs(rate.mean() - 0.5) < 0.03

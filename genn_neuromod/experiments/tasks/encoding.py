@@ -20,6 +20,24 @@ def poisson_encode(x: np.ndarray, steps: int, dt: float, max_rate_hz: float, rng
     return [np.flatnonzero(hits[:, i]) for i in range(x.size)]
 
 
+def regular_encode(x: np.ndarray, steps: int, dt: float, max_rate_hz: float) -> Trains:
+    """Deterministic rate code: input i spikes at ``x[i] * max_rate`` with a regular period, its k-th spike at
+    ``(k + 1/2)`` periods (brighter pixels start earlier); no Poisson noise, so over the window every cell's
+    filtered input approaches its weights' dot product with the intensities."""
+    x = _check_pixels(x)
+    rate = x * max_rate_hz * dt * 1.0e-3  # spikes per step
+    if np.any(rate > 1.0):
+        raise ValueError(f"max_rate_hz * dt = {max_rate_hz * dt * 1e-3:.3g} spikes per step exceeds 1")
+    trains = []
+    for r in rate:
+        if r <= 0.0:
+            trains.append(np.zeros(0, np.int64))
+            continue
+        t = np.floor((np.arange(int(np.ceil(steps * r)) + 1) + 0.5) / r).astype(np.int64)
+        trains.append(np.unique(t[t < steps]))
+    return trains
+
+
 def latency_encode(x: np.ndarray, steps: int, threshold: float = 0.05) -> Trains:
     """Time-to-first-spike code: one spike per input at step ``round((1 - x) * (steps - 1))``; none below
     ``threshold`` (brighter pixels fire earlier)."""
@@ -65,6 +83,15 @@ def to_spike_source_array(trains: Trains, t0: float, dt: float) -> tuple[np.ndar
     return start.astype(np.uint32), end.astype(np.uint32), times
 
 
+def _regular_rate(t: np.ndarray) -> float:
+    """Spikes per step of a regular train: from its period, or with one spike from its time (half a period)."""
+    if t.size == 0:
+        return 0.0
+    if t.size == 1:
+        return 0.5 / (float(t[0]) + 0.5)
+    return (t.size - 1) / float(t.max() - t.min())
+
+
 def _check_pixels(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64).ravel()
     if x.size == 0 or np.any(~np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
@@ -74,20 +101,25 @@ def _check_pixels(x: np.ndarray) -> np.ndarray:
 
 def encode(x: np.ndarray, encoder: str, steps: int, dt: float = 1.0, max_rate_hz: float = 200.0,
            rng: np.random.Generator | None = None) -> Trains:
-    """Spike trains of one sample by the named encoder ("latency", or "poisson", which needs ``rng``)."""
+    """Spike trains of one sample by the named encoder ("latency", "regular", or "poisson", which needs
+    ``rng``)."""
     if encoder == "latency":
         return latency_encode(x, steps)
+    if encoder == "regular":
+        return regular_encode(x, steps, dt, max_rate_hz)
     if encoder == "poisson":
         return poisson_encode(x, steps, dt, max_rate_hz, rng)
-    raise ValueError(f"unknown encoder '{encoder}' (use 'poisson' or 'latency')")
+    raise ValueError(f"unknown encoder '{encoder}' (use 'latency', 'regular' or 'poisson')")
 
 
 def decode(trains: Trains, steps: int, encoder: str, dt: float = 1.0, max_rate_hz: float = 200.0) -> np.ndarray:
     """Pixel intensities read back from spike trains, the inverse of an encoder: the latency code's first
-    spike (none: 0), or the rate code's count over its expected maximum. The ANN baselines see inputs this
-    way, so input noise acts on them as on the spiking network."""
+    spike (none: 0), the regular code's period, or the Poisson code's count over its expected maximum. The ANN
+    baselines see inputs this way, so input noise acts on them as on the spiking network."""
     if encoder == "latency":
         return np.array([1.0 - t.min() / max(steps - 1, 1) if t.size else 0.0 for t in trains])
+    if encoder == "regular":
+        return np.array([min(_regular_rate(t) / (max_rate_hz * dt * 1e-3), 1.0) for t in trains])
     if encoder == "poisson":
         return np.minimum(np.array([t.size for t in trains]) / (max_rate_hz * steps * dt * 1e-3), 1.0)
-    raise ValueError(f"unknown encoder '{encoder}' (use 'poisson' or 'latency')")
+    raise ValueError(f"unknown encoder '{encoder}' (use 'latency', 'regular' or 'poisson')")
