@@ -46,3 +46,42 @@ def test_ablation_table_pairs_variants_with_their_base_by_seed():
     assert float(row[5]) < 0.05 and row[6] == "yes"  # all six later; 1000 > IQR of the base (250)
     assert row[8] == "0" and row[9] == "n/a"  # stability unchanged: no test
     assert len(lines) == 3  # the base itself is not a row
+
+
+def _indexed_run(cond: str, seed: int, t_learn: float, out) -> dict:
+    return dict(_summary(cond, seed, t_learn, 5), stability=0.9, duration_s=3600.0, wall_s=10.0,
+                final_chosen_weight=4.0, store=str(out / f"{cond}_seed{seed}.zarr"))
+
+
+def test_a_sweep_index_without_its_stores_counts_as_complete(tmp_path, capsys):
+    """`results.json` carries a sweep between machines: its runs are not re-run although their stores are gone,
+    the tables are rebuilt from it, entries of other durations stay in it, and the figures that need stores
+    are still drawn."""
+    import json
+
+    from genn_neuromod.experiments.runner import run_distal_reward
+
+    runs = [_indexed_run(c, s, 100.0 * (s + 1) + (50.0 if c != "na_ach" else 0.0), tmp_path)
+            for s in range(5) for c in ("na_ach", "na_ach-delays")]
+    other = dict(_indexed_run("na_ach", 0, 10.0, tmp_path), duration_s=60.0)
+    (tmp_path / "results.json").write_text(json.dumps(runs + [other]))
+    done = run_distal_reward(["na_ach", "na_ach-delays"], [0, 1, 2, 3, 4, 5], 3600.0, tmp_path,
+                             report_only=True)
+    assert "12 runs (10 complete, 10 of them only in results.json; 2 to do)" in capsys.readouterr().out
+    assert len(done) == 10
+    ablation = (tmp_path / "ablation.md").read_text().splitlines()[2]
+    cells = [c.strip() for c in ablation.strip("|").split("|")]
+    assert cells[:5] == ["na_ach-delays vs na_ach", "5", "5/5", "350 [250, 450]", "50"]
+    index = json.loads((tmp_path / "results.json").read_text())
+    assert len(index) == 11 and {r["duration_s"] for r in index} == {3600.0, 60.0}
+    assert all((tmp_path / f).exists() for f in ("rewarded_weight.png", "time_to_learn.png", "final_weights.png"))
+
+
+def test_a_corrupt_sweep_index_is_refused_with_its_path(tmp_path):
+    import pytest
+
+    from genn_neuromod.experiments.runner import run_distal_reward
+
+    (tmp_path / "results.json").write_text('[{"seed": 1}]')
+    with pytest.raises(ValueError, match="results.json is not a results index"):
+        run_distal_reward(["na_ach"], [0], 3600.0, tmp_path, report_only=True)

@@ -89,7 +89,8 @@ def _finite(summary: dict[str, Any], key: str) -> float:
 
 def plot_results(summaries: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
     """Rewarded weight over time (median and IQR band per condition), time-to-learn distributions and the
-    final excitatory weight distributions with the rewarded synapse marked."""
+    final excitatory weight distributions with the rewarded synapse marked. The two figures drawn from the stores
+    leave out runs whose store is gone (listed only in a sweep's index) and say how many they show."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -99,22 +100,28 @@ def plot_results(summaries: list[dict[str, Any]], out_dir: str | Path) -> list[P
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     conds = list(dict.fromkeys(s["condition"] for s in summaries))
+    stored = [s for s in summaries if Path(s["store"]).exists()]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for c in conds:
         traces = []
         grid = None
-        for s in (s for s in summaries if s["condition"] == c):
+        for s in (s for s in stored if s["condition"] == c):
             w = np.asarray(zarr.open_group(s["store"], mode="r")["experiment"]["chosen_g"])
             t = 0.01 * np.arange(w.size)
             grid = np.linspace(0, t[-1], 400) if grid is None else grid
             traces.append(np.interp(grid, t, w))
+        if not traces:
+            continue
         q1, med, q3 = np.percentile(np.asarray(traces), [25, 50, 75], axis=0)
         ax.plot(grid, med, label=f"{c} (n={len(traces)})")
         ax.fill_between(grid, q1, q3, alpha=0.2)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("rewarded synapse weight")
     ax.set_title("Distal reward: rewarded weight, median and IQR across seeds")
-    ax.legend(fontsize=8)
+    if stored:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no stores present", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     paths = [out / "rewarded_weight.png"]
     fig.savefig(paths[-1], dpi=120)
@@ -136,16 +143,20 @@ def plot_results(summaries: list[dict[str, Any]], out_dir: str | Path) -> list[P
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, len(conds), figsize=(3.2 * len(conds), 3), squeeze=False)
-    for ax, c in zip(axes[0], conds, strict=True):
-        s = next(s for s in summaries if s["condition"] == c)
+    shown = [c for c in conds if any(s["condition"] == c for s in stored)]
+    fig, axes = plt.subplots(1, max(len(shown), 1), figsize=(3.2 * max(len(shown), 1), 3), squeeze=False)
+    if not shown:
+        axes[0][0].text(0.5, 0.5, "no stores present", ha="center", va="center")
+    for ax, c in zip(axes[0][:len(shown)], shown, strict=True):
+        s = next(s for s in stored if s["condition"] == c)
         w = np.asarray(zarr.open_group(s["store"], mode="r")["experiment"]["final_exc_weights"])
         ax.hist(w, bins=40, color="grey")
         ax.axvline(s["final_chosen_weight"], color="r", label="rewarded")
         ax.set_yscale("log")
         ax.set_title(f"{c}, seed {s['seed']}", fontsize=9)
         ax.set_xlabel("final E weight")
-    axes[0][0].legend(fontsize=8)
+    if shown:
+        axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     paths.append(out / "final_weights.png")
     fig.savefig(paths[-1], dpi=120)

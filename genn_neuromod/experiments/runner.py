@@ -13,13 +13,43 @@ def _distal_task(task: dict[str, Any]) -> dict[str, Any]:
     return run_one(task["condition"], task["seed"], task["duration_s"], task["store"])
 
 
+def _read_index(path: Path) -> list[dict[str, Any]]:
+    """The finished runs listed in a sweep's ``results.json`` (empty where there is none)."""
+    if not path.exists():
+        return []
+    try:
+        runs = json.loads(path.read_text())
+        for r in runs:
+            r["condition"], r["seed"], r["duration_s"] = str(r["condition"]), int(r["seed"]), float(r["duration_s"])
+        return runs
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"{path} is not a results index written by this experiment ({exc}); move it away to "
+                         "start a new index") from None
+
+
+def _key(run: dict[str, Any]) -> tuple[str, int, float]:
+    return run["condition"], int(run["seed"]), float(run["duration_s"])
+
+
+def _write_index(path: Path, index: list[dict[str, Any]], done: list[dict[str, Any]]) -> None:
+    """Write the runs of ``done`` and those of the old ``index`` not among them, atomically (an interrupted
+    sweep never leaves the index cut off)."""
+    new = {_key(r) for r in done}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps([r for r in index if _key(r) not in new] + done, indent=1))
+    tmp.replace(path)
+
+
 def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float, out: str | Path,
                       workers: int | None = None, scheduler: str | None = None,
                       report_only: bool = False) -> list[dict[str, Any]]:
-    """Every condition x seed (skipping complete stores), then the results table and figures in ``out``.
+    """Every condition x seed (skipping complete runs), then the results table and figures in ``out``.
 
     Runs go seed by seed across the conditions, so an interrupted sweep leaves a balanced table;
     ``report_only`` writes the table and figures of the complete runs without running the rest.
+    ``out/results.json`` is the sweep's index: it is rewritten after every finished run, and a run listed there
+    (same condition, seed and duration) counts as complete even where its store is gone, so a long sweep can be
+    carried between machines by its index alone. Delete an entry, or the file, to run it again.
     """
     from .distal_reward import ablation_base, get_condition, summarise
     from .report import ablation_table, plot_results, results_table
@@ -28,7 +58,9 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
         get_condition(c)  # an unknown name is refused before anything runs
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tasks, done = [], []
+    index = _read_index(out / "results.json")
+    listed = {(r["condition"], r["seed"]): r for r in index if r["duration_s"] == duration_s}
+    tasks, done, indexed = [], [], 0
     for s in seeds:
         for c in conditions:
             store = str(out / f"{c}_seed{s}.zarr")
@@ -39,14 +71,20 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
                     continue
             except (FileNotFoundError, KeyError, ValueError, OSError):
                 pass
+            if (c, s) in listed:
+                done.append(listed[(c, s)])
+                indexed += 1
+                continue
             tasks.append({"condition": c, "seed": s, "duration_s": duration_s, "store": store})
-    print(f"distal reward: {len(tasks) + len(done)} runs ({len(done)} complete, {len(tasks)} to do)", flush=True)
+    print(f"distal reward: {len(tasks) + len(done)} runs ({len(done)} complete, {indexed} of them only in "
+          f"results.json; {len(tasks)} to do)", flush=True)
     if tasks and not report_only:
         from ..parallel import map_jobs
 
         local = scheduler is None and (workers or 1) == 1
         for res in map_jobs(_distal_task, tasks, workers, scheduler, local=local):
             done.append(res)
+            _write_index(out / "results.json", index, done)
             print(f"  done {res['condition']} seed {res['seed']} ({res['wall_s']:.0f} s)", flush=True)
     if not done:
         print("no complete runs yet", flush=True)
@@ -60,7 +98,7 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
         (out / "ablation.md").write_text(ablation + "\n")
         table += "\n\n" + ablation
     (out / "results.md").write_text(table + "\n")
-    (out / "results.json").write_text(json.dumps(done, indent=1))
+    _write_index(out / "results.json", index, done)
     plot_results(done, out)
     print(table)
     return done
