@@ -369,6 +369,39 @@ def test_label_gated_dopamine_and_context_gating(tmp_path, small_cfg):
     net.close()
 
 
+class _FakeWeights:
+    """Stands in for a synapse group's ``g`` (what ``TaskNetwork._normalise`` pulls, edits and pushes)."""
+
+    def __init__(self, w: np.ndarray):
+        self.values = w.ravel().astype(np.float32)
+
+    def pull_from_device(self) -> None:
+        pass
+
+    def push_to_device(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_weight_normalisation_by_sum_or_euclidean_norm(order):
+    """Diehl & Cook's normalisation scales the chosen cells' input weights to a sum (order 1) or a Euclidean norm
+    (order 2) of ``total``, clipped at w_max; other cells are left alone. Worked by hand on a 3-input layer."""
+    from types import SimpleNamespace
+
+    from genn_neuromod.experiments.tasks.network import TaskNetwork
+
+    w = np.array([[1.0, 3.0, 0.0], [1.0, 4.0, 2.0], [2.0, 0.0, 2.0]])  # (inputs, cells)
+    sg = SimpleNamespace(vars={"g": _FakeWeights(w)})
+    TaskNetwork._normalise(sg, w.shape, 10.0, 6.0, np.array([True, True, False]), order)
+    out = sg.vars["g"].values.reshape(w.shape)
+    if order == 1:  # column sums 4 and 7 -> 10
+        expected = [[2.5, 30 / 7, 0.0], [2.5, 40 / 7, 2.0], [5.0, 0.0, 2.0]]
+    else:  # Euclidean norms sqrt(6) and 5 -> 10: cell 0 scaled by 10/sqrt(6) (2 * 4.08 clipped at 6), cell 1 by 2
+        f = 10.0 / np.sqrt(6.0)
+        expected = [[f, 6.0, 0.0], [f, 6.0, 2.0], [6.0, 0.0, 2.0]]
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
 def test_split_option():
     from genn_neuromod.experiments.tasks import parse_split
     from genn_neuromod.experiments.tasks.runner import split_tag
@@ -387,6 +420,8 @@ def test_bad_configuration_is_named():
         QUICK.with_changes(rest_steps=1, encoder="morse")
     with pytest.raises(ValueError, match="classes outside"):
         QUICK.with_changes(split=((0, 11),))
+    with pytest.raises(ValueError, match="in_norm_order must be 1 or 2, got 3"):
+        QUICK.with_changes(in_norm_order=3)
 
 
 def test_decode_inverts_the_encoders():

@@ -53,7 +53,7 @@ class TaskNetwork:
             self._rest_u[name] = b.values.astype(np.float64) * -65.0
         self.gain = np.ones(cfg.n_exc)
         self.task: int | None = None
-        self._normalise(self._in_e, (cfg.n_input, cfg.n_exc), cfg.in_norm, cfg.w_in_max, None)
+        self._normalise(self._in_e, (cfg.n_input, cfg.n_exc), cfg.in_norm, cfg.w_in_max, None, cfg.in_norm_order)
         self._normalise(self._e_r, (cfg.n_exc, cfg.n_classes), cfg.out_norm, cfg.w_er_max, None)
 
     # ----------------------------------------------------------------- input
@@ -170,20 +170,22 @@ class TaskNetwork:
         for sg in (self._in_e, self._e_r):
             sg.set_dynamic_param_value("credit", 0.0)
         changed_e = (da_e * self.gain != 0) & (counts["E"] > 0)
-        self._normalise(self._in_e, (c.n_input, c.n_exc), c.in_norm, c.w_in_max, changed_e)
+        self._normalise(self._in_e, (c.n_input, c.n_exc), c.in_norm, c.w_in_max, changed_e, c.in_norm_order)
         self._normalise(self._e_r, (c.n_exc, c.n_classes), c.out_norm, c.w_er_max, (da_r != 0) & (counts["R"] > 0))
 
     @staticmethod
-    def _normalise(sg, shape: tuple[int, int], total: float, w_max: float, columns: np.ndarray | None) -> None:
+    def _normalise(sg, shape: tuple[int, int], total: float, w_max: float, columns: np.ndarray | None,
+                   order: int = 1) -> None:
         """Diehl & Cook's normalisation: the input weights of each cell in ``columns`` (all if None) sum to
-        ``total`` (competition between the synapses of one cell; the pattern is what is learned)."""
+        ``total`` (competition between the synapses of one cell; the pattern is what is learned); with
+        ``order`` 2 their Euclidean norm is ``total`` instead."""
         cols = np.ones(shape[1], dtype=bool) if columns is None else np.asarray(columns, dtype=bool)
         if not cols.any():
             return
         var = sg.vars["g"]
         var.pull_from_device()
         w = var.values.reshape(shape).astype(np.float64)
-        s = w[:, cols].sum(axis=0)
+        s = np.linalg.norm(w[:, cols], ord=order, axis=0)
         w[:, cols] = np.clip(w[:, cols] * np.where(s > 0, total / np.maximum(s, 1e-12), 1.0)[None, :], 0.0, w_max)
         var.values = w.ravel().astype(var.values.dtype)
         var.push_to_device()
