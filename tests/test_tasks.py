@@ -435,6 +435,13 @@ def test_decode_inverts_the_encoders():
     assert abs(rate.mean() - 0.5) < 0.03
 
 
+def test_every_mlp_strategy_is_a_variant():
+    from genn_neuromod.experiments.tasks.ann import STRATEGIES
+    from genn_neuromod.experiments.tasks.protocol import ANN_VARIANTS
+
+    assert sorted(ANN_VARIANTS.values()) == sorted(STRATEGIES)
+
+
 def test_mlp_gradient_and_continual_strategies():
     from genn_neuromod.experiments.tasks.ann import MLP, ContinualMLP, MLPSettings
 

@@ -12,10 +12,7 @@ Trains = list[np.ndarray]
 
 def poisson_encode(x: np.ndarray, steps: int, dt: float, max_rate_hz: float, rng: np.random.Generator) -> Trains:
     """Rate code: input i spikes in each step with probability ``x[i] * max_rate * dt`` (Bernoulli per step)."""
-    x = _check_pixels(x)
-    p = x * max_rate_hz * dt * 1.0e-3
-    if np.any(p > 1.0):
-        raise ValueError(f"max_rate_hz * dt = {max_rate_hz * dt * 1e-3:.3g} spikes per step exceeds 1")
+    p = _check_pixels(x) * _spikes_per_step(max_rate_hz, dt)
     hits = rng.random((steps, x.size)) < p[None, :]
     return [np.flatnonzero(hits[:, i]) for i in range(x.size)]
 
@@ -24,17 +21,14 @@ def regular_encode(x: np.ndarray, steps: int, dt: float, max_rate_hz: float) -> 
     """Deterministic rate code: input i spikes at ``x[i] * max_rate`` with a regular period, its k-th spike at
     ``(k + 1/2)`` periods (brighter pixels start earlier); no Poisson noise, so over the window every cell's
     filtered input approaches its weights' dot product with the intensities."""
-    x = _check_pixels(x)
-    rate = x * max_rate_hz * dt * 1.0e-3  # spikes per step
-    if np.any(rate > 1.0):
-        raise ValueError(f"max_rate_hz * dt = {max_rate_hz * dt * 1e-3:.3g} spikes per step exceeds 1")
+    rate = _check_pixels(x) * _spikes_per_step(max_rate_hz, dt)
     trains = []
     for r in rate:
         if r <= 0.0:
             trains.append(np.zeros(0, np.int64))
             continue
         t = np.floor((np.arange(int(np.ceil(steps * r)) + 1) + 0.5) / r).astype(np.int64)
-        trains.append(np.unique(t[t < steps]))
+        trains.append(t[t < steps])  # at most one spike per step: the times are increasing
     return trains
 
 
@@ -92,6 +86,14 @@ def _regular_rate(t: np.ndarray) -> float:
     return (t.size - 1) / float(t.max() - t.min())
 
 
+def _spikes_per_step(max_rate_hz: float, dt: float) -> float:
+    """The rate of a pixel of intensity 1 in spikes per step (at most one)."""
+    per_step = max_rate_hz * dt * 1.0e-3
+    if per_step > 1.0:
+        raise ValueError(f"max_rate_hz * dt = {per_step:.3g} spikes per step exceeds 1")
+    return per_step
+
+
 def _check_pixels(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64).ravel()
     if x.size == 0 or np.any(~np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
@@ -119,7 +121,7 @@ def decode(trains: Trains, steps: int, encoder: str, dt: float = 1.0, max_rate_h
     if encoder == "latency":
         return np.array([1.0 - t.min() / max(steps - 1, 1) if t.size else 0.0 for t in trains])
     if encoder == "regular":
-        return np.array([min(_regular_rate(t) / (max_rate_hz * dt * 1e-3), 1.0) for t in trains])
+        return np.array([min(_regular_rate(t) / _spikes_per_step(max_rate_hz, dt), 1.0) for t in trains])
     if encoder == "poisson":
-        return np.minimum(np.array([t.size for t in trains]) / (max_rate_hz * steps * dt * 1e-3), 1.0)
+        return np.minimum(np.array([t.size for t in trains]) / (steps * _spikes_per_step(max_rate_hz, dt)), 1.0)
     raise ValueError(f"unknown encoder '{encoder}' (use 'latency', 'regular' or 'poisson')")
