@@ -382,7 +382,7 @@ class _FakeWeights:
         pass
 
 
-@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("order", [1, 2, 1.5])
 def test_weight_normalisation_by_sum_or_euclidean_norm(order):
     """Diehl & Cook's normalisation scales the chosen cells' input weights to a sum (order 1) or a Euclidean norm
     (order 2) of ``total``, clipped at w_max; other cells are left alone. Worked by hand on a 3-input layer."""
@@ -396,6 +396,9 @@ def test_weight_normalisation_by_sum_or_euclidean_norm(order):
     out = sg.vars["g"].values.reshape(w.shape)
     if order == 1:  # column sums 4 and 7 -> 10
         expected = [[2.5, 30 / 7, 0.0], [2.5, 40 / 7, 2.0], [5.0, 0.0, 2.0]]
+    elif order == 1.5:  # cell 0: (1 + 1 + 2^1.5)^(2/3) = 4.83^(2/3); cell 1: (3^1.5 + 4^1.5)^(2/3) = 13.2^(2/3)
+        f0, f1 = 10.0 / (2.0 + 2.0 ** 1.5) ** (2 / 3), 10.0 / (3.0 ** 1.5 + 8.0) ** (2 / 3)
+        expected = [[f0, 3 * f1, 0.0], [f0, min(4 * f1, 6.0), 2.0], [min(2 * f0, 6.0), 0.0, 2.0]]
     else:  # Euclidean norms sqrt(6) and 5 -> 10: cell 0 scaled by 10/sqrt(6) (2 * 4.08 clipped at 6), cell 1 by 2
         f = 10.0 / np.sqrt(6.0)
         expected = [[f, 6.0, 0.0], [f, 6.0, 2.0], [6.0, 0.0, 2.0]]
@@ -420,8 +423,8 @@ def test_bad_configuration_is_named():
         QUICK.with_changes(rest_steps=1, encoder="morse")
     with pytest.raises(ValueError, match="classes outside"):
         QUICK.with_changes(split=((0, 11),))
-    with pytest.raises(ValueError, match="in_norm_order must be 1 or 2, got 3"):
-        QUICK.with_changes(in_norm_order=3)
+    with pytest.raises(ValueError, match=r"in_norm_order must be in \[1, 8\], got 0.5"):
+        QUICK.with_changes(in_norm_order=0.5)
 
 
 def test_decode_inverts_the_encoders():

@@ -68,9 +68,9 @@ class TaskConfig:
     w_in_max: float = 5.0               # input -> E bound (initial weights uniform in [0, w_in_init])
     w_in_init: float = 1.0
     in_norm: float = 14.0               # Diehl & Cook: each E cell's input weights sum to this after learning
-    in_norm_order: int = 1              # ... or, with 2, their Euclidean norm is in_norm (the earliest cell then
-    #                                     answers to the cosine of its weights and the image, not to the ink
-    #                                     they share: dense digits such as 8 are no longer out-voted)
+    in_norm_order: float = 1.0          # ... or their p-norm of this order is in_norm: with 2 (Euclidean) the
+    #                                     earliest cell answers to the cosine of its weights and the image, not
+    #                                     to the ink they share, so dense digits such as 8 are not out-voted
     w_ei: float = 8.4
     w_ie: float = 11.5
     w_er_init: float = 0.2
@@ -115,8 +115,8 @@ class TaskConfig:
         problems = [f"{name} must be at least {low}, got {getattr(self, name)}" for name, low in (
             ("present_steps", 1), ("rest_steps", 2), ("cells_per_class", 1), ("n_inh", 1), ("epochs", 1),
             ("ann_epochs", 1), ("curve_samples", 1)) if getattr(self, name) < low]
-        if self.in_norm_order not in (1, 2):
-            problems.append(f"in_norm_order must be 1 or 2, got {self.in_norm_order}")
+        if not 1.0 <= self.in_norm_order <= 8.0:
+            problems.append(f"in_norm_order must be in [1, 8], got {self.in_norm_order}")
         if self.encoder not in ("latency", "regular", "poisson"):
             problems.append(f"encoder must be 'latency', 'regular' or 'poisson', got '{self.encoder}'")
         if self.input_psc not in ("exp", "alpha"):

@@ -175,17 +175,17 @@ class TaskNetwork:
 
     @staticmethod
     def _normalise(sg, shape: tuple[int, int], total: float, w_max: float, columns: np.ndarray | None,
-                   order: int = 1) -> None:
+                   order: float = 1.0) -> None:
         """Diehl & Cook's normalisation: the input weights of each cell in ``columns`` (all if None) sum to
         ``total`` (competition between the synapses of one cell; the pattern is what is learned); with
-        ``order`` 2 their Euclidean norm is ``total`` instead."""
+        another ``order`` p their p-norm is ``total`` instead (2: the Euclidean norm)."""
         cols = np.ones(shape[1], dtype=bool) if columns is None else np.asarray(columns, dtype=bool)
         if not cols.any():
             return
         var = sg.vars["g"]
         var.pull_from_device()
         w = var.values.reshape(shape).astype(np.float64)
-        s = np.linalg.norm(w[:, cols], ord=order, axis=0)
+        s = w[:, cols].sum(axis=0) if order == 1 else np.sum(w[:, cols] ** order, axis=0) ** (1.0 / order)
         w[:, cols] = np.clip(w[:, cols] * np.where(s > 0, total / np.maximum(s, 1e-12), 1.0)[None, :], 0.0, w_max)
         var.values = w.ravel().astype(var.values.dtype)
         var.push_to_device()
