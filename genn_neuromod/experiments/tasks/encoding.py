@@ -12,7 +12,8 @@ Trains = list[np.ndarray]
 
 def poisson_encode(x: np.ndarray, steps: int, dt: float, max_rate_hz: float, rng: np.random.Generator) -> Trains:
     """Rate code: input i spikes in each step with probability ``x[i] * max_rate * dt`` (Bernoulli per step)."""
-    p = _check_pixels(x) * _spikes_per_step(max_rate_hz, dt)
+    x = _check_pixels(x)
+    p = x * _spikes_per_step(max_rate_hz, dt)
     hits = rng.random((steps, x.size)) < p[None, :]
     return [np.flatnonzero(hits[:, i]) for i in range(x.size)]
 
