@@ -50,6 +50,10 @@ def test_poisson_rate_matches_intensity():
         enc.poisson_encode(x, 10, 1.0, 2000.0, rng)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         enc.poisson_encode(np.array([1.5]), 10, 1.0, 10.0, rng)
+    # an image (8x8) or a plain list gives one train per pixel, as the regular code does
+    for image in (np.full((8, 8), 0.5), [0.5] * 64):
+        assert len(enc.poisson_encode(image, 10, 1.0, 100.0, rng)) == 64
+        assert len(enc.regular_encode(image, 10, 1.0, 100.0)) == 64
 
 
 def test_latency_code_brighter_is_earlier():
