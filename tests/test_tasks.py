@@ -409,6 +409,30 @@ def test_weight_normalisation_by_sum_or_euclidean_norm(order):
     np.testing.assert_allclose(out, expected, rtol=1e-6)
 
 
+def test_inhibition_by_pool_wires_each_fs_cell_to_one_task():
+    """``inhibition = "pool"``: FS cell j hears and inhibits only the E cells of task j % tasks, with its I -> E
+    weight scaled by n_inh / (FS cells of that task), so that a task's first spike inhibits that task as hard as
+    the global wiring does; "global" keeps scalar weights."""
+    from genn_neuromod.experiments.tasks import QUICK
+    from genn_neuromod.experiments.tasks.circuit import _inhibition_weights, cell_classes, cell_pools
+
+    cfg = QUICK.with_changes(split=((0, 1), (2, 3)), cells_per_class=2, n_inh=3, w_ei=2.0, w_ie=4.0)
+    assert _inhibition_weights(cfg.with_changes(inhibition="global"), 5) == (2.0, -4.0)
+    w_ei, w_ie = _inhibition_weights(cfg, 5)
+    pool = cell_pools(cfg, cell_classes(cfg, 5))  # 8 E cells, 4 per task; FS cells 0, 2 -> task 0, 1 -> task 1
+    w_ei, w_ie = np.reshape(w_ei, (8, 3)), np.reshape(w_ie, (3, 8))
+    for e in range(8):
+        fs_of_task = [0, 2] if pool[e] == 0 else [1]
+        assert w_ei[e].tolist() == [2.0 if j in fs_of_task else 0.0 for j in range(3)]
+        # task 0 has two FS cells: 4 x 3 / 2 each; task 1 one: 4 x 3
+        assert w_ie[:, e].tolist() == [-6.0 if j in fs_of_task and pool[e] == 0 else
+                                       -12.0 if j in fs_of_task else 0.0 for j in range(3)]
+    with pytest.raises(ValueError, match="at least one FS cell per task"):
+        QUICK.with_changes(n_inh=2)
+    with pytest.raises(ValueError, match="inhibition must be"):
+        QUICK.with_changes(inhibition="none")
+
+
 def test_split_option():
     from genn_neuromod.experiments.tasks import parse_split
     from genn_neuromod.experiments.tasks.runner import split_tag

@@ -54,7 +54,10 @@ class TaskConfig:
     their Euclidean norm (2.6) instead of their sum (14), with a stronger E teacher (3.5 against 2.4), was chosen
     on the validation splits of seeds 201-208 against the sum, the 1.5-norm and a 40-trial random search around
     it: class-incremental 0.82 against 0.75, task-incremental 0.93 against 0.94 (the dense digits 8 and 9 are
-    no longer out-voted by cells of sparser ones)."""
+    no longer out-voted by cells of sparser ones). Inhibition by pool (each FS cell hears and inhibits one task's
+    cells) replaced global inhibition on the same validation data: task-incremental 0.96 against 0.93 without the
+    context (a cell of another task firing first no longer silences the tested task's cells), class-incremental
+    unchanged (the first spike comes before any inhibition), less energy."""
 
     split: tuple[tuple[int, ...], ...] = TASK_CLASSES  # the tasks' classes, learned in this order
     n_input: int = 64
@@ -95,6 +98,8 @@ class TaskConfig:
     input_psc: str = "exp"              # input -> E currents: "exp" (tau_syn) or "alpha" (AlphaCurr, tau_alpha)
     tau_alpha: float = 80.0             # ms, rise of the alpha currents: a ramp over the latency window
     tau_inh: float = 2.0                # ms, ... of the inhibition (fast, so the first cells to fire win)
+    inhibition: str = "pool"            # "global": every FS cell takes input from and inhibits every E cell;
+    #                                     "pool": FS cell j belongs to pool j % tasks and inhibits that pool only
     gate_off: float = 0.0               # NM context: dopamine-receptor gain of other pools
     context_inhibition: float = 5.0     # NM context: current (mV/ms) taken from the E cells of other pools
     epochs: int = 3
@@ -125,6 +130,11 @@ class TaskConfig:
             problems.append(f"encoder must be 'latency', 'regular' or 'poisson', got '{self.encoder}'")
         if self.input_psc not in ("exp", "alpha"):
             problems.append(f"input_psc must be 'exp' or 'alpha', got '{self.input_psc}'")
+        if self.inhibition not in ("global", "pool"):
+            problems.append(f"inhibition must be 'global' or 'pool', got '{self.inhibition}'")
+        elif self.inhibition == "pool" and self.n_inh < len(self.split):
+            problems.append(f"inhibition 'pool' needs at least one FS cell per task ({len(self.split)}), "
+                            f"got n_inh = {self.n_inh}")
         if self.readout not in ("first", "count", "first_e"):
             problems.append(f"readout must be 'first', 'first_e' or 'count', got '{self.readout}'")
         if not 0.0 < self.val_fraction < 1.0:
@@ -186,6 +196,21 @@ def _rule(cfg: TaskConfig, eta: float, x_tar: float, w_max: float) -> dict:
     return {"eta": eta, "x_tar": x_tar, "tau_x": cfg.tau_x, "Wmin": 0.0, "Wmax": w_max, "credit": 0.0}
 
 
+def _inhibition_weights(cfg: TaskConfig, seed: int) -> tuple:
+    """E -> I and I -> E weights: scalars for global inhibition; for inhibition by pool, row-major matrices in
+    which FS cell j only hears and inhibits pool j % tasks, its I -> E weight scaled by n_inh / (FS cells of the
+    pool), so that a pool's first spike inhibits that pool as strongly as global inhibition would."""
+    if cfg.inhibition == "global":
+        return cfg.w_ei, -cfg.w_ie
+    pool_e = cell_pools(cfg, cell_classes(cfg, seed))
+    pool_i = np.arange(cfg.n_inh) % len(cfg.split)
+    same = pool_e[:, None] == pool_i[None, :]  # (E, I)
+    per_pool = np.bincount(pool_i, minlength=len(cfg.split))[pool_i]
+    w_ei = np.where(same, cfg.w_ei, 0.0)
+    w_ie = np.where(same.T, -cfg.w_ie * cfg.n_inh / per_pool[:, None], 0.0)
+    return w_ei.ravel().tolist(), w_ie.ravel().tolist()
+
+
 def build_task_graph(variant: str, seed: int, cfg: TaskConfig = FULL) -> nx.MultiDiGraph:
     """The circuit of one spiking variant (see :data:`VARIANTS`) as a graph for :func:`build_model`."""
     if variant not in VARIANTS:
@@ -231,10 +256,11 @@ def build_task_graph(variant: str, seed: int, cfg: TaskConfig = FULL) -> nx.Mult
                               "vars": {"g": uniform, "c": 0.0}, "pre_vars": {"x": 0.0},
                               "post_var_refs": {"D": "Dmod"}},
                postsynaptic=input_psc)
+    w_ei, w_ie = _inhibition_weights(cfg, seed)
     g.add_edge("E", "I", key="EI", name="EI", matrix="DENSE",
-               weight_update={"model": "StaticPulse", "vars": {"g": cfg.w_ei}}, postsynaptic=fast)
+               weight_update={"model": "StaticPulse", "vars": {"g": w_ei}}, postsynaptic=fast)
     g.add_edge("I", "E", key="IE", name="IE", matrix="DENSE",
-               weight_update={"model": "StaticPulse", "vars": {"g": -cfg.w_ie}}, postsynaptic=fast)
+               weight_update={"model": "StaticPulse", "vars": {"g": w_ie}}, postsynaptic=fast)
     g.add_edge("R", "R", key="RR", name="RR", matrix="DENSE",
                weight_update={"model": "StaticPulse", "vars": {"g": -cfg.w_rr}}, postsynaptic=fast)
     g.add_edge("E", "R", key="ER", name="ER", matrix="DENSE", dynamic_params=["credit"],
