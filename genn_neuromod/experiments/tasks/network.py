@@ -185,7 +185,7 @@ class TaskNetwork:
         var = sg.vars["g"]
         var.pull_from_device()
         w = var.values.reshape(shape).astype(np.float64)
-        s = w[:, cols].sum(axis=0) if order == 1 else np.sum(w[:, cols] ** order, axis=0) ** (1.0 / order)
+        s = np.sum(w[:, cols] ** order, axis=0) ** (1.0 / order)  # order 1: the sum, exactly
         w[:, cols] = np.clip(w[:, cols] * np.where(s > 0, total / np.maximum(s, 1e-12), 1.0)[None, :], 0.0, w_max)
         var.values = w.ravel().astype(var.values.dtype)
         var.push_to_device()
