@@ -90,8 +90,21 @@ def _static_network(tmp_path, name, batch_size=1, teams=(0,), **prefs):
         pg.init_weight_update(graded, {"theta": -52.0}, {"g": -0.02},
                               pre_var_refs={"V_pre": pg.create_var_ref(i, "V")}),
         pg.init_postsynaptic("DeltaCurr"), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.3}))
+    # rows not sorted by target (odd rows descending): the team walks them whole, each thread taking its targets
+    zigzag = pg.create_sparse_connect_init_snippet(
+        "zigzag", row_build_code="for (unsigned int j = 0; j < num_post; j += 3) {\n"
+                                 "    addSynapse((id_pre % 2) ? num_post - 1 - j : j);\n}",
+        calc_max_row_len_func=lambda num_pre, num_post, pars: (num_post + 2) // 3)
+    m.add_synapse_population(
+        "IEz", "SPARSE", i, e, pg.init_weight_update("StaticPulseConstantWeight", {"g": -0.03}),
+        pg.init_postsynaptic("DeltaCurr"), pg.init_sparse_connectivity(zigzag, {}))
     m.build(str(tmp_path / name))
     m.load(num_recording_timesteps=400)
+    if prefs.get("num_threads", 1) > 1:  # the team's split points: sorted rows split, the zigzag's odd rows not
+        rt = m._runtime
+        ez, iez = (rt.arrays[f"{rt.plan.prefix(m.synapse_populations[n])}_rowSplit"] for n in ("EE", "IEz"))
+        assert ez.size == e.num_neurons and not np.any(ez == 0xFFFFFFFF)
+        assert np.all(iez[1::2] == 0xFFFFFFFF) and not np.any(iez[0::2] == 0xFFFFFFFF)
     for team in teams:  # 400 steps in equal parts, each on a forced team size (0: chosen by measurement)
         m._runtime.set_team(team)
         m.step_time_n(400 // len(teams))
@@ -112,6 +125,34 @@ def test_threads_sharing_rows_by_target_give_serial_results_bit_for_bit(tmp_path
             np.testing.assert_array_equal(t1, t2)
             np.testing.assert_array_equal(i1, i2)
     np.testing.assert_array_equal(v1, v2)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+def test_row_splits_give_each_thread_its_own_targets(threads):
+    """Each row's split points: the first synapse of threads 1, 2, ... (targets [gn_chunk(t), gn_chunk(t + 1)),
+    chunks in multiples of 32); padding past a row's length ignored; a row not sorted by target marked whole."""
+    from genn_neuromod.codegen.connectivity import UNSORTED_ROW, HostLayout, Sparse
+
+    rng = np.random.default_rng(1)
+    n_pre, n_post, stride = 50, 300, 40
+    lengths = rng.integers(0, stride + 1, n_pre).astype(np.uint32)
+    ind = np.full((n_pre, stride), 7, dtype=np.uint16)  # padding: a small target, as left by removed synapses
+    for r, n in enumerate(lengths):
+        ind[r, :n] = np.sort(rng.integers(0, n_post, n))
+    ind[3, :4] = [5, 200, 100, 250]
+    lengths[3] = max(lengths[3], 4)
+    splits = Sparse.build_row_splits(HostLayout(stride, lengths, ind.ravel()), n_post, threads, rows_per_pass=7)
+    bounds = [(n_post * t // threads) & ~31 for t in range(threads + 1)]
+    bounds[-1] = n_post
+    for r in range(n_pre):
+        if r == 3:
+            assert np.all(splits[r] == UNSORTED_ROW)
+            continue
+        cuts = [0, *splits[r], lengths[r]]
+        for t in range(threads):
+            owned = ind[r, cuts[t]:cuts[t + 1]]
+            assert np.all((owned >= bounds[t]) & (owned < bounds[t + 1]))
+        assert cuts == sorted(cuts)
 
 
 def test_rows_are_shared_by_target_only_where_no_thread_can_touch_another_s_data():

@@ -180,6 +180,8 @@ class Runtime(HostViews):
         self._timing = built.generated.timing
         self._host_times: dict[str, float] = {}
         self._column_groups = built.generated.needs_column_index
+        self._row_split_groups = built.generated.row_split_groups
+        self._team_size = built.generated.num_threads
         self.batch_size = batch_size(model)
         self.batched = batched_arrays(self.plan)
         self.seeds = batch_seeds(model, self.batch_size)
@@ -191,6 +193,8 @@ class Runtime(HostViews):
         self.info = LoadInfo(num_recording_timesteps=self.num_recording_timesteps)
         for conn in self.plan.connectivity.values():
             conn.load_info(self.info)
+        for name in self._row_split_groups:
+            self.info.row_split_parts[name] = self._team_size - 1
         self._allocate()
         self._initialise()
 
@@ -352,6 +356,7 @@ class Runtime(HostViews):
         for sg in self.plan.synapses:
             self.layouts[sg] = self.plan.connectivity[sg].host_layout(self.arrays, self.plan.prefix(sg), self.info)
             self._build_column_index(sg)
+            self._build_row_splits(sg)
             if sg.kernel_size and self.plan.connectivity[sg].builds_on_device():
                 self._share_kernel_initialised(sg)
 
@@ -375,6 +380,13 @@ class Runtime(HostViews):
         self._bind(f"{p}_remap", remap)
         self._bind(f"{p}_colLength", col_length)
         ctypes.c_uint32.in_dll(self.lib, f"{p}_colStride").value = stride
+
+    def _build_row_splits(self, sg: SynapseGroup) -> None:
+        """Where the OpenMP team splits each row of a group by target (see ``Sparse.build_row_splits``)."""
+        if sg.name not in self._row_split_groups:
+            return
+        splits = Sparse.build_row_splits(self.layouts[sg], sg.trg.num_neurons, self._team_size)
+        self.arrays[f"{self.plan.prefix(sg)}_rowSplit"][...] = splits.ravel()
 
     # -- running -------------------------------------------------------------------------------
     def thread_steps(self) -> tuple[int, int]:
@@ -444,6 +456,7 @@ class Runtime(HostViews):
                                  f"'{ccu.synapse_group.name}' full (synapses were not added); set "
                                  "synapse_group.max_connections higher before build()")
             self._build_column_index(ccu.synapse_group)  # the rows changed: postsynaptic learning's index too
+            self._build_row_splits(ccu.synapse_group)  # and where the team splits them
 
     def kernel_time(self, kernel: str) -> float:
         """Seconds spent in a kernel since load (0 unless the model was built with ``timing_enabled``)."""

@@ -19,6 +19,10 @@ class GeneratedModel:
     custom_update_groups: tuple[str, ...]   # exported as gn_custom_update_<index>
     needs_column_index: frozenset[str]      # synapse groups whose postsynaptic learning walks a column index
     timing: bool                            # kernels timed (the model's timing_enabled at build)
+    num_threads: int = 1                    # the OpenMP team's size (1: no OpenMP)
+    #: SPARSE groups whose rows the team splits by target: the runtime gives each a ``rowSplit`` (see
+    #: ``connectivity.Sparse.build_row_splits``)
+    row_split_groups: frozenset[str] = frozenset()
 
 
 #: with ``num_threads`` left at None (the default), a model whose synapse groups can hold at least this many
@@ -60,4 +64,7 @@ def generate_c(plan: ModelPlan) -> GeneratedModel:
         # each kernel of a step runs once per instance, on that instance's arrays
         batch_loop=f"for (uint32_t batch = 0; batch < {B}u; batch++) " if B > 1 else "",
         batch_arg=", batch" if B > 1 else "")
-    return GeneratedModel(source, kernels.custom_update_groups, kernels.needs_column_index, timing)
+    row_split = frozenset(u.group.name for u in kernels.presynaptic if u.group.matrix == "sparse") \
+        if threads > 1 and kernels.presynaptic_by_target else frozenset()
+    return GeneratedModel(source, kernels.custom_update_groups, kernels.needs_column_index, timing, threads,
+                          row_split)

@@ -131,6 +131,10 @@ class Dense(Connectivity):
         return HostLayout(n_post, np.full(n_pre, n_post, dtype=np.uint32), None)
 
 
+#: ``Sparse.build_row_splits``' mark of a row that is not sorted by target
+UNSORTED_ROW = 0xFFFFFFFF
+
+
 class Sparse(Connectivity):
     """Rows of up to ``max_connections`` synapses (GeNN's "ragged matrix"): ``rowLength`` and ``ind``.
 
@@ -155,6 +159,8 @@ class Sparse(Connectivity):
             ArraySpec(f"{prefix}_colLength", "unsigned int", constant_size(npost), sg, "internal", "colLength"),
             ArraySpec(f"{prefix}_remap", "unsigned int",
                       lambda info: npost * info.col_stride.get(sg.name, 0), sg, "internal", "remap"),
+            ArraySpec(f"{prefix}_rowSplit", "unsigned int",
+                      lambda info: npre * info.row_split_parts.get(sg.name, 0), sg, "internal", "rowSplit"),
         ]
 
     def index_type(self) -> str:
@@ -205,6 +211,29 @@ class Sparse(Connectivity):
             raise ModelError(f"SPARSE synapse population '{sg.name}' has no connectivity: pass "
                              "init_sparse_connectivity(...) or call set_sparse_connections() before load()")
         return HostLayout(stride, row_length, ind)
+
+    @staticmethod
+    def build_row_splits(layout: HostLayout, num_post: int, threads: int, rows_per_pass: int = 4096) -> np.ndarray:
+        """Where each row's synapses pass from one thread's targets to the next's, for an OpenMP team of
+        ``threads`` whose thread t owns the targets [gn_chunk(t), gn_chunk(t + 1)) (``model.c.j2``): ``threads - 1``
+        slots per row, the first synapse of threads 1, 2, ...; so each thread walks only its own part of a row.
+        Valid for rows sorted by target (rows from ``set_sparse_connections`` are, as are those of GeNN's row-
+        building snippets); a row that is not gets ``UNSORTED_ROW`` and its threads walk it whole, each taking
+        its own targets."""
+        n_pre = layout.row_length.size
+        splits = np.empty((n_pre, threads - 1), dtype=np.uint32)
+        bounds = np.array([(num_post * t // threads) & ~31 for t in range(1, threads)], dtype=np.int64)
+        stride = layout.row_stride
+        for first in range(0, n_pre, rows_per_pass):  # a block of rows at a time: temporaries stay small
+            last = min(first + rows_per_pass, n_pre)
+            rows = layout.post_ind[first * stride:last * stride].reshape(last - first, stride).astype(np.int64)
+            valid = np.arange(stride) < layout.row_length[first:last, None]
+            rows = np.where(valid, rows, np.iinfo(np.int64).max)  # past a row's end: after every target
+            for t, bound in enumerate(bounds):
+                splits[first:last, t] = np.count_nonzero(rows < bound, axis=1)
+            unsorted = np.any(rows[:, 1:] < rows[:, :-1], axis=1) if stride > 1 else np.zeros(last - first, bool)
+            splits[first:last][unsorted] = UNSORTED_ROW
+        return splits
 
     @staticmethod
     def build_column_index(layout: HostLayout, num_post: int) -> tuple[np.ndarray, np.ndarray, int]:

@@ -68,6 +68,13 @@ class ModelKernels:
     synapse_groups: tuple[SynapseGroupLayout, ...]  # every synapse group (their connectivity's globals)
     needs_column_index: frozenset[str]       # synapse groups (by name) whose learning walks a column index
 
+    @property
+    def presynaptic_by_target(self) -> bool:
+        """OpenMP: every thread walks the spiking rows for its own postsynaptic neurons. Only where every group
+        allows it (``PresynapticUpdate.by_target``) and no learning follows: a serial part would add a barrier and
+        idle the other threads anyway (measured slower)."""
+        return bool(self.presynaptic) and not self.postsynaptic and all(u.by_target for u in self.presynaptic)
+
 
 def _dynamic_params(plan: ModelPlan) -> tuple[DynamicParam, ...]:
     from ...api import types
