@@ -1,9 +1,10 @@
 #!/usr/bin/env python
-"""Digests of three reference networks' results, to check that a change to the engine keeps them bit for bit.
+"""Digests of four reference networks' results, to check that a change to the engine keeps them bit for bit.
 
 Runs, on the embedded CPU engine with fixed seeds:
   * coba        the Vogels-Abbott COBA network of ``_genn_networks.py`` (1 s; 1 and 2 OpenMP threads)
   * izhikevich  the Izhikevich (2007) STDP network of ``_genn_networks.py`` (10 s)
+  * microcircuit  the Potjans-Diesmann microcircuit of ``_microcircuit.py`` at 0.02 scale (200 ms; 1 and 2 threads)
   * distal_reward  the distal-reward experiment's network, conditions ``izhikevich2007`` and ``na_ach`` (60 s),
                    with its in-model logs (rewarded weight, dopamine)
 
@@ -73,6 +74,25 @@ def genn_networks(results: dict, workdir: str) -> None:
     del model
 
 
+def microcircuit(results: dict, workdir: str) -> None:
+    """The Potjans-Diesmann microcircuit at 0.02 scale (PoissonExp background, dendritic delays), 200 ms on one
+    thread and on a forced team of two."""
+    from _microcircuit import build_microcircuit
+
+    import genn_neuromod as pg
+
+    for threads in (1, 2):
+        model, _, _ = build_microcircuit(pg, 0.02, "single_threaded_cpu", seed=11, num_threads=threads,
+                                         adaptive_threads=False)
+        pops = list(model.neuron_populations.values())
+        spikes = _run(model, pops, 2000, f"{workdir}/mc{threads}")
+        for name, (t, i) in spikes.items():
+            results[f"microcircuit/threads{threads}/{name}/spikes"] = _digest(t, i)
+        for p in pops:
+            results[f"microcircuit/threads{threads}/{p.name}/V"] = _digest(p.vars["V"].values)
+        del model
+
+
 def distal_reward(results: dict, workdir: str) -> None:
     from genn_neuromod.experiments import distal_reward as dr
 
@@ -99,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as wd:
         genn_networks(results, wd)
+        microcircuit(results, wd)
         distal_reward(results, wd)
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")

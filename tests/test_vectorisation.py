@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import build_load, make_model
+from helpers import build_load, make_model, run_recorded
 
 import genn_neuromod as pygenn
 
@@ -141,3 +141,68 @@ def test_neuron_loop_with_a_clamped_threshold_vectorises(tmp_path):
     sg.axonal_delay_steps = 3  # delay slots: the previous spike times are selected by the flag too
     build_load(small, tmp_path / "small")
     assert _neuron_loop_vectorised(tmp_path / "small", "N")
+
+
+_POISSON_LOOP = """
+scalar p = 1.0;
+unsigned int count = 0;
+do {
+    count++;
+    p *= gennrand_uniform();
+} while (p > expMinusLambda);
+current += weight * (scalar)(count - 1);
+injectCurrent(current);
+current *= decay;
+"""
+
+
+def _poisson_driven(tmp_path, name: str, with_reference: bool):
+    """LIF cells driven by a current source whose code loops (a Poisson count by repeated uniforms, as GeNN's
+    PoissonExp); ``with_reference`` gives the source an (unused) neuron variable reference."""
+    model = make_model(name, "float", dt=0.1, seed=5)
+    refs = [("Vn", "scalar", pygenn.VarAccessMode.READ_ONLY)] if with_reference else []
+    source = pygenn.create_current_source_model(
+        "PoissonLoop", params=["weight", "expMinusLambda", "decay"], vars=[("current", "scalar")],
+        neuron_var_refs=refs, injection_code=_POISSON_LOOP)
+    lif = {"C": 0.25, "TauM": 10.0, "Vrest": -65.0, "Vreset": -65.0, "Vthresh": -50.0, "Ioffset": 0.0,
+           "TauRefrac": 2.0}
+    pop = model.add_neuron_population("N", 300, "LIF", lif, {"V": -60.0, "RefracTime": 0.0})
+    pop.spike_recording_enabled = True
+    model.add_current_source("Background", source, pop, {"weight": 0.09, "expMinusLambda": 0.2, "decay": 0.8},
+                             {"current": 0.0}, var_refs={"Vn": pygenn.create_var_ref(pop, "V")} if refs else {})
+    model.add_current_source("Noise", "GaussianNoise", pop, {"mean": 0.5, "sd": 0.3})  # added after the loop's
+    model.add_synapse_population(
+        "Recurrent", "SPARSE", pop, pop, pygenn.init_weight_update("StaticPulseDendriticDelay", {},
+                                                                    {"g": 0.05, "d": 3}),
+        pygenn.init_postsynaptic("ExpCurr", {"tau": 0.5}),
+        pygenn.init_sparse_connectivity("FixedProbability", {"prob": 0.1})).max_dendritic_delay_timesteps = 5
+    run_recorded(model, tmp_path / name, 400)
+    return pop.spike_recording_data[0], pop.vars["V"].values, next((tmp_path / name).rglob("model.c")).read_text()
+
+
+def test_a_current_source_that_loops_runs_in_its_own_pass_with_the_same_results(tmp_path):
+    """A current source whose code loops runs in a pass of its own over each tile of neurons (so the update loop
+    can take SIMD lanes) and its injection is added where the code would have run: the same results, bit for bit,
+    as the same source run inside the loop (kept there by its neuron variable reference)."""
+    (t1, i1), v1, apart = _poisson_driven(tmp_path, "apart", with_reference=False)
+    (t2, i2), v2, inside = _poisson_driven(tmp_path, "inside", with_reference=True)
+    assert "gn_inj_" in apart and "gn_inj_" not in inside
+    assert len(t1) > 100
+    np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(v1, v2)
+
+
+@pytest.mark.parametrize("code, once", [
+    ("x = 1;\n(_in_Isyn += x);\nx *= 2;", True),
+    ("while (p > q) { p *= u; }\n(_in_Isyn += c);", True),
+    ("if (c) {\n(_in_Isyn += x);\n}", False),               # inside a block
+    ("while (p > q)\n  (_in_Isyn += x);", False),           # a loop body without braces
+    ("do (_in_Isyn += x); while (p > q);", False),
+    ("if (c) x = 1; else (_in_Isyn += x);", False),
+    ("(_in_Isyn += x);\n(_in_Isyn += y);", False),           # twice: summed apart, the rounding would differ
+])
+def test_an_injection_runs_apart_only_where_it_happens_once(code, once):
+    from genn_neuromod.codegen.kernels.neuron import _injects_once
+
+    assert _injects_once(code, "_in_Isyn += ") is once

@@ -85,11 +85,11 @@ def _ref_target(plan: ModelPlan, ref: VarReference, idx: str) -> tuple[str, str,
     k = ref.kind
     if k == "neuron":
         v = g.vars[ref.var_name]
-        off = f"{gp}_spkQuePtr[0] * {g.num_neurons}u + " if plan.is_delayed(v) else ""
+        off = f"(size_t){gp}_spkQuePtr[0] * {g.num_neurons}u + " if plan.is_delayed(v) else ""
         elem = is_element(v.access)
         return f"{gp}_{c_ident(v.name)}", (off + idx) if elem else "0", elem
     if k in ("spike_time", "prev_spike_time"):
-        off = f"{gp}_spkQuePtr[0] * {g.num_neurons}u + " if plan.slots(g) > 1 else ""
+        off = f"(size_t){gp}_spkQuePtr[0] * {g.num_neurons}u + " if plan.slots(g) > 1 else ""
         return f"{gp}_{ref.var_name}", off + idx, True
     if k in ("current_source", "wu"):
         v = g.vars[ref.var_name]
@@ -98,19 +98,20 @@ def _ref_target(plan: ModelPlan, ref: VarReference, idx: str) -> tuple[str, str,
         v = g.psm_vars[ref.var_name]
         elem = is_element(v.access)
         delayed = plan.is_delayed(v)
-        off = f"{plan.prefix(g.trg)}_spkQuePtr[0] * {g.trg.num_neurons if elem else 1}u + " if delayed else ""
+        off = f"(size_t){plan.prefix(g.trg)}_spkQuePtr[0] * {g.trg.num_neurons if elem else 1}u + " if delayed else ""
         return f"{plan.state_prefix(g, 'ps')}_psm_{c_ident(v.name)}", off + (idx if elem else "0"), elem
     if k == "out_post":
         return f"{plan.state_prefix(g, 'ps')}_outPost", idx, True
     if k == "den_delay":  # the slot being delivered now
         hp = plan.state_prefix(g, "ps")
-        return f"{hp}_denDelay", f"{hp}_denDelayPtr[0] * {g.trg.num_neurons}u + {idx}", True
+        return f"{hp}_denDelay", f"(size_t){hp}_denDelayPtr[0] * {g.trg.num_neurons}u + {idx}", True
     if k in ("wu_pre", "wu_post"):
         side = k[3:]
         v = (g.pre_vars if side == "pre" else g.post_vars)[ref.var_name]
         pop = g.src if side == "pre" else g.trg
         elem = is_element(v.access)
-        off = f"{plan.prefix(pop)}_spkQuePtr[0] * {pop.num_neurons if elem else 1}u + " if plan.is_delayed(v) else ""
+        off = (f"(size_t){plan.prefix(pop)}_spkQuePtr[0] * {pop.num_neurons if elem else 1}u + "
+               if plan.is_delayed(v) else "")
         return f"{plan.state_prefix(g, side)}_{side}_{c_ident(v.name)}", off + (idx if elem else "0"), elem
     if k == "custom_update":
         v = g.vars[ref.var_name]

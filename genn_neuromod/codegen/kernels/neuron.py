@@ -26,6 +26,13 @@ class AttachedCode:
     loads: tuple[str, ...]
     code: Code
     stores: tuple[str, ...]
+    setup: tuple[str, ...] = ()  # declarations before the update loop (loop-invariant offsets)
+    #: current sources only: the same code injecting into ``buffer[id - gn_tile]`` instead of ``target``, where it
+    #: can run in a pass of its own before the update loop (see :func:`_apart`); None where it cannot
+    apart: Code | None = None
+    target: str = ""      # the input it adds to (``_in_Isyn``, ...)
+    buffer: str = ""      # its per-tile buffer in the C template
+    ctype: str = ""       # the input's C type
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,13 @@ class NeuronUpdate:
         codes = [(c, self.stream) for c in own] + [(a.code, a.code.stream)
                                                     for a in self.postsynaptic + self.current_sources]
         return tuple(dict.fromkeys(stream for c, stream in codes if c.rng and _LOOP.search(c.c)))
+
+    @property
+    def current_sources_apart(self) -> tuple[AttachedCode, ...]:
+        """Current sources whose injection code loops (a Poisson count by repeated uniforms): the C template runs
+        each in a pass of its own over a tile of neurons before the update loop, which then stays vectorisable;
+        the loop adds each one's injection where the code would have run, so every input keeps its sum order."""
+        return tuple(a for a in self.current_sources if a.apart is not None)
 
 
 #: a loop statement in generated C
@@ -205,15 +219,18 @@ def _postsynaptic(plan: ModelPlan, target: Target, sg: SynapseGroup, neuron: Env
            .egps(sg.psm_extra_global_params).element("neuron", num_neurons=sg.trg.num_neurons)
            .writable("inSyn", "linSyn", "scalar"))
     loads = [f"scalar linSyn = {p}_outPost[id];"]
+    setup = []
     if uses_function(sg.wu_model, "addToPostDelay"):
-        loads += [f"{{ const uint32_t dd = {p}_denDelayPtr[0] * {sg.trg.num_neurons}u + id;",
-                  f"  linSyn += {p}_denDelay[dd]; {p}_denDelay[dd] = 0; }}"]
+        # the slot delivered now, read once before the loop (read inside, GCC does not see it invariant and
+        # leaves the loop scalar); size_t, so the index is affine
+        setup.append(f"const size_t {p}_ddOff = (size_t){p}_denDelayPtr[0] * {sg.trg.num_neurons}u;")
+        loads += [f"linSyn += {p}_denDelay[{p}_ddOff + id]; {p}_denDelay[{p}_ddOff + id] = 0;"]
     stores = [f"{p}_outPost[id] = linSyn;"]
     _local_vars(plan, env, sg.psm_vars.values(), "lps_", f"{p}_psm_", loads, stores)
     env.neuron_var_refs(psm.neuron_var_refs, sg.ps_initialiser.var_refs, neuron)
     _injection(env, sg.post_target_var)
     compiled = statements(psm.sim_code, env, context("Synapse group", sg, psm, "postsynaptic sim_code"))
-    return AttachedCode(tuple(loads), code(compiled, sg, "psm"), tuple(stores))
+    return AttachedCode(tuple(loads), code(compiled, sg, "psm"), tuple(stores), tuple(setup))
 
 
 def _current_source(plan: ModelPlan, target: Target, cs: CurrentSource, neuron: Environment) -> AttachedCode:
@@ -224,8 +241,29 @@ def _current_source(plan: ModelPlan, target: Target, cs: CurrentSource, neuron: 
     _local_vars(plan, env, cs.vars.values(), "lcs_", f"{p}_", loads, stores)
     env.neuron_var_refs(m.neuron_var_refs, cs.var_refs, neuron)
     _injection(env, cs.target_var)
-    compiled = statements(m.injection_code, env, context("Current source", cs, m, "injection_code"))
-    return AttachedCode(tuple(loads), code(compiled, cs, "injection"), tuple(stores))
+    where = context("Current source", cs, m, "injection_code")
+    compiled = statements(m.injection_code, env, where)
+    main = code(compiled, cs, "injection")
+    target, buffer = f"_in_{c_ident(cs.target_var)}", f"gn_inj_{p}"
+    apart = None
+    if not m.neuron_var_refs and _LOOP.search(main.c) and _injects_once(main.c, f"{target} += "):
+        env.function("injectCurrent", Function(lambda a: f"{buffer}[id - gn_tile] = {a[0]}", (1,)))
+        apart = code(statements(m.injection_code, env, where), cs, "injection")
+    ctype = _ctype(plan, next((a.type for a in cs.pop.model.additional_input_vars if a.name == cs.target_var),
+                              "scalar"))
+    return AttachedCode(tuple(loads), main, tuple(stores), (), apart, target, buffer, ctype)
+
+
+def _injects_once(c: str, injection: str) -> bool:
+    """Whether compiled code adds to its input at most once per run: one injection, a statement of the code's top
+    level (outside every block, loop body and branch). Its value can then be computed apart and added later: the
+    sum is the same (an input never holds -0.0, so adding a +0.0 for no injection changes nothing)."""
+    if c.count(injection) != 1:
+        return False
+    at = c.index(injection)
+    start = c.rfind("(", 0, at) if c[:at].rstrip().endswith("(") else at  # the statement '(x += v);'
+    before = c[:start].rstrip()
+    return c[:at].count("{") == c[:at].count("}") and (not before or before[-1] in ";}")
 
 
 def _weight_update_side(plan: ModelPlan, target: Target, sg: SynapseGroup, side: str, neuron: Environment,
