@@ -28,7 +28,7 @@ class AttachedCode:
     stores: tuple[str, ...]
     setup: tuple[str, ...] = ()  # declarations before the update loop (loop-invariant offsets)
     #: current sources only: the same code injecting into ``buffer[id - gn_tile]`` instead of ``target``, where it
-    #: can run in a pass of its own before the update loop (see :func:`_apart`); None where it cannot
+    #: can run in a pass of its own before the update loop (see :func:`_injects_once`); None where it cannot
     apart: Code | None = None
     target: str = ""      # the input it adds to (``_in_Isyn``, ...)
     buffer: str = ""      # its per-tile buffer in the C template
