@@ -174,7 +174,11 @@ def test_connectivity_classes_size_their_arrays():
     s.load_info(info)
     assert info.row_stride["Syn"] == sparse.max_connections
     assert s.synapse_count(info) == 20 * sparse.max_connections and d.synapse_count(info) == 100
-    assert {a.name for a in s.arrays("s0")} == {"rowLength", "ind", "colLength", "remap"} and d.arrays("s1") == []
+    arrays = {a.name: a for a in s.arrays("s0")}
+    assert set(arrays) == {"rowLength", "ind", "colLength", "remap", "rowSplit"} and d.arrays("s1") == []
+    assert arrays["rowSplit"].size(info) == 0  # split points only where an OpenMP team splits the rows
+    info.row_split_parts["Syn"] = 3
+    assert arrays["rowSplit"].size(info) == 20 * 3
     assert s.init_after_connectivity and not d.init_after_connectivity
     assert d.exposes_view and not s.exposes_view
 
