@@ -30,7 +30,11 @@ def map_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], workers: int | None 
     client = Client(scheduler or cluster)
     try:
         for fut in as_completed(client.map(fn, list(jobs), pure=False)):
-            yield fut.result()
+            result = fut.result()
+            # released before the caller resumes: a finished job still held here is one the scheduler reruns
+            # when its worker is lost (seen after the worker processes were paused past their heartbeat)
+            fut.release()
+            yield result
     finally:
         client.close()
         if cluster is not None:
