@@ -128,6 +128,10 @@ class Snippet:
         """Every code string of this model, by field name."""
         return {}
 
+    def mentions(self, name: str) -> bool:
+        """Whether any code field of this model mentions ``name`` (e.g. ``addToPre``)."""
+        return any(name in (code or "") for code in self.code_fields().values())
+
     def __post_init__(self) -> None:
         _validate_declarations(self)
 

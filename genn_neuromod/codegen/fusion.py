@@ -79,7 +79,7 @@ def _key(sg: SynapseGroup, part: str, delayed) -> tuple | None:
         fields = {"postsynaptic sim_code": sg.ps_model.sim_code}
         refs = {r.name: _target(sg.ps_initialiser.var_refs[r.name]) for r in sg.ps_model.neuron_var_refs}
         where = (sg.trg, sg.post_target_var, sg.max_dendritic_delay_timesteps,
-                 "addToPostDelay" in "".join(c or "" for c in sg.wu_model.code_fields().values()))
+                 sg.wu_model.mentions("addToPostDelay"))
     else:
         wu = sg.wu_model
         fields = {f"{part}_spike_code": getattr(wu, f"{part}_spike_code"),

@@ -18,7 +18,7 @@ from ...api.groups import SynapseGroup
 from ..environment import Target, literal
 from ..plan import ModelPlan, c_ident
 from . import custom_connectivity_update, custom_update, init, neuron, postsynaptic, presynaptic, synapse_dynamics
-from .common import Code, SynapseGroupLayout, synapse_layout, uses_function
+from .common import Code, SynapseGroupLayout, synapse_layout
 from .custom_connectivity_update import CustomConnectivityUpdateKernel
 from .custom_update import CustomUpdateKernel
 from .init import Initialisation
@@ -106,7 +106,7 @@ def describe_model(plan: ModelPlan, target: Target) -> ModelKernels:
     return ModelKernels(
         name=plan.model.name, neurons=neurons, synapse_dynamics=dynamics, presynaptic=pre, postsynaptic=post,
         dendritic_delays=tuple(DendriticDelay(plan.prefix(sg), sg.max_dendritic_delay_timesteps)
-                               for sg in plan.synapses if uses_function(sg.wu_model, "addToPostDelay")
+                               for sg in plan.synapses if sg.wu_model.mentions("addToPostDelay")
                                and plan.fused_into(sg, "ps") is sg),
         init=initialisation, custom_updates=updates, custom_connectivity_updates=ccus,
         custom_update_groups=tuple(sorted({c.group for c in updates} | {c.group for c in ccus})),

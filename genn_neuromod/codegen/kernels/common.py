@@ -78,8 +78,3 @@ def kernel_index(kernel: tuple[int, ...], indices: list[str]) -> str:
         stride = int(math.prod(kernel[i + 1:]))
         terms.append(f"((uint32_t)({idx}) * {stride}u)" if stride != 1 else f"(uint32_t)({idx})")
     return " + ".join(terms)
-
-
-def uses_function(model, name: str) -> bool:
-    """Whether any code field of ``model`` mentions ``name`` (e.g. ``addToPre``)."""
-    return any(name in (code or "") for code in model.code_fields().values())

@@ -16,7 +16,7 @@ from ...api.groups import CurrentSource, NeuronGroup, SynapseGroup
 from ...compiler import Function
 from ..environment import Environment, Target, context, is_element, literal, stream
 from ..plan import ModelPlan, c_ident, event_arrays
-from .common import Code, code, expression, statements, uses_function
+from .common import Code, code, expression, statements
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def describe(plan: ModelPlan, target: Target, ng: NeuronGroup) -> NeuronUpdate:
                          if plan.fused_into(sg, "ps") is sg)
     pre_output = tuple(f"_in_{c_ident(sg.pre_target_var)} += {plan.prefix(sg)}_outPre[id]; "
                        f"{plan.prefix(sg)}_outPre[id] = 0;"
-                       for sg in ng.out_syn if uses_function(sg.wu_model, "addToPre"))
+                       for sg in ng.out_syn if sg.wu_model.mentions("addToPre"))
     current_sources = tuple(_current_source(plan, target, cs, attached_env) for cs in ng.current_sources)
 
     kind = "Neuron group"
@@ -220,7 +220,7 @@ def _postsynaptic(plan: ModelPlan, target: Target, sg: SynapseGroup, neuron: Env
            .writable("inSyn", "linSyn", "scalar"))
     loads = [f"scalar linSyn = {p}_outPost[id];"]
     setup = []
-    if uses_function(sg.wu_model, "addToPostDelay"):
+    if sg.wu_model.mentions("addToPostDelay"):
         # the slot delivered now, read once before the loop (read inside, GCC does not see it invariant and
         # leaves the loop scalar); size_t, so the index is affine
         setup.append(f"const size_t {p}_ddOff = (size_t){p}_denDelayPtr[0] * {sg.trg.num_neurons}u;")
