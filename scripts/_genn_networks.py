@@ -178,7 +178,13 @@ def run(engine: str, network: str, duration_s: float, seed: int, workdir: str) -
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"network": network, "engine": engine, "build_s": t_build, "load_s": t_load, "run_s": t_run,
             "sim_s": duration_s, "spikes": spikes, "peak_rss_mb": rss,
-            "thread_steps": list(getattr(model, "thread_steps", ())), "version": getattr(pg, "__version__", "?")}
+            "thread_steps": list(getattr(model, "thread_steps", ())), "threads": _threads(pg),
+            "version": getattr(pg, "__version__", "?")}
+
+
+def _threads(pg) -> int:
+    """The thread count an engine ran with (this package: THREADS; GeNN's CPU backend: one)."""
+    return THREADS if pg.__name__ == "genn_neuromod" else 1
 
 
 def _rss_mb() -> float:
@@ -216,7 +222,7 @@ def run_microcircuit(engine: str, scale: float, matrix: str, duration_s: float, 
     return {"network": f"microcircuit {scale:g} {matrix}", "engine": engine, "build_s": t_build, "load_s": t_load,
             "run_s": t_run, "sim_s": duration_s, "spikes": spikes, "peak_rss_mb": peak, "neurons": neurons,
             "synapses": synapses, "bytes_per_synapse": (peak - rss0) * 2**20 / max(synapses, 1),
-            "thread_steps": list(getattr(model, "thread_steps", ())),
+            "thread_steps": list(getattr(model, "thread_steps", ())), "threads": _threads(pg),
             "version": getattr(pg, "__version__", "?")}
 
 

@@ -180,10 +180,11 @@ def interleaved(runs: list[tuple[str, object]], repeats: int) -> list[dict]:
 
 
 def _team_share(row: dict) -> str:
-    """Our multi-threaded rows: the share of steps the adaptive choice ran on the whole team."""
+    """Our multi-threaded rows (``threads`` > 1): the share of steps the adaptive choice ran on the whole team."""
     one, team = (row.get("thread_steps") or [0, 0])[:2]
-    return f"  team {100.0 * team / (one + team):.0f}% of steps" if team else (
-        "  team 0% of steps" if one and not row["engine"].endswith(" 1 thr") else "")
+    if row.get("threads", 1) <= 1 or not (one + team):
+        return ""
+    return f"  team {100.0 * team / (one + team):.0f}% of steps"
 
 
 def table(rows: list[dict]) -> str:

@@ -40,3 +40,14 @@ def test_the_figure_is_written(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size > 10_000
+
+
+def test_the_benchmark_reports_the_team_share_of_multi_threaded_rows_only():
+    from bench_cpu import _team_share
+
+    assert _team_share({"engine": "genn_neuromod cpu, 2 thr", "threads": 2, "thread_steps": [25, 75]}) == \
+        "  team 75% of steps"
+    assert _team_share({"engine": "genn_neuromod cpu, 2 thr", "threads": 2, "thread_steps": [100, 0]}) == \
+        "  team 0% of steps"
+    assert _team_share({"engine": "genn_neuromod cpu, 1 thr", "threads": 1, "thread_steps": [100, 0]}) == ""
+    assert _team_share({"engine": "GeNN single_threaded_cpu", "thread_steps": []}) == ""
