@@ -50,6 +50,14 @@ def _run(model, pops, steps: int, workdir: str, chunk: int = 1000) -> list[tuple
     return run_collecting_spikes(model, pops, steps, chunk)
 
 
+def _digest_spikes_and_v(results: dict, prefix: str, pops, spikes: dict) -> None:
+    """Digests of every population's spike train and final V, under ``prefix/<population>/``."""
+    for name, (t, i) in spikes.items():
+        results[f"{prefix}/{name}/spikes"] = _digest(t, i)
+    for p in pops:
+        results[f"{prefix}/{p.name}/V"] = _digest(p.vars["V"].values)
+
+
 def genn_networks(results: dict, workdir: str) -> None:
     import _genn_networks as nets
 
@@ -58,11 +66,8 @@ def genn_networks(results: dict, workdir: str) -> None:
     for threads in (1, 2):
         nets.THREADS = threads
         model, pops = nets._coba(pg, seed=3)
-        spikes = _run(model, pops, 10000, f"{workdir}/coba{threads}")
-        for name, (t, i) in spikes.items():
-            results[f"coba/threads{threads}/{name}/spikes"] = _digest(t, i)
-        for p in pops:
-            results[f"coba/threads{threads}/{p.name}/V"] = _digest(p.vars["V"].values)
+        _digest_spikes_and_v(results, f"coba/threads{threads}", pops,
+                             _run(model, pops, 10000, f"{workdir}/coba{threads}"))
         del model
     nets.THREADS = 1
     model, pops = nets._izhikevich(pg, seed=3)
@@ -85,11 +90,8 @@ def microcircuit(results: dict, workdir: str) -> None:
         model, _, _ = build_microcircuit(pg, 0.02, "single_threaded_cpu", seed=11, num_threads=threads,
                                          adaptive_threads=False)
         pops = list(model.neuron_populations.values())
-        spikes = _run(model, pops, 2000, f"{workdir}/mc{threads}")
-        for name, (t, i) in spikes.items():
-            results[f"microcircuit/threads{threads}/{name}/spikes"] = _digest(t, i)
-        for p in pops:
-            results[f"microcircuit/threads{threads}/{p.name}/V"] = _digest(p.vars["V"].values)
+        _digest_spikes_and_v(results, f"microcircuit/threads{threads}", pops,
+                             _run(model, pops, 2000, f"{workdir}/mc{threads}"))
         del model
 
 
