@@ -9,11 +9,15 @@ GaussianNoise
 
 PoissonExp
     Current from a Poisson spike train through an exponential synapse: each step draws
-    ``k ~ Poisson(rate dt / 1000)`` (Knuth's multiplication method),
+    ``k ~ Poisson(Lambda)``, ``Lambda = rate dt / 1000``,
     ``current <- current + Init k``, injects ``current``, then ``current <- current * ExpDecay``.
     Parameters: ``weight`` (nA), ``tauSyn`` (ms), ``rate`` (Hz). Variables: ``current``.
     Derived: ``ExpDecay = exp(-dt / tauSyn)``, ``Init = weight (1 - exp(-dt / tauSyn)) tauSyn / dt``,
-    ``ExpMinusLambda = exp(-rate dt / 1000)``.
+    ``ExpMinusLambda = exp(-Lambda)`` (as in GeNN), ``Lambda``.
+    GeNN draws ``k`` by Knuth's multiplication method, a loop of uniform draws; this model draws the same
+    distribution with ``gennrand_poisson(Lambda)``, by inversion of a single draw with no data-dependent loop,
+    so the neuron loop it runs in takes SIMD lanes (the counts differ from GeNN's, number for number, as every
+    random stream here does).
 """
 
 from __future__ import annotations
@@ -46,16 +50,10 @@ def PoissonExp() -> CurrentSourceModelBase:
             ("ExpDecay", lambda pars, dt: math.exp(-dt / pars["tauSyn"])),
             ("Init", lambda pars, dt: pars["weight"] * (1.0 - math.exp(-dt / pars["tauSyn"]))
              * (pars["tauSyn"] / dt)),
-            ("ExpMinusLambda", lambda pars, dt: math.exp(-(pars["rate"] / 1000.0) * dt))],
+            ("ExpMinusLambda", lambda pars, dt: math.exp(-(pars["rate"] / 1000.0) * dt)),
+            ("Lambda", lambda pars, dt: (pars["rate"] / 1000.0) * dt)],
         injection_code="""
-        scalar p = 1.0;
-        unsigned int numSpikes = 0;
-        do
-        {
-            numSpikes++;
-            p *= gennrand_uniform();
-        } while (p > ExpMinusLambda);
-        current += Init * (scalar)(numSpikes - 1);
+        current += Init * (scalar)gennrand_poisson(Lambda);
         injectCurrent(current);
         current *= ExpDecay;
         """)

@@ -111,6 +111,8 @@ class Environment:
             "gennrand_gamma": Function(lambda a: f"gn_gamma_{s}(&rng, {a[0]})", (1,), True, "scalar"),
             "gennrand_binomial": Function(lambda a: f"gn_binomial_d(&rng, {a[0]}, {a[1]})", (2,), True,
                                           "unsigned int"),
+            # not in GeNN 5.4: a Poisson count drawn without a loop over uniforms (see rng/philox.h)
+            "gennrand_poisson": Function(lambda a: f"gn_poisson_d(&rng, {a[0]})", (1,), True, "unsigned int"),
         }
         for name, fn in rng.items():
             self.namespace.add_function(name, fn)

@@ -11,8 +11,8 @@
 #define GN_PHILOX_H
 #ifndef GN_DEVICE
 #define GN_DEVICE static inline
-/* the block always inlined, so that a loop over neurons computes it across SIMD lanes (left to its heuristics,
-   GCC called it out of line in large translation units, which keeps such loops scalar) */
+/* the block and the draw always inlined, so that a loop over neurons computes them across SIMD lanes (left to its
+   heuristics, GCC called them out of line in large translation units, which keeps such loops scalar) */
 #define GN_BLOCK_INLINE __attribute__((always_inline))
 #endif
 #ifndef GN_BLOCK_INLINE
@@ -56,7 +56,7 @@ GN_DEVICE void gn_rng_init_ahead(gn_rng *r, uint64_t seed, uint32_t stream, uint
     r->c0 = 1; r->pos = 0;
 }
 
-GN_DEVICE uint32_t gn_next_u32(gn_rng *r)
+GN_DEVICE GN_BLOCK_INLINE uint32_t gn_next_u32(gn_rng *r)
 {
     if (r->pos == 4) { gn_philox_block(r); r->c0++; r->pos = 0; }
     const uint32_t p = r->pos++;
@@ -145,5 +145,49 @@ GN_DEVICE uint32_t gn_binomial_d(gn_rng *r, uint32_t n, double p)
         }
     }
     return flip ? n - x : x;
+}
+
+/* Poisson(lam).  Below lam = 10 by inversion of one 32-bit draw: the distribution function is summed over
+   lam + 7 sqrt(lam) + 12 terms (the tail left out is below 1e-12), counting those the draw passes, with no branch
+   and no loop exit that depends on the draw, so that a loop over neurons takes SIMD lanes (when lam is a constant
+   the terms fold to constants).  From lam = 10 by Hoermann's transformed rejection with squeeze, PTRS ("The
+   transformed rejection method for generating Poisson random variables", Insurance: Mathematics and Economics
+   12, 1993). */
+#if defined(__GNUC__) && !defined(__CUDACC__)
+#define GN_UNROLL_POISSON _Pragma("GCC unroll 48")
+#else
+#define GN_UNROLL_POISSON
+#endif
+#ifdef __CUDACC__
+static __device__ __noinline__ uint32_t gn_poisson_ptrs_d(gn_rng *r, double lam)
+#else
+__attribute__((noinline)) static uint32_t gn_poisson_ptrs_d(gn_rng *r, double lam)
+#endif
+{
+    const double slam = sqrt(lam), loglam = log(lam);
+    const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    const double log_inv_alpha = log(1.1239 + 1.1328 / (b - 3.4)), v_r = 0.9277 - 3.6224 / (b - 2.0);
+    for (;;) {
+        const double u = gn_uniform_d(r) - 0.5, v = gn_uniform_d(r);
+        const double us = 0.5 - fabs(u);
+        if (us < 0.013 && v > us) continue;  /* also the edge us = 0 */
+        const double k = floor((2.0 * a / us + b) * u + lam + 0.43);
+        if (us >= 0.07 && v <= v_r) return (uint32_t)k;
+        if (k < 0.0) continue;
+        if (log(v) + log_inv_alpha - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1.0))
+            return (uint32_t)k;
+    }
+}
+GN_DEVICE GN_BLOCK_INLINE uint32_t gn_poisson_d(gn_rng *r, double lam)
+{
+    if (!(lam > 0.0)) return 0;
+    if (lam >= 10.0) return gn_poisson_ptrs_d(r, lam);
+    const double u = (double)gn_next_u32(r) * 2.3283064365386963e-10;
+    const uint32_t terms = (uint32_t)(lam + 7.0 * sqrt(lam)) + 12u;
+    double p = exp(-lam), cdf = p;
+    uint32_t k = 0;
+    GN_UNROLL_POISSON
+    for (uint32_t j = 1; j < terms; j++) { k += u >= cdf; p *= lam / (double)j; cdf += p; }
+    return k + (u >= cdf);
 }
 #endif

@@ -62,3 +62,20 @@ def uniform_double(seed: int, stream: int, element, step: int, count: int = 1) -
     u = raw_u32(seed, stream, element, step, 2 * count).astype(np.uint64)
     v = (u[:, 0::2] << np.uint64(32)) | u[:, 1::2]
     return ((v >> np.uint64(11)).astype(np.float64) + 1.0) * 2.0 ** -53
+
+
+def poisson_inversion(seed: int, stream: int, element, step: int, lam: float) -> np.ndarray:
+    """``gennrand_poisson(lam)`` for ``0 < lam < 10``, the first draw of each element's stream: the number of
+    terms of the Poisson distribution function, summed as the C code sums them, that the draw passes."""
+    if not 0.0 < lam < 10.0:
+        raise ValueError("the inversion covers 0 < lam < 10; from 10 the C code draws by rejection (PTRS)")
+    u = raw_u32(seed, stream, element, step, 1)[:, 0].astype(np.float64) * 2.0 ** -32
+    terms = int(lam + 7.0 * np.sqrt(lam)) + 12
+    p = np.exp(-lam)
+    cdf = p
+    k = np.zeros(u.shape, dtype=np.int64)
+    for j in range(1, terms):
+        k += u >= cdf
+        p *= lam / j
+        cdf += p
+    return k + (u >= cdf)

@@ -1,0 +1,105 @@
+"""``gennrand_poisson(lambda)`` (an extension of GeNN's random functions) and the PoissonExp current source
+that draws with it.
+
+Below lambda = 10 the count is an inversion of one 32-bit draw (checked number for number against the numpy
+reference); from 10 it is Hoermann's transformed rejection (checked by its distribution).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import build_load, make_model
+from scipy import stats
+
+from genn_neuromod import create_neuron_model
+from genn_neuromod.rng import philox
+
+
+def _counts(tmp_path, lam_code: str, n: int, steps: int, lam_values=None, seed: int = 77):
+    """``n`` neurons each drawing ``gennrand_poisson(lam_code)`` once per step, for ``steps`` steps."""
+    model_vars = [("k", "unsigned int")] + ([("lam", "scalar")] if lam_values is not None else [])
+    drawer = create_neuron_model("Drawer", vars=model_vars, sim_code=f"k = gennrand_poisson({lam_code});")
+    model = make_model("poisson", "double", seed=seed)
+    init = {"k": 0} | ({"lam": lam_values} if lam_values is not None else {})
+    pop = model.add_neuron_population("Draws", n, drawer, {}, init)
+    build_load(model, tmp_path)
+    out = np.empty((steps, n), dtype=np.int64)
+    for s in range(steps):
+        model.step_time()
+        pop.vars["k"].pull_from_device()
+        out[s] = pop.vars["k"].values
+    return out, model
+
+
+def _chi_square_ok(counts: np.ndarray, lam: float) -> tuple[bool, str]:
+    """Pearson's test of the counts against Poisson(lam), over bins expecting at least 20 (tails pooled)."""
+    dist = stats.poisson(lam)
+    lo, hi = int(dist.ppf(1e-4)), int(dist.isf(1e-4))
+    edges = np.arange(lo, hi + 2)
+    observed = np.array([np.sum(counts < lo)] + [np.sum(counts == k) for k in edges[:-1]] + [np.sum(counts > hi)])
+    expected = counts.size * np.concatenate([[dist.cdf(lo - 1)], dist.pmf(edges[:-1]), [dist.sf(hi)]])
+    keep = expected >= 20
+    observed = np.append(observed[keep], observed[~keep].sum())
+    expected = np.append(expected[keep], expected[~keep].sum())
+    statistic = np.sum((observed - expected) ** 2 / np.maximum(expected, 1e-300))
+    p = stats.chi2.sf(statistic, observed.size - 1)
+    return p > 1e-4, f"chi2 {statistic:.1f} on {observed.size - 1} bins, p = {p:.2g}"
+
+
+@pytest.mark.parametrize("lam", [0.05, 1.28, 9.5])
+def test_inversion_matches_the_reference_number_for_number(tmp_path, lam):
+    counts, _ = _counts(tmp_path, repr(lam), 3000, 2, seed=4242)
+    stream = philox.stream_id("Draws", "neuron")
+    for step in range(2):
+        expected = philox.poisson_inversion(4242, stream, np.arange(3000), step, lam)
+        np.testing.assert_array_equal(counts[step], expected)
+
+
+@pytest.mark.parametrize("lam", [0.05, 1.28, 9.99, 10.0, 37.5, 800.0])
+def test_counts_follow_the_poisson_distribution(tmp_path, lam):
+    """Both methods, on each side of lambda = 10 and far into the rejection range: chi-square, mean and
+    variance against Poisson(lam), 60,000 draws."""
+    counts, _ = _counts(tmp_path, repr(lam), 20000, 3)
+    ok, detail = _chi_square_ok(counts.ravel(), lam)
+    assert ok, detail
+    se = np.sqrt(lam / counts.size)
+    assert abs(counts.mean() - lam) < 5 * se
+    assert abs(counts.var() / lam - 1.0) < 5 * np.sqrt((1.0 / lam + 2.0) / counts.size)  # sd of s^2 / lam
+
+
+def test_lambda_may_differ_per_neuron(tmp_path):
+    """A per-neuron lambda (the loop then runs scalar): each half follows its own distribution."""
+    lam = np.where(np.arange(20000) % 2 == 0, 0.7, 25.0)
+    counts, _ = _counts(tmp_path, "lam", 20000, 3, lam_values=lam)
+    for value in (0.7, 25.0):
+        ok, detail = _chi_square_ok(counts[:, lam == value].ravel(), value)
+        assert ok, f"lambda {value}: {detail}"
+
+
+def test_no_positive_lambda_gives_zero(tmp_path):
+    lam = np.array([0.0, -3.0, np.nan, 0.0])
+    counts, _ = _counts(tmp_path, "lam", 4, 5, lam_values=lam)
+    assert not counts.any()
+
+
+def test_poisson_exp_injects_shot_noise_of_the_right_mean_and_variance(tmp_path):
+    """PoissonExp: the injected current I_n = c_n + Init k_n, c_(n+1) = I_n ExpDecay, k_n ~ Poisson(rate dt), is
+    stationary with mean Init lambda / (1 - ExpDecay) and variance Init^2 lambda / (1 - ExpDecay^2)."""
+    recorder = create_neuron_model("Recorder", vars=[("I", "scalar")], sim_code="I = Isyn;")
+    model = make_model("poisson_exp", "double", seed=9)
+    model.dt = 0.1
+    n = 20000
+    pop = model.add_neuron_population("Cells", n, recorder, {}, {"I": 0.0})
+    params = {"weight": 0.5, "tauSyn": 2.0, "rate": 3000.0}
+    model.add_current_source("Background", "PoissonExp", pop, params, {"current": 0.0})
+    build_load(model, tmp_path)
+    model.step_time_n(400)  # 40 ms: 20 time constants
+    pop.vars["I"].pull_from_device()
+    current = pop.vars["I"].values
+    decay = np.exp(-model.dt / params["tauSyn"])
+    init = params["weight"] * (1 - decay) * params["tauSyn"] / model.dt
+    lam = params["rate"] * model.dt / 1000.0
+    mean, var = init * lam / (1 - decay), init**2 * lam / (1 - decay**2)
+    assert abs(current.mean() - mean) < 5 * np.sqrt(var / n)
+    assert abs(current.var() / var - 1.0) < 0.05
