@@ -182,12 +182,19 @@ GN_DEVICE GN_BLOCK_INLINE uint32_t gn_poisson_d(gn_rng *r, double lam)
 {
     if (!(lam > 0.0)) return 0;
     if (lam >= 10.0) return gn_poisson_ptrs_d(r, lam);
-    const double u = (double)gn_next_u32(r) * 2.3283064365386963e-10;
+    /* the draw x passes the distribution function F where x 2^-32 >= F, that is x >= ceil(F 2^32) (exact): for a
+       constant lam these edges fold to integer constants, 16 SIMD lanes each */
+    const uint32_t x = gn_next_u32(r);
     const uint32_t terms = (uint32_t)(lam + 7.0 * sqrt(lam)) + 12u;
     double p = exp(-lam), cdf = p;
     uint32_t k = 0;
     GN_UNROLL_POISSON
-    for (uint32_t j = 1; j < terms; j++) { k += u >= cdf; p *= lam / (double)j; cdf += p; }
-    return k + (u >= cdf);
+    for (uint32_t j = 1; j <= terms; j++) {
+        const double edge = ceil(cdf * 4294967296.0);
+        k += edge < 4294967296.0 && x >= (uint32_t)edge;
+        p *= lam / (double)j;
+        cdf += p;
+    }
+    return k;
 }
 #endif
