@@ -19,7 +19,10 @@ GeNN's own instructions), or when this interpreter can.
 
 Usage:  python scripts/bench_cpu.py [--quick] [--networks coba izhikevich microcircuit] [--no-brian2]
                                    [--scales 0.5 1.0] [--matrices SPARSE PROCEDURAL] [--baseline CHECKOUT]
-                                   [--repeats 3]
+                                   [--repeats 3] [--competing N]
+
+``--competing 1`` measures the engines beside one busy process (the check that two threads degrade gracefully
+on a shared machine: no slower than one).
 """
 
 from __future__ import annotations
@@ -207,36 +210,9 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="CPU benchmark of genn_neuromod against Brian2 and GeNN")
-    ap.add_argument("--networks", nargs="+", default=["coba", "izhikevich", "microcircuit"], choices=sorted(DURATIONS))
-    ap.add_argument("--quick", action="store_true",
-                    help="short runs (1 s COBA, 5 s Izhikevich, 0.1 s microcircuit at scale 0.05)")
-    ap.add_argument("--scales", nargs="+", type=float, default=[0.5, 1.0], help="microcircuit sizes")
-    ap.add_argument("--matrices", nargs="+", default=["SPARSE", "PROCEDURAL"], choices=["SPARSE", "PROCEDURAL"],
-                    help="microcircuit synapse storage")
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--brian2-python", help="interpreter with brian2 (default: create .venv-bench-brian2)")
-    ap.add_argument("--no-brian2", action="store_true")
-    ap.add_argument("--genn-python", help="interpreter that can import pygenn (real GeNN)")
-    ap.add_argument("--json", help="also write the rows to this JSON file")
-    ap.add_argument("--threads", type=int, default=0,
-                    help="OpenMP threads for the second genn_neuromod row (default: all cores)")
-    ap.add_argument("--repeats", type=int, default=3,
-                    help="COBA and Izhikevich: runs per engine, interleaved in rounds; the median is reported "
-                         "(default 3)")
-    ap.add_argument("--baseline", metavar="CHECKOUT",
-                    help="also run another checkout of genn_neuromod (e.g. a 'git worktree' of an earlier commit) "
-                         "in the same invocation, to compare a change side by side")
-    args = ap.parse_args(argv)
-    durations = QUICK if args.quick else DURATIONS
-    b2 = None if args.no_brian2 else ensure_brian2_python(args.brian2_python)
-    gpy = genn_python(args.genn_python)
-    if gpy is None:
-        print("real GeNN: not found (pass --genn-python); skipping it", file=sys.stderr)
-    thread_counts = tuple(dict.fromkeys((1, args.threads or (os.cpu_count() or 1))))  # 1 and --threads (all cores)
-    rows, mc_rows = [], []
-    scales = [0.05] if args.quick else args.scales
+def _run_all(args, durations: dict, b2: str | None, gpy: str | None, thread_counts: tuple[int, ...],
+             scales: list[float], rows: list[dict], mc_rows: list[dict]) -> None:
+    """Every engine on every network, appending to ``rows`` (COBA, Izhikevich) and ``mc_rows`` (microcircuit)."""
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as baseline_cache:
         for net in [n for n in args.networks if n != "microcircuit"]:
             d = durations[net]
@@ -278,6 +254,51 @@ def main(argv: list[str] | None = None) -> int:
                     if b2 and matrix == "SPARSE":  # Brian2 stores its synapses
                         mc_rows += [brian2_microcircuit(b2, scale, d, args.seed, t)
                                     for t in thread_counts]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="CPU benchmark of genn_neuromod against Brian2 and GeNN")
+    ap.add_argument("--networks", nargs="+", default=["coba", "izhikevich", "microcircuit"], choices=sorted(DURATIONS))
+    ap.add_argument("--quick", action="store_true",
+                    help="short runs (1 s COBA, 5 s Izhikevich, 0.1 s microcircuit at scale 0.05)")
+    ap.add_argument("--scales", nargs="+", type=float, default=[0.5, 1.0], help="microcircuit sizes")
+    ap.add_argument("--matrices", nargs="+", default=["SPARSE", "PROCEDURAL"], choices=["SPARSE", "PROCEDURAL"],
+                    help="microcircuit synapse storage")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--brian2-python", help="interpreter with brian2 (default: create .venv-bench-brian2)")
+    ap.add_argument("--no-brian2", action="store_true")
+    ap.add_argument("--genn-python", help="interpreter that can import pygenn (real GeNN)")
+    ap.add_argument("--json", help="also write the rows to this JSON file")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="OpenMP threads for the second genn_neuromod row (default: all cores)")
+    ap.add_argument("--repeats", type=int, default=3,
+                    help="COBA and Izhikevich: runs per engine, interleaved in rounds; the median is reported "
+                         "(default 3)")
+    ap.add_argument("--competing", type=int, default=0, metavar="N",
+                    help="keep N busy processes (a Python loop each, normal priority) running beside every engine, "
+                         "as on a machine shared with other work (default 0)")
+    ap.add_argument("--baseline", metavar="CHECKOUT",
+                    help="also run another checkout of genn_neuromod (e.g. a 'git worktree' of an earlier commit) "
+                         "in the same invocation, to compare a change side by side")
+    args = ap.parse_args(argv)
+    durations = QUICK if args.quick else DURATIONS
+    b2 = None if args.no_brian2 else ensure_brian2_python(args.brian2_python)
+    gpy = genn_python(args.genn_python)
+    if gpy is None:
+        print("real GeNN: not found (pass --genn-python); skipping it", file=sys.stderr)
+    thread_counts = tuple(dict.fromkeys((1, args.threads or (os.cpu_count() or 1))))  # 1 and --threads (all cores)
+    rows, mc_rows = [], []
+    scales = [0.05] if args.quick else args.scales
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.competing)]
+    try:
+        _run_all(args, durations, b2, gpy, thread_counts, scales, rows, mc_rows)
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+    if busy:
+        print(f"(with {len(busy)} competing busy process(es) running throughout)\n")
+
     if rows:
         print(table(rows))
         print("\n'ours(...) x' = (our simulated s per wall s, in that configuration) / (that engine's).  All engines "

@@ -51,7 +51,7 @@ def test_optimize_code_is_close_to_exact(tmp_path):
     assert len(t2) == pytest.approx(len(t1), rel=0.1)
 
 
-def _static_network(tmp_path, name, batch_size=1, teams=(0,), **prefs):
+def _static_network(tmp_path, name, batch_size=1, teams=(0,), budget=0.0, **prefs):
     """Two populations, SPARSE and DENSE static synapses (one with a dendritic delay, one with an axonal delay, one
     driven by spike-like events), no learning: threads share the presynaptic update by postsynaptic neuron."""
     m = pg.GeNNModel("float", name, **prefs)
@@ -105,6 +105,7 @@ def _static_network(tmp_path, name, batch_size=1, teams=(0,), **prefs):
         ez, iez = (rt.arrays[f"{rt.plan.prefix(m.synapse_populations[n])}_rowSplit"] for n in ("EE", "IEz"))
         assert ez.size == e.num_neurons and not np.any(ez == 0xFFFFFFFF)
         assert np.all(iez[1::2] == 0xFFFFFFFF) and not np.any(iez[0::2] == 0xFFFFFFFF)
+    m._runtime.set_team_budget(budget)
     for team in teams:  # 400 steps in equal parts, each on a forced team size (0: chosen by measurement)
         m._runtime.set_team(team)
         m.step_time_n(400 // len(teams))
@@ -113,11 +114,13 @@ def _static_network(tmp_path, name, batch_size=1, teams=(0,), **prefs):
     return [p.spike_recording_data for p in (e, i)], e.vars["V"].values, source
 
 
-@pytest.mark.parametrize("batch_size,teams", [(1, (2,)), (2, (2,)), (1, (2, 1, 2, 1)), (1, (0,))])
-def test_threads_sharing_rows_by_target_give_serial_results_bit_for_bit(tmp_path, batch_size, teams):
-    """On the team, on one thread, in blocks of either (as the adaptive choice runs them): one thread's results."""
+@pytest.mark.parametrize("batch_size,teams,budget", [(1, (2,), 0.0), (2, (2,), 0.0), (1, (2, 1, 2, 1), 0.0),
+                                                     (1, (0,), 0.0), (1, (2,), 1e-9), (1, (0,), 1e-9)])
+def test_threads_sharing_rows_by_target_give_serial_results_bit_for_bit(tmp_path, batch_size, teams, budget):
+    """On the team, on one thread, in blocks of either (as the adaptive choice runs them), in team blocks cut short
+    by their time budget (1 ns: every team block ends after its first step): one thread's results."""
     spikes1, v1, _ = _static_network(tmp_path, "serial", batch_size)
-    spikes2, v2, source = _static_network(tmp_path, "omp", batch_size, teams, num_threads=2)
+    spikes2, v2, source = _static_network(tmp_path, "omp", batch_size, teams, budget, num_threads=2)
     assert "gn_lo" in source  # the presynaptic update was shared by target
     for (a, b) in zip(spikes1, spikes2, strict=True):
         for (t1, i1), (t2, i2) in zip(a, b, strict=True):

@@ -404,6 +404,13 @@ class Runtime(HostViews):
             self.lib.gn_set_team.argtypes = [ctypes.c_uint32]
             self.lib.gn_set_team(int(n))
 
+    def set_team_budget(self, seconds: float) -> None:
+        """OpenMP builds, for tests: every block on the team ends after the step that spends ``seconds`` of wall
+        time (0: the adaptive policy's budgets)."""
+        if hasattr(self.lib, "gn_set_team_budget"):
+            self.lib.gn_set_team_budget.argtypes = [ctypes.c_double]
+            self.lib.gn_set_team_budget(float(seconds))
+
     def step(self, n: int = 1) -> None:
         self._run("gn_step", self.timestep, n, self.num_recording_timesteps,
                   during=f"during the steps from timestep {self.timestep}")
