@@ -50,7 +50,7 @@ def points(rows: list[dict]) -> dict[str, dict[str, list[tuple[int, float, str]]
 
 def plot(rows: list[dict], out: Path) -> None:
     data = points(rows)
-    ncols = min(3, len(data))
+    ncols = 2 if len(data) == 4 else min(3, len(data))
     nrows = -(-len(data) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.2 * nrows), squeeze=False)
     handles = {}
@@ -81,10 +81,12 @@ def plot(rows: list[dict], out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("json", type=Path, help="rows written by bench_cpu.py --json")
+    ap.add_argument("json", type=Path, nargs="+",
+                    help="rows written by bench_cpu.py --json (several files: their rows joined; keep each "
+                         "network's rows from one invocation)")
     ap.add_argument("--out", type=Path, default=Path("docs/cpu_scaling.png"))
     args = ap.parse_args(argv)
-    plot(json.loads(args.json.read_text()), args.out)
+    plot([row for path in args.json for row in json.loads(path.read_text())], args.out)
     print(f"wrote {args.out}")
     return 0
 
