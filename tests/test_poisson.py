@@ -103,3 +103,21 @@ def test_poisson_exp_injects_shot_noise_of_the_right_mean_and_variance(tmp_path)
     mean, var = init * lam / (1 - decay), init**2 * lam / (1 - decay**2)
     assert abs(current.mean() - mean) < 5 * np.sqrt(var / n)
     assert abs(current.var() / var - 1.0) < 0.05
+
+
+def test_poisson_exp_runs_inside_the_vectorised_neuron_loop(tmp_path):
+    """PoissonExp's code has no loop, so it needs neither a pass of its own nor Philox blocks computed ahead: it
+    runs in the neuron loop, which carries ``omp simd`` (a loop in its code would have split it out again)."""
+    model = make_model("poisson_exp_inline", "float", seed=3)
+    pop = model.add_neuron_population("Cells", 100, "LIF", {"C": 0.25, "TauM": 10.0, "Vrest": -65.0,
+                                                          "Vreset": -65.0, "Vthresh": -50.0, "Ioffset": 0.0,
+                                                          "TauRefrac": 2.0}, {"V": -65.0, "RefracTime": 0.0})
+    model.add_current_source("Background", "PoissonExp", pop, {"weight": 0.1, "tauSyn": 0.5, "rate": 8000.0},
+                             {"current": 0.0})
+    build_load(model, tmp_path)
+    source = next(tmp_path.rglob("model.c")).read_text()
+    update = source[source.index("static void neuron_update("):]
+    assert "gn_poisson_d(&rng" in update
+    assert "gn_inj_" not in update and "gn_rng_init_ahead(&rng" not in update
+    loop = update[:update.index("gn_poisson_d(&rng")]
+    assert loop.rstrip()[loop.rstrip().rindex("#pragma omp simd"):].count("for (") == 1
