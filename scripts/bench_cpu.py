@@ -28,6 +28,7 @@ on a shared machine: no slower than one).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -210,6 +211,18 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+@contextlib.contextmanager
+def competing_processes(n: int):
+    """``n`` busy processes (a Python loop each, normal priority) for the duration of the block; killed after."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        yield busy
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+
+
 def _run_all(args, durations: dict, b2: str | None, gpy: str | None, thread_counts: tuple[int, ...],
              scales: list[float], rows: list[dict], mc_rows: list[dict]) -> None:
     """Every engine on every network, appending to ``rows`` (COBA, Izhikevich) and ``mc_rows`` (microcircuit)."""
@@ -289,13 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     thread_counts = tuple(dict.fromkeys((1, args.threads or (os.cpu_count() or 1))))  # 1 and --threads (all cores)
     rows, mc_rows = [], []
     scales = [0.05] if args.quick else args.scales
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.competing)]
-    try:
+    with competing_processes(args.competing) as busy:
         _run_all(args, durations, b2, gpy, thread_counts, scales, rows, mc_rows)
-    finally:
-        for proc in busy:
-            proc.kill()
-            proc.wait()
     if busy:
         print(f"(with {len(busy)} competing busy process(es) running throughout)\n")
 

@@ -79,6 +79,11 @@ def plot(rows: list[dict], out: Path) -> None:
     plt.close(fig)
 
 
+def load_rows(paths: list[Path]) -> list[dict]:
+    """The rows of every file, joined in order."""
+    return [row for path in paths for row in json.loads(Path(path).read_text())]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("json", type=Path, nargs="+",
@@ -86,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                          "network's rows from one invocation)")
     ap.add_argument("--out", type=Path, default=Path("docs/cpu_scaling.png"))
     args = ap.parse_args(argv)
-    plot([row for path in args.json for row in json.loads(path.read_text())], args.out)
+    plot(load_rows(args.json), args.out)
     print(f"wrote {args.out}")
     return 0
 

@@ -51,3 +51,28 @@ def test_the_benchmark_reports_the_team_share_of_multi_threaded_rows_only():
         "  team 0% of steps"
     assert _team_share({"engine": "genn_neuromod cpu, 1 thr", "threads": 1, "thread_steps": [100, 0]}) == ""
     assert _team_share({"engine": "GeNN single_threaded_cpu", "thread_steps": []}) == ""
+
+
+def test_several_files_are_joined(tmp_path):
+    """Rows of two invocations (one network each) draw one figure with both."""
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(ROWS[:2]))
+    second.write_text(json.dumps([dict(r, network="izhikevich") for r in ROWS[:2]]))
+    from plot_scaling import load_rows
+
+    assert set(points(load_rows([first, second]))) == {"coba", "izhikevich"}
+    out = tmp_path / "scaling.png"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "plot_scaling.py"), str(first), str(second),
+                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 10_000
+
+
+def test_competing_processes_run_during_the_block_and_end_after_it():
+    from bench_cpu import competing_processes
+
+    with competing_processes(2) as busy:
+        assert len(busy) == 2 and all(p.poll() is None for p in busy)
+    assert all(p.poll() is not None for p in busy)
+    with competing_processes(0) as busy:
+        assert busy == []
