@@ -98,3 +98,23 @@ def izhikevich_step(v, u, isyn, a, b, c, d, dt):
     u = u + a * (b * v - u) * dt
     v = np.where(v > 30.0, 30.0, v)
     return v, u, np.nonzero(v >= 29.99)[0]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def discrete_fit_pvalue(values, dist, min_expected: float = 5.0, minlength: int = 0) -> float:
+    """Pearson's chi-square p-value of non-negative integer ``values`` against the scipy distribution ``dist``: one
+    bin per value from 0 to the largest seen (or ``minlength - 1``), the last also holding the tail beyond it, and
+    the bins expecting fewer than ``min_expected`` pooled into one."""
+    from scipy import stats
+
+    values = np.asarray(values).astype(np.int64)
+    observed = np.bincount(values, minlength=minlength)
+    expected = values.size * dist.pmf(np.arange(observed.size))
+    expected[-1] += values.size * dist.sf(observed.size - 1)
+    big = expected >= min_expected
+    f_obs, f_exp = observed[big], expected[big]
+    if not big.all():
+        f_obs, f_exp = np.append(f_obs, observed[~big].sum()), np.append(f_exp, expected[~big].sum())
+    return float(stats.chisquare(f_obs, f_exp * (f_obs.sum() / f_exp.sum())).pvalue)

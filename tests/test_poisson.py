@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import build_load, make_model
+from helpers import build_load, discrete_fit_pvalue, make_model
 from scipy import stats
 
 from genn_neuromod import create_neuron_model
@@ -32,21 +32,6 @@ def _counts(tmp_path, lam_code: str, n: int, steps: int, lam_values=None, seed: 
     return out, model
 
 
-def _chi_square_ok(counts: np.ndarray, lam: float) -> tuple[bool, str]:
-    """Pearson's test of the counts against Poisson(lam), over bins expecting at least 20 (tails pooled)."""
-    dist = stats.poisson(lam)
-    lo, hi = int(dist.ppf(1e-4)), int(dist.isf(1e-4))
-    edges = np.arange(lo, hi + 2)
-    observed = np.array([np.sum(counts < lo)] + [np.sum(counts == k) for k in edges[:-1]] + [np.sum(counts > hi)])
-    expected = counts.size * np.concatenate([[dist.cdf(lo - 1)], dist.pmf(edges[:-1]), [dist.sf(hi)]])
-    keep = expected >= 20
-    observed = np.append(observed[keep], observed[~keep].sum())
-    expected = np.append(expected[keep], expected[~keep].sum())
-    statistic = np.sum((observed - expected) ** 2 / np.maximum(expected, 1e-300))
-    p = stats.chi2.sf(statistic, observed.size - 1)
-    return p > 1e-4, f"chi2 {statistic:.1f} on {observed.size - 1} bins, p = {p:.2g}"
-
-
 @pytest.mark.parametrize("lam", [0.05, 1.28, 9.5])
 def test_inversion_matches_the_reference_number_for_number(tmp_path, lam):
     counts, _ = _counts(tmp_path, repr(lam), 3000, 2, seed=4242)
@@ -61,8 +46,8 @@ def test_counts_follow_the_poisson_distribution(tmp_path, lam):
     """Both methods, on each side of lambda = 10 and far into the rejection range: chi-square, mean and
     variance against Poisson(lam), 60,000 draws."""
     counts, _ = _counts(tmp_path, repr(lam), 20000, 3)
-    ok, detail = _chi_square_ok(counts.ravel(), lam)
-    assert ok, detail
+    p = discrete_fit_pvalue(counts.ravel(), stats.poisson(lam), min_expected=20)
+    assert p > 1e-4, f"chi-square p = {p:.2g}"
     se = np.sqrt(lam / counts.size)
     assert abs(counts.mean() - lam) < 5 * se
     assert abs(counts.var() / lam - 1.0) < 5 * np.sqrt((1.0 / lam + 2.0) / counts.size)  # sd of s^2 / lam
@@ -73,8 +58,8 @@ def test_lambda_may_differ_per_neuron(tmp_path):
     lam = np.where(np.arange(20000) % 2 == 0, 0.7, 25.0)
     counts, _ = _counts(tmp_path, "lam", 20000, 3, lam_values=lam)
     for value in (0.7, 25.0):
-        ok, detail = _chi_square_ok(counts[:, lam == value].ravel(), value)
-        assert ok, f"lambda {value}: {detail}"
+        p = discrete_fit_pvalue(counts[:, lam == value].ravel(), stats.poisson(value), min_expected=20)
+        assert p > 1e-4, f"lambda {value}: chi-square p = {p:.2g}"
 
 
 def test_no_positive_lambda_gives_zero(tmp_path):

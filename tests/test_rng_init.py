@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import PRECISIONS, build_load, empty_neuron_model, make_model
+from helpers import PRECISIONS, build_load, discrete_fit_pvalue, empty_neuron_model, make_model
 from scipy import stats
 
 from genn_neuromod import (
@@ -74,13 +74,7 @@ def _check_distribution(values: np.ndarray, name: str, where: str) -> None:
         assert values.dtype == np.uint32, where
         n = int(dist.args[0])
         assert values.max() <= n, where
-        counts = np.bincount(values.astype(np.int64), minlength=n + 1)
-        expected = values.size * dist.pmf(np.arange(n + 1))
-        big = expected >= 5.0
-        f_obs = np.append(counts[big], counts[~big].sum())
-        f_exp = np.append(expected[big], expected[~big].sum())
-        f_exp *= f_obs.sum() / f_exp.sum()
-        p = stats.chisquare(f_obs, f_exp).pvalue
+        p = discrete_fit_pvalue(values, dist, minlength=n + 1)
     else:
         assert np.all(np.isfinite(values)), where
         p = stats.kstest(values.astype(np.float64), dist.cdf).pvalue
