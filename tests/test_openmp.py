@@ -51,9 +51,10 @@ def test_optimize_code_is_close_to_exact(tmp_path):
     assert len(t2) == pytest.approx(len(t1), rel=0.1)
 
 
-def _static_network(tmp_path, name, batch_size=1, teams=(0,), budget=0.0, **prefs):
+def _static_network(tmp_path, name, batch_size=1, teams=(0,), budget=0.0, graded=True, **prefs):
     """Two populations, SPARSE and DENSE static synapses (one with a dendritic delay, one with an axonal delay, one
-    driven by spike-like events), no learning: threads share the presynaptic update by postsynaptic neuron."""
+    (``graded``) driven by spike-like events, its code reading its source's V), no learning: threads share the
+    presynaptic update by postsynaptic neuron."""
     m = pg.GeNNModel("float", name, **prefs)
     m.dt = 0.5
     m.seed = 3
@@ -81,15 +82,16 @@ def _static_network(tmp_path, name, batch_size=1, teams=(0,), budget=0.0, **pref
         "IE", "SPARSE", i, e, pg.init_weight_update("StaticPulseConstantWeight", {"g": -0.05}),
         pg.init_postsynaptic("ExpCurr", {"tau": 10.0}), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.2})
     ).axonal_delay_steps = 3  # a spike queue of several slots
-    graded = pg.create_weight_update_model("graded", params=["theta"], vars=[("g", "scalar")],
+    graded_model = pg.create_weight_update_model("graded", params=["theta"], vars=[("g", "scalar")],
                                            pre_event_threshold_condition_code="V_pre > theta",
                                            pre_event_syn_code="addToPost(g * (V_pre - theta));",
                                            pre_neuron_var_refs=[("V_pre", "scalar")])
-    m.add_synapse_population(
-        "II", "SPARSE", i, i,
-        pg.init_weight_update(graded, {"theta": -52.0}, {"g": -0.02},
-                              pre_var_refs={"V_pre": pg.create_var_ref(i, "V")}),
-        pg.init_postsynaptic("DeltaCurr"), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.3}))
+    if graded:
+        m.add_synapse_population(
+            "II", "SPARSE", i, i,
+            pg.init_weight_update(graded_model, {"theta": -52.0}, {"g": -0.02},
+                                  pre_var_refs={"V_pre": pg.create_var_ref(i, "V")}),
+            pg.init_postsynaptic("DeltaCurr"), pg.init_sparse_connectivity("FixedProbability", {"prob": 0.3}))
     # rows not sorted by target (odd rows descending): the team walks them whole, each thread taking its targets
     zigzag = pg.create_sparse_connect_init_snippet(
         "zigzag", row_build_code="for (unsigned int j = 0; j < num_post; j += 3) {\n"
@@ -114,14 +116,17 @@ def _static_network(tmp_path, name, batch_size=1, teams=(0,), budget=0.0, **pref
     return [p.spike_recording_data for p in (e, i)], e.vars["V"].values, source
 
 
-@pytest.mark.parametrize("batch_size,teams,budget", [(1, (2,), 0.0), (2, (2,), 0.0), (1, (2, 1, 2, 1), 0.0),
-                                                     (1, (0,), 0.0), (1, (2,), 1e-9), (1, (0,), 1e-9)])
-def test_threads_sharing_rows_by_target_give_serial_results_bit_for_bit(tmp_path, batch_size, teams, budget):
+@pytest.mark.parametrize("batch_size,teams,budget,graded", [
+    (1, (2,), 0.0, True), (2, (2,), 0.0, True), (1, (2, 1, 2, 1), 0.0, True), (1, (0,), 0.0, True),
+    (1, (2,), 1e-9, True), (1, (0,), 1e-9, True), (1, (2,), 0.0, False), (2, (2, 1, 2, 1), 0.0, False)])
+def test_threads_sharing_rows_by_target_give_serial_results_bit_for_bit(tmp_path, batch_size, teams, budget, graded):
     """On the team, on one thread, in blocks of either (as the adaptive choice runs them), in team blocks cut short
-    by their time budget (1 ns: every team block ends after its first step): one thread's results."""
-    spikes1, v1, _ = _static_network(tmp_path, "serial", batch_size)
-    spikes2, v2, source = _static_network(tmp_path, "omp", batch_size, teams, budget, num_threads=2)
+    by their time budget (1 ns: every team block ends after its first step), with and without synapse code that
+    reads its source's state (without, the neuron update starts without a barrier): one thread's results."""
+    spikes1, v1, _ = _static_network(tmp_path, "serial", batch_size, graded=graded)
+    spikes2, v2, source = _static_network(tmp_path, "omp", batch_size, teams, budget, graded=graded, num_threads=2)
     assert "gn_lo" in source  # the presynaptic update was shared by target
+    assert ("reads its source's state" in source) == graded  # the neuron update's first barrier
     for (a, b) in zip(spikes1, spikes2, strict=True):
         for (t1, i1), (t2, i2) in zip(a, b, strict=True):
             assert len(t1) > 50
@@ -156,6 +161,58 @@ def test_row_splits_give_each_thread_its_own_targets(threads):
             owned = ind[r, cuts[t]:cuts[t + 1]]
             assert np.all((owned >= bounds[t]) & (owned < bounds[t + 1]))
         assert cuts == sorted(cuts)
+
+
+def test_synapse_code_reading_its_source_waits_for_every_thread_s_rows(tmp_path):
+    """Graded synapses read their source's V while the other thread is free to update it: thread 0's targets have
+    no synapses, so it reaches the neuron update (and its share of the source's V) at once, while thread 1 walks
+    a thousand slow synapses per row (a loop of 100 multiply-adds each: milliseconds a step, so that the reads
+    outlast a time slice even where both threads share a core).  Without the barrier before the neuron update
+    thread 1 reads updated values (a mutant without it failed 8 runs of 8)."""
+    def run(name, **prefs):
+        m = pg.GeNNModel("float", name, **prefs)
+        m.dt = 0.5
+        m.seed = 5
+        lif = {"C": 1.0, "TauM": 20.0, "Vrest": -65.0, "Vreset": -70.0, "Vthresh": -50.0, "Ioffset": 0.0,
+               "TauRefrac": 2.0}
+        src = m.add_neuron_population("Src", 64, "LIF", lif, {"V": -60.0, "RefracTime": 0.0})
+        m.add_current_source("Noise", "GaussianNoise", src, {"mean": 0.0, "sd": 2.0})
+        trg = m.add_neuron_population("Trg", 2048, "LIF", lif, {"V": -60.0, "RefracTime": 0.0})
+        graded = pg.create_weight_update_model(
+            "graded_all", params=["theta"], vars=[("g", "scalar")], pre_event_threshold_condition_code="V_pre > theta",
+            pre_event_syn_code="scalar x = V_pre;\nfor (int k = 0; k < 100; k++) x = x * 0.999f + 0.001f * V_pre;\n"
+                               "addToPost(g * (x - theta));", pre_neuron_var_refs=[("V_pre", "scalar")])
+        upper_half = pg.create_sparse_connect_init_snippet(  # every source neuron to the upper half of the targets
+            "upper_half", row_build_code="for (unsigned int j = num_post / 2; j < num_post; j++) addSynapse(j);",
+            calc_max_row_len_func=lambda num_pre, num_post, pars: num_post - num_post // 2)
+        m.add_synapse_population(
+            "G", "SPARSE", src, trg,
+            pg.init_weight_update(graded, {"theta": -100.0}, {"g": 0.001},  # an event at every neuron and step
+                                  pre_var_refs={"V_pre": pg.create_var_ref(src, "V")}),
+            pg.init_postsynaptic("DeltaCurr"), pg.init_sparse_connectivity(upper_half, {}))
+        m.build(str(tmp_path / name))
+        m.load()
+        if prefs:
+            m._runtime.set_team(2)
+        m.step_time_n(30)
+        return trg.vars["V"].values
+
+    np.testing.assert_array_equal(run("serial"), run("omp", num_threads=2))
+
+
+def test_which_synapse_code_reads_its_source():
+    from genn_neuromod.codegen.kernels.presynaptic import _reads_source
+
+    wu = pg.create_weight_update_model("w", vars=[("g", "scalar")], pre_vars=[("x", "scalar")],
+                                       pre_neuron_var_refs=[("Vp", "scalar")], pre_spike_syn_code="addToPost(g);")
+    group = type("G", (), {"pre_vars": {"x": None}, "wu_model": wu})()
+
+    def reads(*names):
+        return _reads_source(group, [type("C", (), {"info": type("I", (), {"names_used": set(names)})()})()])
+
+    assert not reads("g", "id_pre", "V_post", "st_post", "addToPost")
+    for name in ("st_pre", "prev_st_pre", "set_pre", "prev_set_pre", "x", "Vp"):
+        assert reads("g", name)
 
 
 def test_rows_are_shared_by_target_only_where_no_thread_can_touch_another_s_data():

@@ -75,6 +75,14 @@ class ModelKernels:
         idle the other threads anyway (measured slower)."""
         return bool(self.presynaptic) and not self.postsynaptic and all(u.by_target for u in self.presynaptic)
 
+    @property
+    def neuron_update_waits(self) -> bool:
+        """OpenMP: the neuron update starts at a barrier of its own.  Every other kernel of the step ends at one,
+        and where threads share the presynaptic update by target a thread goes on from its share of it to its
+        share of the neuron update at once (the same postsynaptic neurons; its spikes go to a list of its own
+        until the step's end), unless the synapse code reads its source's state, which the neuron update writes."""
+        return self.presynaptic_by_target and any(u.reads_source for u in self.presynaptic)
+
 
 def _dynamic_params(plan: ModelPlan) -> tuple[DynamicParam, ...]:
     from ...api import types

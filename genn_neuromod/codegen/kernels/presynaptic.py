@@ -21,6 +21,7 @@ class PresynapticUpdate:
     spike_walk: str = ""  # Toeplitz connectivity: one diagonal's work for spikes (connectivity.Toeplitz)
     event_walk: str = ""
     by_target: bool = False  # OpenMP: threads share the rows by postsynaptic neuron (see _splits_by_target)
+    reads_source: bool = False  # the code reads its source's state, which the same step's neuron update writes
 
 
 def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> PresynapticUpdate | None:
@@ -43,7 +44,8 @@ def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> PresynapticUp
     pre_span = {"rows": sg.parallelism_hint == ParallelismHint.PRESYNAPTIC, "spikes": True,
                 "diagonals": False}[conn.presynaptic_threads]
     return PresynapticUpdate(synapse_layout(plan, sg), spike_code, event_code, pre_span, **walks,
-                             by_target=_splits_by_target(conn, sg, (spike, event)))
+                             by_target=_splits_by_target(conn, sg, (spike, event)),
+                             reads_source=_reads_source(sg, (spike, event)))
 
 
 def _splits_by_target(conn, sg: SynapseGroup, compiled) -> bool:
@@ -56,3 +58,15 @@ def _splits_by_target(conn, sg: SynapseGroup, compiled) -> bool:
     own = {v.name for v in sg.vars.values() if is_element(v.access)} if conn.contiguous_targets else set()
     return conn.splits_by_target and all(
         "addToPre" not in c.info.functions_used and c.info.names_written <= own for c in compiled)
+
+
+#: the source's spike times, as synapse code names them (``synapse_code.synapse_environment``)
+_SOURCE_TIMES = frozenset({"st_pre", "prev_st_pre", "set_pre", "prev_set_pre"})
+
+
+def _reads_source(sg: SynapseGroup, compiled) -> bool:
+    """Whether the code reads state of its presynaptic neurons (their spike times, presynaptic variables,
+    presynaptic neuron variable references): the neuron update writes it, so with threads sharing the rows by
+    target the neuron update may start only when every thread has walked its rows."""
+    source = _SOURCE_TIMES | set(sg.pre_vars) | {r.name for r in sg.wu_model.pre_neuron_var_refs}
+    return any(c.info.names_used & source for c in compiled)
