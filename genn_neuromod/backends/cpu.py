@@ -535,20 +535,21 @@ class Runtime(HostViews):
 
 
 def decode_spike_recording(buf: np.ndarray, timestep: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """Spike times and ids from a (num_recording_timesteps, words) ring of spike bits after ``timestep`` steps."""
-    n_rec = buf.shape[0]
+    """Spike times and ids from a (num_recording_timesteps, words) ring of spike bits after ``timestep`` steps,
+    in PyGeNN's order: by step, by word, highest bit first.  Only the non-zero words are expanded, each as its
+    four bytes in big-endian order (bit 31 first), so no step reorders or copies the buffer."""
+    n_rec, words = buf.shape
     if timestep < n_rec:  # only part of the buffer has been written
-        rows = buf[:timestep]
-        steps = np.arange(timestep)
-    else:  # the buffer is a ring: row k holds the step whose index is k modulo n_rec
-        steps = np.arange(n_rec) + (timestep - n_rec)
-        rows = buf[steps % n_rec]
-    # expand only the non-zero words; PyGeNN's order: by step, by word, highest bit first
-    w_t, w_i = np.nonzero(rows)
-    words_nz = np.ascontiguousarray(rows[w_t, w_i], dtype=np.uint32)
-    bits = np.unpackbits(words_nz.view(np.uint8).reshape(-1, 4), axis=1, bitorder="little")[:, ::-1]
-    k, rev_bit = np.nonzero(bits)
-    t_idx = w_t[k]
-    ids = w_i[k].astype(np.int64) * 32 + (31 - rev_bit)
-    times = steps[t_idx] * dt
-    return times.astype(np.float64), ids.astype(np.int64)
+        parts = [(buf[:timestep], 0)]
+    else:  # a ring: row k holds the step whose index is k modulo n_rec; the oldest row is timestep % n_rec
+        k0 = timestep % n_rec
+        parts = [(buf[k0:], timestep - n_rec), (buf[:k0], timestep - k0)]
+    times, ids = [], []
+    for rows, first_step in parts:
+        flat = np.ascontiguousarray(rows, dtype=np.uint32).reshape(-1)
+        word = np.flatnonzero(flat != 0)
+        bit = np.flatnonzero(np.unpackbits(flat[word].astype(">u4").view(np.uint8)).view(bool))  # 0/1: bools
+        word = word[bit >> 5]
+        ids.append((word % words) * 32 + 31 - (bit & 31))
+        times.append((first_step + word // words) * dt)
+    return np.concatenate(times).astype(np.float64), np.concatenate(ids).astype(np.int64)
