@@ -22,7 +22,9 @@ Usage:  python scripts/bench_cpu.py [--quick] [--networks coba izhikevich microc
                                    [--repeats 3] [--competing N]
 
 ``--competing 1`` measures the engines beside one busy process (the check that two threads degrade gracefully
-on a shared machine: no slower than one).
+on a shared machine: no slower than one).  Before and after the engines, ``_machine_probe.py`` measures what a
+second thread can give on this machine at all (two threads' vector and scalar throughput in units of one
+thread's, and a barrier's cost): the ceiling for every 2-thread row.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ import tempfile
 import venv
 from functools import partial
 from pathlib import Path
+
+import _machine_probe
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -303,9 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     rows, mc_rows = [], []
     scales = [0.05] if args.quick else args.scales
     with competing_processes(args.competing) as busy:
+        machine = [_machine_probe.probe()]  # what a second thread can give, before and after the engines
         _run_all(args, durations, b2, gpy, thread_counts, scales, rows, mc_rows)
+        machine.append(_machine_probe.probe())
     if busy:
         print(f"(with {len(busy)} competing busy process(es) running throughout)\n")
+    for when, result in zip(("before", "after"), machine, strict=True):
+        print(f"machine, {when} the engines: {_machine_probe.describe(result)}")
+    print()
 
     if rows:
         print(table(rows))

@@ -1,4 +1,5 @@
-"""scripts/plot_scaling.py: the points it takes from bench_cpu.py's rows, and the figure it writes."""
+"""scripts/plot_scaling.py: the points it takes from bench_cpu.py's rows, and the figure it writes; the
+benchmark's helpers (competing processes, the machine probe)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -76,3 +79,16 @@ def test_competing_processes_run_during_the_block_and_end_after_it():
     assert all(p.poll() is not None for p in busy)
     with competing_processes(0) as busy:
         assert busy == []
+
+
+def test_machine_probe_measures_two_threads_in_units_of_one():
+    """The probe's ratios are 2 x (one thread alone) / (each of two threads): between a shared core's 1 and two
+    free cores' 2, give or take the machine's noise; a barrier costs more than nothing."""
+    from _machine_probe import describe, probe
+
+    result = probe()
+    if not result:
+        pytest.skip("no C compiler with OpenMP")
+    assert 0.5 < result["vector_2thr_x"] < 2.6 and 0.5 < result["chain_2thr_x"] < 2.6
+    assert result["barrier_ns"] > 0
+    assert "barrier of two threads costs" in describe(result) and "no C compiler" in describe({})
