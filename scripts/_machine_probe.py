@@ -53,12 +53,17 @@ static double chain_work(int threads) {
     }
     return now() - t0;
 }
-static double barrier_ns(void) {
-    const int n = 100000;
+static double barrier_ns(void) {  /* barriers for about 0.1 s (a core taken by other work slows each a lot) */
+    long n = 0;
+    int stop = 0;
     double t0 = now();
     #pragma omp parallel num_threads(2)
-    for (int i = 0; i < n; i++) {
-        #pragma omp barrier
+    while (!stop) {
+        for (int i = 0; i < 256; i++) {
+            #pragma omp barrier
+        }
+        #pragma omp single
+        { n += 257; stop = now() - t0 > 0.1; }  /* its own barrier ends the single: every thread reads one stop */
     }
     return (now() - t0) / n * 1e9;
 }
