@@ -335,8 +335,9 @@ def main(argv: list[str] | None = None) -> int:
               "s = code generation + make; load s = its binary's time outside the stepping loop (synapse creation "
               "included); B/synapse = the binary's peak RSS / synapses; its pairs are drawn with the projection's "
               "probability, so its synapse and spike counts differ from GeNN's by sampling.")
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows + mc_rows, indent=1))
+    if args.json:  # every row keeps the machine probe of its invocation (before and after the engines)
+        probe = dict(zip(("before", "after"), machine, strict=True))
+        Path(args.json).write_text(json.dumps([dict(r, machine_probe=probe) for r in rows + mc_rows], indent=1))
     return 0
 
 
