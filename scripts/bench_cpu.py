@@ -19,7 +19,7 @@ GeNN's own instructions), or when this interpreter can.
 
 Usage:  python scripts/bench_cpu.py [--quick] [--networks coba izhikevich microcircuit] [--no-brian2]
                                    [--scales 0.5 1.0] [--matrices SPARSE PROCEDURAL] [--baseline CHECKOUT]
-                                   [--repeats 3] [--competing N]
+                                   [--repeats 3] [--mc-repeats 1] [--competing N]
 
 ``--competing 1`` measures the engines beside one busy process (the check that two threads degrade gracefully
 on a shared machine: no slower than one).  Before and after the engines, ``_machine_probe.py`` measures what a
@@ -128,9 +128,11 @@ def microcircuit_table(rows: list[dict]) -> str:
                 continue
             speed = r["sim_s"] / r["run_s"]
             ratio = f"{(base['sim_s'] / base['run_s']) / speed:14.2f}" if base else f"{'-':>14}"
+            spread = (f"  run s {min(r['run_s_all']):.1f}-{max(r['run_s_all']):.1f} over {len(r['run_s_all'])}"
+                      if len(r.get("run_s_all", [])) > 1 else "")
             out.append(f"{net:<29} {r['engine']:<28} {r['build_s']:8.1f} {r['load_s']:7.1f} {r['run_s']:8.1f} "
                        f"{speed:12.3f} {r['peak_rss_mb']:8.0f} {r['bytes_per_synapse']:9.2f} {r['spikes']:9d}{ratio}"
-                       f"{_team_share(r)}")
+                       f"{spread}{_team_share(r)}")
     return "\n".join(out)
 
 
@@ -161,7 +163,6 @@ def brian2(py: str, network: str, device: str, duration: float, seed: int, threa
 def brian2_microcircuit(py: str, scale: float, duration: float, seed: int, threads: int) -> dict:
     """Brian2 standalone's microcircuit (its OpenMP code on ``threads``); a failed run becomes a row saying so."""
     label = f"Brian2 cpp_standalone, {threads} thr"
-    print(f"[microcircuit {scale:g} SPARSE] {label} ...", file=sys.stderr, flush=True)
     try:
         return brian2(py, "microcircuit", "cpp_standalone", duration, seed, threads, scale)
     except RuntimeError as exc:
@@ -179,10 +180,11 @@ def interleaved(runs: list[tuple[str, object]], repeats: int) -> list[dict]:
             results[label].append(run())
     out = []
     for label, _ in runs:
-        rs = sorted(results[label], key=lambda row: row["run_s"])
+        rs = sorted(results[label], key=lambda row: row.get("run_s", float("inf")))  # a failed run sorts last
         row = dict(rs[(len(rs) - 1) // 2])
-        row["run_s_all"] = [x["run_s"] for x in results[label]]
-        row["build_s"] = results[label][0]["build_s"]  # the cold build is the first
+        row["run_s_all"] = [x["run_s"] for x in results[label] if "run_s" in x]
+        if "build_s" in results[label][0]:
+            row["build_s"] = results[label][0]["build_s"]  # the cold build is the first
         out.append(row)
     return out
 
@@ -265,12 +267,13 @@ def _run_all(args, durations: dict, b2: str | None, gpy: str | None, thread_coun
                                      env, 1))
                     if gpy:
                         runs.append((gpy, "pygenn", "GeNN single_threaded_cpu", None, 1))
-                    for py, engine, label, env, threads in runs:
-                        print(f"[microcircuit {scale:g} {matrix}] {label} ...", file=sys.stderr, flush=True)
-                        mc_rows.append(microcircuit(py, engine, label, scale, matrix, d, args.seed, env, threads))
+                    runs = [(label, partial(microcircuit, py, engine, label, scale, matrix, d, args.seed, env, threads))
+                            for py, engine, label, env, threads in runs]
                     if b2 and matrix == "SPARSE":  # Brian2 stores its synapses
-                        mc_rows += [brian2_microcircuit(b2, scale, d, args.seed, t)
-                                    for t in thread_counts]
+                        runs += [(f"Brian2 cpp_standalone, {t} thr",
+                                  partial(brian2_microcircuit, b2, scale, d, args.seed, t)) for t in thread_counts]
+                    print(f"[microcircuit {scale:g} {matrix}]", file=sys.stderr)
+                    mc_rows += interleaved(runs, args.mc_repeats)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3,
                     help="COBA and Izhikevich: runs per engine, interleaved in rounds; the median is reported "
                          "(default 3)")
+    ap.add_argument("--mc-repeats", type=int, default=1, metavar="N",
+                    help="microcircuit: runs per engine, interleaved in rounds like --repeats (default 1: a full-scale "
+                         "round takes minutes per engine)")
     ap.add_argument("--competing", type=int, default=0, metavar="N",
                     help="keep N busy processes (a Python loop each, normal priority) running beside every engine, "
                          "as on a machine shared with other work (default 0)")

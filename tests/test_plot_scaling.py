@@ -92,3 +92,22 @@ def test_machine_probe_measures_two_threads_in_units_of_one():
     assert 0.3 < result["vector_2thr_x"] < 2.6 and 0.3 < result["chain_2thr_x"] < 2.6
     assert result["barrier_ns"] > 0
     assert "barrier of two threads costs" in describe(result) and "no C compiler" in describe({})
+
+
+def test_interleaved_rounds_keep_the_median_run_and_a_failed_run_sorts_last():
+    from bench_cpu import interleaved
+
+    times = {"a": iter([3.0, 1.0, 2.0]), "b": iter([5.0, None, 4.0])}
+    order = []
+
+    def run(label):
+        order.append(label)
+        t = next(times[label])
+        return {"engine": label, "failed": "out of memory"} if t is None else {
+            "engine": label, "run_s": t, "build_s": 10.0 * t}
+
+    rows = interleaved([("a", lambda: run("a")), ("b", lambda: run("b"))], 3)
+    assert order == ["a", "b", "b", "a", "a", "b"]  # each round starts one engine later
+    a, b = rows
+    assert a["run_s"] == 2.0 and a["run_s_all"] == [3.0, 1.0, 2.0] and a["build_s"] == 30.0  # the first build
+    assert b["run_s"] == 5.0 and b["run_s_all"] == [5.0, 4.0]  # median of [4, 5, failed]
