@@ -21,12 +21,14 @@ def _reference(buf: np.ndarray, timestep: int, dt: float):
     return np.array(times, dtype=np.float64), np.array(ids, dtype=np.int64)
 
 
-@given(rows=st.integers(1, 9), words=st.integers(1, 4), timestep=st.integers(0, 40), density=st.floats(0, 1),
+# density in eighths, not a float strategy: a fast-math build loaded earlier in the session flushes subnormal
+# floats to zero process-wide, which hypothesis's float strategies refuse
+@given(rows=st.integers(1, 9), words=st.integers(1, 4), timestep=st.integers(0, 40), eighths=st.integers(0, 8),
        seed=st.integers(0, 2**32 - 1))
-def test_decoding_matches_a_plain_loop_over_the_ring(rows, words, timestep, density, seed):
+def test_decoding_matches_a_plain_loop_over_the_ring(rows, words, timestep, eighths, seed):
     rng = np.random.default_rng(seed)
     buf = rng.integers(0, 2**32, size=(rows, words), dtype=np.uint32)
-    buf[rng.random((rows, words)) > density] = 0
+    buf[rng.random((rows, words)) >= eighths / 8] = 0
     times, ids = decode_spike_recording(buf, timestep, 0.25)
     ref_times, ref_ids = _reference(buf, timestep, 0.25)
     assert times.dtype == np.float64 and ids.dtype == np.int64
