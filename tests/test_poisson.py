@@ -62,6 +62,17 @@ def test_lambda_may_differ_per_neuron(tmp_path):
         assert p > 1e-4, f"lambda {value}: chi-square p = {p:.2g}"
 
 
+def test_a_count_past_the_unsigned_range_saturates(tmp_path):
+    """lambda 1e10 and 1e12 (counts beyond 2^32 - 1) give the largest unsigned int; lambda 1e9 keeps its count
+    (within 10 standard deviations: sqrt(1e9) is about 3.2e4).  A plain cast of such a count is undefined in C:
+    AVX-512's conversion happens to saturate (so this test cannot tell the two apart on such a CPU), x86-64's
+    without it wraps (1e10 becomes 1410065408)."""
+    lam = np.array([1e10, 1e12, 1e9])
+    counts, _ = _counts(tmp_path, "lam", 3, 4, lam_values=lam)
+    assert np.all(counts[:, :2] == 2**32 - 1)
+    assert np.all(np.abs(counts[:, 2] - 1e9) < 10 * np.sqrt(1e9))
+
+
 def test_no_positive_lambda_gives_zero(tmp_path):
     lam = np.array([0.0, -3.0, np.nan, 0.0])
     counts, _ = _counts(tmp_path, "lam", 4, 5, lam_values=lam)

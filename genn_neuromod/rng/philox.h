@@ -158,6 +158,8 @@ GN_DEVICE uint32_t gn_binomial_d(gn_rng *r, uint32_t n, double p)
 #else
 #define GN_UNROLL_POISSON
 #endif
+/* a count as the unsigned int gennrand_poisson returns: past 2^32 - 1 (lam beyond about 4e9) it saturates */
+GN_DEVICE uint32_t gn_count_u32(double k) { return k < 4294967295.0 ? (uint32_t)k : 4294967295u; }
 #ifdef __CUDACC__
 static __device__ __noinline__ uint32_t gn_poisson_ptrs_d(gn_rng *r, double lam)
 #else
@@ -172,10 +174,10 @@ __attribute__((noinline)) static uint32_t gn_poisson_ptrs_d(gn_rng *r, double la
         const double us = 0.5 - fabs(u);
         if (us < 0.013 && v > us) continue;  /* also the edge us = 0 */
         const double k = floor((2.0 * a / us + b) * u + lam + 0.43);
-        if (us >= 0.07 && v <= v_r) return (uint32_t)k;
+        if (us >= 0.07 && v <= v_r) return gn_count_u32(k);
         if (k < 0.0) continue;
         if (log(v) + log_inv_alpha - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1.0))
-            return (uint32_t)k;
+            return gn_count_u32(k);
     }
 }
 GN_DEVICE GN_BLOCK_INLINE uint32_t gn_poisson_d(gn_rng *r, double lam)
