@@ -400,16 +400,19 @@ class Runtime(HostViews):
     def set_team(self, n: int) -> None:
         """OpenMP builds: run every step on ``n`` threads (1 or the built team size), or choose by measurement
         (``n = 0``)."""
-        if hasattr(self.lib, "gn_set_team"):
-            self.lib.gn_set_team.argtypes = [ctypes.c_uint32]
-            self.lib.gn_set_team(int(n))
+        self._openmp_setting("gn_set_team", ctypes.c_uint32, int(n))
 
     def set_team_budget(self, seconds: float) -> None:
         """OpenMP builds, for tests: every block on the team ends after the step that spends ``seconds`` of wall
         time (0: the adaptive policy's budgets)."""
-        if hasattr(self.lib, "gn_set_team_budget"):
-            self.lib.gn_set_team_budget.argtypes = [ctypes.c_double]
-            self.lib.gn_set_team_budget(float(seconds))
+        self._openmp_setting("gn_set_team_budget", ctypes.c_double, float(seconds))
+
+    def _openmp_setting(self, setter: str, ctype, value) -> None:
+        """Call one of an OpenMP build's setters (a build without OpenMP has none: nothing to set)."""
+        function = getattr(self.lib, setter, None)
+        if function is not None:
+            function.argtypes = [ctype]
+            function(value)
 
     def step(self, n: int = 1) -> None:
         self._run("gn_step", self.timestep, n, self.num_recording_timesteps,
