@@ -85,3 +85,23 @@ def test_a_corrupt_sweep_index_is_refused_with_its_path(tmp_path):
     (tmp_path / "results.json").write_text('[{"seed": 1}]')
     with pytest.raises(ValueError, match="results.json is not a results index"):
         run_distal_reward(["na_ach"], [0], 3600.0, tmp_path, report_only=True)
+
+
+def test_an_indexed_run_whose_store_was_cut_off_is_left_out_of_the_figures(tmp_path):
+    """A store of the same name as an indexed run, stopped part way (spikes but no ``experiment`` group), is
+    left out of the figures drawn from stores instead of failing the report (it did: KeyError 'experiment')."""
+    import json
+
+    import zarr
+
+    from genn_neuromod.experiments.report import _has_experiment
+    from genn_neuromod.experiments.runner import run_distal_reward
+
+    runs = [_indexed_run("na_ach", s, 100.0 * (s + 1), tmp_path) for s in range(3)]
+    (tmp_path / "results.json").write_text(json.dumps(runs))
+    cut = zarr.open_group(runs[0]["store"], mode="w")
+    cut.create_group("spikes")
+    assert not _has_experiment(runs[0]["store"]) and not _has_experiment(runs[1]["store"])
+    done = run_distal_reward(["na_ach"], [0, 1, 2], 3600.0, tmp_path, report_only=True)
+    assert len(done) == 3
+    assert all((tmp_path / f).exists() for f in ("rewarded_weight.png", "time_to_learn.png", "final_weights.png"))

@@ -87,10 +87,25 @@ def _finite(summary: dict[str, Any], key: str) -> float:
     return v
 
 
+def _has_experiment(store: str) -> bool:
+    """The store exists and holds a finished run's ``experiment`` group (the rewarded weight's trace and the final
+    weights)."""
+    import zarr
+
+    if not Path(store).exists():
+        return False
+    try:
+        group = zarr.open_group(store, mode="r")["experiment"]
+        return "chosen_g" in group and "final_exc_weights" in group
+    except (KeyError, OSError, ValueError):
+        return False
+
+
 def plot_results(summaries: list[dict[str, Any]], out_dir: str | Path) -> list[Path]:
     """Rewarded weight over time (median and IQR band per condition), time-to-learn distributions and the
     final excitatory weight distributions with the rewarded synapse marked. The two figures drawn from the stores
-    leave out runs whose store is gone (listed only in a sweep's index) and say how many they show."""
+    leave out runs whose store is gone (listed only in a sweep's index) or cut off (a run of the same name stopped
+    part way after it) and say how many they show."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,7 +115,7 @@ def plot_results(summaries: list[dict[str, Any]], out_dir: str | Path) -> list[P
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     conds = list(dict.fromkeys(s["condition"] for s in summaries))
-    stored = [s for s in summaries if Path(s["store"]).exists()]
+    stored = [s for s in summaries if _has_experiment(s["store"])]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for c in conds:
         traces = []
