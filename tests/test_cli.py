@@ -110,3 +110,23 @@ def test_run_on_real_genn_engine(tmp_path, capsys):
     rec = open_store(store)
     assert rec.complete and rec.attrs["engine"] == "pygenn"
     assert len(rec.spikes("E")[0]) > 50
+
+
+def test_a_key_error_names_what_was_not_found(monkeypatch, capsys):
+    """A bare KeyError prints as the key that was missing, one with a message as that message (str() of a
+    KeyError is the repr of its argument: "error: 'experiment'" said nothing)."""
+    import importlib
+
+    cli = importlib.import_module("genn_neuromod.cli.main")  # the module (the package's 'main' is the function)
+
+    def missing_key(args):
+        raise KeyError("experiment")
+
+    def described(args):
+        raise KeyError("no population 'E' in the store")
+
+    for raiser, expected in ((missing_key, "error: not found: 'experiment'"),
+                             (described, "error: no population 'E' in the store")):
+        monkeypatch.setattr(cli, "_cmd_inspect", raiser)
+        assert cli.main(["inspect", "x.zarr"]) == 2
+        assert capsys.readouterr().err.strip().endswith(expected)

@@ -294,10 +294,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except USER_ERRORS as exc:
-        msg = str(exc).strip().splitlines()
+        msg = _message(exc).strip().splitlines()
         print(f"genn-neuromod {args.command}: error: {' / '.join(m.strip() for m in msg if m.strip())}",
               file=sys.stderr)
         return 2
+
+
+def _message(exc: Exception) -> str:
+    """The exception's message; a KeyError's (whose str() is the repr of its key) as the message it carries, or,
+    for a bare key, which key was not found."""
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        key = exc.args[0]
+        return key if isinstance(key, str) and " " in key.strip() else f"not found: {key!r}"
+    return str(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover
