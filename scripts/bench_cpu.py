@@ -256,19 +256,19 @@ def _run_all(args, durations: dict, b2: str | None, gpy: str | None, thread_coun
             d = durations["microcircuit"]
             for scale in scales:
                 for matrix in args.matrices:
-                    runs = [(sys.executable, "genn_neuromod", f"genn_neuromod cpu, {t} thr",
-                             dict(os.environ, GENN_NEUROMOD_CACHE=cache), t)
-                            for t in thread_counts]
+                    engines = [(sys.executable, "genn_neuromod", f"genn_neuromod cpu, {t} thr",
+                                dict(os.environ, GENN_NEUROMOD_CACHE=cache), t)
+                               for t in thread_counts]
                     if args.baseline:
                         env = dict(os.environ, GENN_NEUROMOD_CACHE=baseline_cache,
                                    PYTHONPATH=os.pathsep.join([args.baseline] + [p for p in [os.environ.get(
                                        "PYTHONPATH")] if p]))
-                        runs.append((sys.executable, "genn_neuromod", f"baseline @{_revision(args.baseline)}, 1 thr",
-                                     env, 1))
+                        engines.append((sys.executable, "genn_neuromod", f"baseline @{_revision(args.baseline)}, 1 thr",
+                                        env, 1))
                     if gpy:
-                        runs.append((gpy, "pygenn", "GeNN single_threaded_cpu", None, 1))
+                        engines.append((gpy, "pygenn", "GeNN single_threaded_cpu", None, 1))
                     runs = [(label, partial(microcircuit, py, engine, label, scale, matrix, d, args.seed, env, threads))
-                            for py, engine, label, env, threads in runs]
+                            for py, engine, label, env, threads in engines]
                     if b2 and matrix == "SPARSE":  # Brian2 stores its synapses
                         runs += [(f"Brian2 cpp_standalone, {t} thr",
                                   partial(brian2_microcircuit, b2, scale, d, args.seed, t)) for t in thread_counts]
