@@ -32,11 +32,14 @@ def test_ablation_table_pairs_variants_with_their_base_by_seed():
     from genn_neuromod.experiments.report import ablation_table
 
     base_t = [100.0, 200.0, 300.0, 400.0, 500.0, 600.0]
+    base_stability = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
     runs = []
-    for seed, t in enumerate(base_t, start=1):
-        runs.append(dict(_summary("na_ach", seed, t, 5), stability=0.9, duration_s=3600.0))
+    for seed, (t, st) in enumerate(zip(base_t, base_stability, strict=True), start=1):
+        runs.append(dict(_summary("na_ach", seed, t, 5), stability=st, duration_s=3600.0))
         later = float("inf") if seed == 6 else t + 1000.0  # seed 6 never learns: counts as 3600 s
-        runs.append(dict(_summary("na_ach-delays", seed, later, 5), stability=0.9, duration_s=3600.0))
+        runs.append(dict(_summary("na_ach-delays", seed, later, 5), stability=st - 0.25 * (seed % 2),
+                         duration_s=3600.0))
+        runs.append(dict(_summary("na_ach-switch_rule", seed, t, 5), stability=st - 0.5, duration_s=3600.0))
     runs.append(dict(_summary("na_ach-delays", 99, 50.0, 5), stability=0.9, duration_s=3600.0))  # no base: left out
     lines = ablation_table(runs).splitlines()
     assert lines[0].startswith("| variant | seeds | learned | time to learn (s) | paired change (s) | p |")
@@ -44,8 +47,14 @@ def test_ablation_table_pairs_variants_with_their_base_by_seed():
     assert row[0] == "na_ach-delays vs na_ach" and row[1] == "6" and row[2] == "5/6"
     assert row[4] == "1000"  # paired changes 1000 x5 and 3000: median 1000
     assert float(row[5]) < 0.05 and row[6] == "yes"  # all six later; 1000 > IQR of the base (250)
-    assert row[8] == "0" and row[9] == "n/a"  # stability unchanged: no test
-    assert len(lines) == 3  # the base itself is not a row
+    # stability: paired changes -0.25 x3 and 0 x3 -> median -0.125, inside the base's IQR (0.25): not beyond spread
+    assert row[8] == "-0.125" and float(row[9]) > 0.05 and row[10] == "no"
+    assert lines[1].count("---") == 11
+    # the same times to learn, stability 0.5 lower on every seed: beyond the base's IQR of 0.25
+    row = [c.strip() for c in lines[3].strip("|").split("|")]
+    assert row[0] == "na_ach-switch_rule vs na_ach" and row[4] == "0" and row[6] == "no"
+    assert row[8] == "-0.5" and float(row[9]) < 0.05 and row[10] == "yes"
+    assert len(lines) == 4  # the base itself is not a row
 
 
 def _indexed_run(cond: str, seed: int, t_learn: float, out) -> dict:

@@ -44,7 +44,8 @@ def ablation_table(summaries: list[dict[str, Any]]) -> str:
     """Markdown table: each ablation variant (``base-change``, optionally ``+quirk``) against its base, over the
     seeds both ran. Time to learn and stability as median [IQR]; the paired change (variant - base, median over
     seeds; a run that never learned counts as the run's duration) and a two-sided Wilcoxon signed-rank p over
-    those pairs. 'beyond spread' marks a median change larger than the base's own interquartile range."""
+    those pairs. 'beyond spread' marks a median change larger than the base's own interquartile range (for time to
+    learn and for stability)."""
     from scipy.stats import wilcoxon
 
     from .distal_reward import ablation_base
@@ -52,7 +53,7 @@ def ablation_table(summaries: list[dict[str, Any]]) -> str:
     by = {(s["condition"], s["seed"]): s for s in summaries}
     conds = list(dict.fromkeys(s["condition"] for s in summaries))
     lines = ["| variant | seeds | learned | time to learn (s) | paired change (s) | p | beyond spread | "
-             "stability | paired change | p |", "|" + "---|" * 10]
+             "stability | paired change | p | beyond spread |", "|" + "---|" * 11]
     for c in conds:
         base = ablation_base(c)
         if base is None or base not in conds:
@@ -73,9 +74,9 @@ def ablation_table(summaries: list[dict[str, Any]]) -> str:
             cells.append((_med_iqr([r[key] for r in var]), f"{_fmt(med)}" if np.isfinite(med) else "n/a",
                           f"{p:.3g}" if np.isfinite(p) else "n/a", abs(med) > spread if np.isfinite(med) else False))
         learned = sum(np.isfinite(r["t_learn_s"]) for r in var)
-        (tl, dtl, ptl, big), (st, dst, pst, _) = cells
+        (tl, dtl, ptl, big_tl), (st, dst, pst, big_st) = cells
         lines.append(f"| {c} vs {base} | {len(seeds)} | {learned}/{len(seeds)} | {tl} | {dtl} | {ptl} | "
-                     f"{'yes' if big else 'no'} | {st} | {dst} | {pst} |")
+                     f"{'yes' if big_tl else 'no'} | {st} | {dst} | {pst} | {'yes' if big_st else 'no'} |")
     return "\n".join(lines)
 
 
