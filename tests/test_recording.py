@@ -277,6 +277,15 @@ def test_errors(recorded, tmp_path):
         Recorder(m, d / "run.zarr")
     with pytest.raises(KeyError, match="no neuron population 'Q'"):
         Recorder(m, tmp_path / "y.zarr", spikes=["Q"])
+    proc = pygenn.GeNNModel("float", "rec_procedural")
+    src = proc.add_neuron_population("P", 10, "Poisson", {"rate": 10.0}, {"timeStepToSpike": 0.0})
+    proc.add_synapse_population("S", "PROCEDURAL", src, src,
+                                pygenn.init_weight_update("StaticPulse", {}, {"g": 1.0}),
+                                pygenn.init_postsynaptic("DeltaCurr"),
+                                pygenn.init_sparse_connectivity("FixedProbability", {"prob": 0.5}))
+    with pytest.raises(ValueError, match="'S' has a PROCEDURAL matrix, which does not store its weights"):
+        Recorder(proc, tmp_path / "w.zarr", weights={"S": ["g"]})
+    assert not (tmp_path / "w.zarr").exists()
 
 
 # -- subprocess runs: bounded memory, SIGKILL ---------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -11,7 +13,17 @@ import networkx as nx
 import numpy as np
 
 from ..compiler.errors import ModelError
-from .schema import DEFAULT_POSTSYNAPTIC, TARGETS, Library, _edges, graph_settings, is_builtin, validate_graph
+from .schema import (
+    DEFAULT_POSTSYNAPTIC,
+    MATRICES,
+    TARGETS,
+    Library,
+    _edge_label,
+    _edges,
+    graph_settings,
+    is_builtin,
+    validate_graph,
+)
 
 ENGINES = ("embedded", "genn")
 #: PyGeNN's backend names for the aliases this package accepts
@@ -83,11 +95,15 @@ def build_model(graph: nx.Graph, engine: str = "embedded", backend: str = "cpu",
     model = pg.GeNNModel(settings["precision"], settings["name"], backend=backend, **preferences)
     model.dt = float(settings["dt"])
     model.seed = int(settings["seed"])
-    b = _Builder(model, pg, settings["name"])
+    b = _Builder(model, pg)
     handles = CircuitHandles(engine=engine, graph=copy.deepcopy(graph))
+    circuit = settings["name"]
     for node, data in graph.nodes(data=True):
-        pop = b.population(node, data)
-        handles.populations[node] = pop
+        with _located(circuit, f"node '{node}'"):
+            pop = b.population(node, data)
+            handles.populations[node] = pop
+            for cs in data.get("current_sources") or []:
+                handles.current_sources[cs["name"]] = b.current_source(pop, cs)
         record = list(data.get("record") or [])
         if "spikes" in record:
             pop.spike_recording_enabled = True
@@ -95,22 +111,31 @@ def build_model(graph: nx.Graph, engine: str = "embedded", backend: str = "cpu",
         state = [r for r in record if r != "spikes"]
         if state:
             handles.record.state[node] = state
-        for cs in data.get("current_sources") or []:
-            handles.current_sources[cs["name"]] = b.current_source(pop, cs)
     for u, v, _key, data in _edges(graph):
-        handles.synapses[data["name"]] = b.synapses(handles.populations[u], handles.populations[v], data)
+        with _located(circuit, _edge_label(u, v, data)):
+            handles.synapses[data["name"]] = b.synapses(handles.populations[u], handles.populations[v], data)
         if data.get("record"):
             handles.record.weights[data["name"]] = list(data["record"])
     for cu in graph.graph.get("custom_updates") or []:
-        handles.custom_updates[cu["name"]] = b.custom_update(cu, handles)
+        with _located(circuit, f"custom update '{cu['name']}'"):
+            handles.custom_updates[cu["name"]] = b.custom_update(cu, handles)
     return model, handles
+
+
+@contextmanager
+def _located(circuit: str, what: str) -> Iterator[None]:
+    """The engine's own rules (checked as a group is added) name the circuit and the node or edge too."""
+    try:
+        yield
+    except (ModelError, NotImplementedError) as exc:
+        raise type(exc)(f"circuit '{circuit}', {what}: {exc}") from None
 
 
 class _Builder:
     """Adds a circuit's groups to ``model`` with the API of ``pg`` (genn_neuromod or pygenn)."""
 
-    def __init__(self, model: Any, pg: ModuleType, circuit: str):
-        self.model, self.pg, self.circuit = model, pg, circuit
+    def __init__(self, model: Any, pg: ModuleType):
+        self.model, self.pg = model, pg
         self.lib = Library()
 
     def population(self, node: str, data: dict):
@@ -124,7 +149,7 @@ class _Builder:
                     seed=int(data.get("mixture_seed", 0)), neuron=data.get("model") or "IzhikevichCell",
                     vars={k: self.var_value(v) for k, v in (data.get("vars") or {}).items()})
             except ModelError as exc:
-                raise ModelError(f"circuit '{self.circuit}', node '{node}': field 'mixture': {exc}") from None
+                raise ModelError(f"field 'mixture': {exc}") from None
         name = data["model"]
         pop = self.model.add_neuron_population(node, int(data["size"]), self.snippet("neuron", name),
                                                self.params("neuron", name, data.get("params")),
@@ -181,9 +206,14 @@ class _Builder:
         conn_init = None
         if conn is not None and "snippet" in conn:
             name = conn["snippet"]
-            conn_init = pg.init_sparse_connectivity(self.snippet("sparse_connectivity", name),
-                                                    self.params("sparse_connectivity", name, conn.get("params")))
+            if MATRICES[matrix] == "toeplitz":
+                conn_init = pg.init_toeplitz_connectivity(name, dict(conn.get("params") or {}))
+            else:
+                conn_init = pg.init_sparse_connectivity(self.snippet("sparse_connectivity", name),
+                                                        self.params("sparse_connectivity", name, conn.get("params")))
         sg = self.model.add_synapse_population(data["name"], matrix, src, trg, wu_init, ps_init, conn_init)
+        if data.get("narrow_sparse_ind_enabled"):
+            sg.narrow_sparse_ind_enabled = True
         if conn is not None and "pre" in conn:
             sg.set_sparse_connections(np.asarray(conn["pre"], dtype=np.uint32),
                                       np.asarray(conn["post"], dtype=np.uint32))

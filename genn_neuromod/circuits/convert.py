@@ -75,13 +75,16 @@ def to_graph(model) -> nx.MultiDiGraph:
                 "max_dendritic_delay_timesteps": int(sg.max_dendritic_delay_timesteps),
                 "post_target_var": sg.post_target_var, "pre_target_var": sg.pre_target_var}
         data.update(_egps_and_dynamic(sg, sg.dynamic_params))
+        if sg.narrow_sparse_ind_enabled:
+            data["narrow_sparse_ind_enabled"] = True
         if sg._manual_connectivity is not None:
             pre, post = sg._manual_connectivity
             data["connectivity"] = {"pre": _plain(pre), "post": _plain(post)}
-        elif sg.connectivity_initialiser is not None:
-            ci = sg.connectivity_initialiser
-            data["connectivity"] = {"snippet": _name(ci.snippet, "sparse_connectivity", where, lib),
-                                    "params": _plain(ci.params)}
+        elif sg.connectivity_initialiser is not None or sg.toeplitz_connectivity_initialiser is not None:
+            toeplitz = sg.toeplitz_connectivity_initialiser is not None
+            ci = sg.toeplitz_connectivity_initialiser if toeplitz else sg.connectivity_initialiser
+            kind = "toeplitz_connectivity" if toeplitz else "sparse_connectivity"
+            data["connectivity"] = {"snippet": _name(ci.snippet, kind, where, lib), "params": _plain(ci.params)}
         g.add_edge(sg.src.name, sg.trg.name, key=name, **data)
     updates = []
     for name, cu in model.custom_updates.items():

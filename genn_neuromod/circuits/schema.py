@@ -44,10 +44,19 @@ Edges (synapse groups, from source to target population)
     ``name``
         unique group name (also the edge key).
     ``matrix``
-        ``"DENSE"`` or ``"SPARSE"`` (default: ``"SPARSE"`` with connectivity, else ``"DENSE"``).
+        a GeNN ``SynapseMatrixType`` name (default: ``"SPARSE"`` with connectivity, else ``"DENSE"``):
+        ``"DENSE"`` and ``"DENSE_PROCEDURALG"`` take no connectivity; ``"SPARSE"`` a connectivity snippet
+        or explicit lists; ``"BITMASK"``, ``"PROCEDURAL"`` and ``"PROCEDURAL_KERNELG"`` a sparse
+        connectivity snippet (PROCEDURAL regenerates its rows at every spike instead of storing them: the
+        low-memory choice for large circuits); ``"TOEPLITZ"`` a Toeplitz connectivity snippet
+        (``Conv2D``, ``AvgPoolConv2D``). The engine's own rules apply on top (BITMASK and procedural
+        weights hold no per-synapse values; procedural rows allow presynaptic code only).
     ``connectivity``
         ``{"snippet": "FixedProbability", "params": {"prob": 0.1}}`` or explicit
         ``{"pre": [...], "post": [...]}`` index lists (SPARSE only).
+    ``narrow_sparse_ind_enabled`` (optional)
+        ``true`` stores SPARSE postsynaptic indices in 8 or 16 bits where the target is small enough
+        (GeNN's setting of the same name).
     ``weight_update``
         ``{"model", "params", "vars", "pre_vars", "post_vars", "pre_var_refs",
         "post_var_refs", "psm_var_refs"}``; var refs name variables of the source
@@ -88,12 +97,18 @@ import networkx as nx
 import numpy as np
 
 from ..compiler.errors import ModelError
+from ..recording.recorder import RECORDABLE_MATRICES
 
 NODE_FIELDS = {"model", "size", "params", "vars", "mixture", "distributions", "mixture_seed", "receptors",
                "record", "current_sources", "extra_global_params", "dynamic_params", "meta", "description"}
 EDGE_FIELDS = {"name", "matrix", "connectivity", "weight_update", "postsynaptic", "axonal_delay_steps",
                "back_prop_delay_steps", "max_dendritic_delay_timesteps", "post_target_var", "pre_target_var",
-               "target", "extra_global_params", "dynamic_params", "record", "meta", "description"}
+               "target", "narrow_sparse_ind_enabled", "extra_global_params", "dynamic_params", "record", "meta",
+               "description"}
+#: edge field ``matrix``: each matrix type -> the connectivity it takes (None: none; "sparse": a sparse
+#: connectivity snippet or pre/post lists; "snippet": a sparse connectivity snippet; "toeplitz": a Toeplitz one)
+MATRICES = {"DENSE": None, "DENSE_PROCEDURALG": None, "SPARSE": "sparse", "BITMASK": "snippet",
+            "PROCEDURAL": "snippet", "PROCEDURAL_KERNELG": "snippet", "TOEPLITZ": "toeplitz"}
 #: edge field ``target``: compartment -> the input variable synapses reach
 TARGETS = {"soma": "Isyn", "dendrite": "Isyn_dend"}
 CU_FIELDS = {"name", "group", "model", "params", "vars", "var_refs"}
@@ -106,7 +121,8 @@ DEFAULT_POSTSYNAPTIC = {"model": "DeltaCurr"}
 #: kinds of model (as the model library names them), as errors call them
 KIND_LABELS = {"neuron": "neuron model", "weight_update": "weight update model", "postsynaptic": "postsynaptic model",
                "current_source": "current source model", "var_init": "var-init snippet",
-               "sparse_connectivity": "sparse connectivity snippet", "custom_update": "custom update model"}
+               "sparse_connectivity": "sparse connectivity snippet",
+               "toeplitz_connectivity": "Toeplitz connectivity snippet", "custom_update": "custom update model"}
 
 
 def _registry(kind: str):
@@ -114,6 +130,7 @@ def _registry(kind: str):
         current_source_models,
         custom_update_models,
         init_sparse_connectivity_snippets,
+        init_toeplitz_connectivity_snippets,
         init_var_snippets,
         neuron_models,
         postsynaptic_models,
@@ -123,6 +140,7 @@ def _registry(kind: str):
     return {"neuron": neuron_models, "weight_update": weight_update_models, "postsynaptic": postsynaptic_models,
             "current_source": current_source_models, "var_init": init_var_snippets,
             "sparse_connectivity": init_sparse_connectivity_snippets,
+            "toeplitz_connectivity": init_toeplitz_connectivity_snippets,
             "custom_update": custom_update_models}[kind].REGISTRY
 
 
@@ -257,8 +275,9 @@ class _Validator:
             if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
                 raise where.error(field, "must be a flat list of numbers")
             if size is None:
-                raise where.error(field, "cannot be a list here: the number of synapses is only known for DENSE "
-                                  "matrices or explicit pre/post lists (use a number or a var-init snippet)")
+                raise where.error(field, "cannot be a list here: the number of values is only known for DENSE "
+                                  "matrices, kernels (TOEPLITZ, PROCEDURAL_KERNELG) and explicit pre/post lists "
+                                  "(use a number or a var-init snippet)")
             if arr.size != size:
                 raise where.error(field, f"must have {size} values, got {arr.size}")
             return
@@ -451,19 +470,27 @@ class _Validator:
         n_pre, n_post = self.graph.nodes[u]["size"], self.graph.nodes[v]["size"]
         conn = data.get("connectivity")
         matrix = data.get("matrix", "SPARSE" if conn is not None else "DENSE")
-        if matrix not in ("DENSE", "SPARSE"):
-            raise where.error("matrix", f"must be 'DENSE' or 'SPARSE', got {matrix!r}")
+        if matrix not in MATRICES:
+            raise where.error("matrix", f"must be one of {', '.join(repr(m) for m in MATRICES)}, got {matrix!r}")
+        takes = MATRICES[matrix]
         n_syn: int | None = n_pre * n_post if matrix == "DENSE" else None
         if conn is not None:
             conn = self.mapping(conn, where, "connectivity")
-            if matrix == "DENSE":
-                raise where.error("connectivity", "is only used with matrix 'SPARSE' (DENSE connects all to all)")
+            if takes is None:
+                raise where.error("connectivity", f"is not used with matrix '{matrix}' (it connects all to all); "
+                                  "give a matrix that takes connectivity, such as 'SPARSE'")
             if "snippet" in conn:
                 if set(conn) - {"snippet", "params"}:
                     raise where.error("connectivity", "takes 'snippet' and 'params', or 'pre' and 'post'")
-                snippet = self.model("sparse_connectivity", conn["snippet"], where, "connectivity.snippet")
-                self.params(snippet, "sparse_connectivity", conn.get("params"), where, "connectivity.params")
+                kind = "toeplitz_connectivity" if takes == "toeplitz" else "sparse_connectivity"
+                snippet = self.model(kind, conn["snippet"], where, "connectivity.snippet")
+                self.params(snippet, kind, conn.get("params"), where, "connectivity.params")
+                if matrix in ("TOEPLITZ", "PROCEDURAL_KERNELG"):
+                    n_syn = _kernel_entries(snippet, conn.get("params"), where)
             elif set(conn) == {"pre", "post"}:
+                if takes != "sparse":
+                    raise where.error("connectivity", f"cannot be explicit pre/post lists with matrix '{matrix}' "
+                                      "(only 'SPARSE' stores given synapses); give a connectivity snippet")
                 pre, post = np.asarray(conn["pre"]), np.asarray(conn["post"])
                 for f, arr, n in (("pre", pre, n_pre), ("post", post, n_post)):
                     if arr.ndim != 1 or (arr.size and (not np.issubdtype(arr.dtype, np.integer)
@@ -476,8 +503,13 @@ class _Validator:
             else:
                 raise where.error("connectivity", "takes 'snippet' and 'params', or 'pre' and 'post', got keys "
                                   f"{sorted(conn)}")
-        elif matrix == "SPARSE":
-            raise where.error("connectivity", "is missing (a SPARSE matrix needs a snippet or pre/post lists)")
+        elif takes is not None:
+            needs = {"sparse": "a snippet or pre/post lists", "snippet": "a sparse connectivity snippet",
+                     "toeplitz": "a Toeplitz connectivity snippet (Conv2D or AvgPoolConv2D)"}[takes]
+            raise where.error("connectivity", f"is missing (a {matrix} matrix needs {needs})")
+        if not isinstance(data.get("narrow_sparse_ind_enabled", False), bool):
+            raise where.error("narrow_sparse_ind_enabled", "must be true or false, got "
+                              f"{data['narrow_sparse_ind_enabled']!r}")
         if "weight_update" not in data:
             raise where.error("weight_update", "is missing")
         wu = self.mapping(data["weight_update"], where, "weight_update")
@@ -525,6 +557,9 @@ class _Validator:
             if target not in inputs:
                 raise where.error(f, f"must name an input of population '{node}' ({inputs}), got {target!r}")
         wu_vars = [x.name for x in wum.vars]
+        if data.get("record") and matrix not in RECORDABLE_MATRICES:
+            raise where.error("record", f"cannot record the weights of a {matrix} matrix, which does not store them "
+                              f"per synapse (only {' and '.join(RECORDABLE_MATRICES)} do)")
         for item in _list(data.get("record"), where, "record"):
             if item not in wu_vars:
                 raise where.error("record", f"lists {item!r}, which is not a weight update variable ({wu_vars})")
@@ -551,6 +586,22 @@ def _edges(graph: nx.Graph):
 def _edge_label(u: Any, v: Any, data: dict) -> str:
     name = data.get("name")
     return f"edge '{name}' ({u} -> {v})" if name is not None else f"edge {u} -> {v}"
+
+
+def _kernel_entries(snippet, params: dict | None, where: _Where) -> int | None:
+    """The number of weights a kernel connectivity snippet gives each synapse group (None if it has no kernel)."""
+    func = getattr(snippet, "calc_kernel_size_func", None)
+    if func is None:
+        return None
+    try:
+        size = [int(k) for k in func(dict(params or {}))]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise where.error("connectivity.params", f"do not give snippet '{snippet.class_name}' its kernel size "
+                          f"({type(exc).__name__}: {exc})") from None
+    if not size or any(k <= 0 for k in size):
+        raise where.error("connectivity.params", f"give snippet '{snippet.class_name}' the kernel size {size}; "
+                          "every entry must be positive")
+    return int(np.prod(size))
 
 
 def _list(value: Any, where: _Where, field: str) -> list:

@@ -35,6 +35,8 @@ FORMAT = "genn_neuromod.recording"
 FORMAT_VERSION = 1
 SPIKE_CHUNK = 1 << 18  # zarr chunk (elements) of the spike arrays
 MAX_CHUNK_BYTES = 8 << 20  # upper bound of one zarr chunk of state / weight arrays
+#: matrix types whose weight-update variables are stored per synapse, so snapshots of them can be recorded
+RECORDABLE_MATRICES = ("DENSE", "SPARSE")
 
 
 def _jsonable(value: Any) -> Any:
@@ -199,6 +201,10 @@ class Recorder:
                 if v not in m.neuron_populations[pop].vars:
                     raise KeyError(f"population '{pop}' has no variable '{v}'")
         for sg, names in self.weights.items():
+            matrix = getattr(m.synapse_populations[sg].matrix_type, "name", "")
+            if matrix not in RECORDABLE_MATRICES:
+                raise ValueError(f"synapse population '{sg}' has a {matrix} matrix, which does not store its weights "
+                                 f"per synapse; only {' and '.join(RECORDABLE_MATRICES)} weights can be recorded")
             for v in names:
                 if v not in m.synapse_populations[sg].vars:
                     raise KeyError(f"synapse population '{sg}' has no weight update variable '{v}'")
