@@ -141,7 +141,9 @@ def describe(plan: ModelPlan, target: Target, ng: NeuronGroup) -> NeuronUpdate:
     pre_output = tuple(f"_in_{c_ident(sg.pre_target_var)} += {plan.prefix(sg)}_outPre[id]; "
                        f"{plan.prefix(sg)}_outPre[id] = 0;"
                        for sg in ng.out_syn if sg.wu_model.mentions("addToPre"))
-    current_sources = tuple(_current_source(plan, target, cs, attached_env) for cs in ng.current_sources)
+    input_types = {name: ct for name, ct, _ in inputs}
+    current_sources = tuple(_current_source(plan, target, cs, attached_env, input_types[cs.target_var])
+                            for cs in ng.current_sources)
 
     kind = "Neuron group"
     sim = statements(model.sim_code, env, context(kind, ng, model, "sim_code"))
@@ -233,7 +235,9 @@ def _postsynaptic(plan: ModelPlan, target: Target, sg: SynapseGroup, neuron: Env
     return AttachedCode(tuple(loads), code(compiled, sg, "psm"), tuple(stores), tuple(setup))
 
 
-def _current_source(plan: ModelPlan, target: Target, cs: CurrentSource, neuron: Environment) -> AttachedCode:
+def _current_source(plan: ModelPlan, target: Target, cs: CurrentSource, neuron: Environment,
+                    ctype: str) -> AttachedCode:
+    """A current source's injection code; ``ctype`` is the C type of the input it adds to."""
     p, m = plan.prefix(cs), cs.model
     env = (Environment(plan, target).params(m, cs.params, cs.dynamic_params, p).egps(cs.extra_global_params)
            .element("neuron", num_neurons=cs.pop.num_neurons))
@@ -249,8 +253,6 @@ def _current_source(plan: ModelPlan, target: Target, cs: CurrentSource, neuron: 
     if not m.neuron_var_refs and _LOOP.search(main.c) and _injects_once(main.c, f"{target} += "):
         env.function("injectCurrent", Function(lambda a: f"{buffer}[id - gn_tile] = {a[0]}", (1,)))
         apart = code(statements(m.injection_code, env, where), cs, "injection")
-    ctype = _ctype(plan, next((a.type for a in cs.pop.model.additional_input_vars if a.name == cs.target_var),
-                              "scalar"))
     return AttachedCode(tuple(loads), main, tuple(stores), (), apart, target, buffer, ctype)
 
 
