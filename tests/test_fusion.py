@@ -135,3 +135,57 @@ def test_fused_model_on_the_cuda_emulation_matches_the_cpu(tmp_path):
     np.testing.assert_array_equal(emulated[1], cpu[1])
     for name in cpu[2]:
         np.testing.assert_array_equal(emulated[2][name], cpu[2][name])
+
+
+TRACE_DERIVED = create_weight_update_model(
+    "trace_derived_fusion_test",
+    params=["tauPre", "tauPost", "shift"],
+    derived_params=[("decayPre", lambda pars, dt: np.exp(-dt / pars["tauPre"])),
+                    ("decayPost", lambda pars, dt: np.exp(-dt / pars["tauPost"]))],
+    vars=[("g", "scalar")],
+    pre_vars=[("x", "scalar")],
+    post_vars=[("y", "scalar")],
+    pre_spike_syn_code="addToPost(g); g = fmax(0.0, g - 0.0078125 * y);",
+    post_spike_syn_code="g = fmin(1.0, g + 0.0078125 * x * shift);",
+    pre_spike_code="x += 1.0;",
+    pre_dynamics_code="x *= decayPre;",
+    post_spike_code="y += 1.0;",
+    post_dynamics_code="y *= decayPost;")
+
+
+def _derived_model(fuse: bool) -> pygenn.GeNNModel:
+    """Groups whose trace code reads derived parameters only: 'Shifted' differs in a parameter no trace code
+    reads (only its synapse code does), 'Slow' in the time constant its decay is derived from."""
+    model = pygenn.GeNNModel("double", "fusion_derived_test")
+    model.dt = 1.0
+    model.seed = 99
+    model.fuse_pre_post_weight_update_models = fuse
+    izh = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0}
+    pre = model.add_neuron_population("Pre", 50, "Izhikevich", izh, {"V": -65.0, "U": -13.0})
+    post = model.add_neuron_population("Post", 30, "Izhikevich", izh, {"V": -65.0, "U": -13.0})
+    post.spike_recording_enabled = True
+    model.add_current_source("DrivePre", "GaussianNoise", pre, {"mean": 9.0, "sd": 6.0})
+    model.add_current_source("DrivePost", "GaussianNoise", post, {"mean": 3.0, "sd": 3.0})
+    for name, change in {"A": {}, "Shifted": {"shift": 2.0}, "Slow": {"tauPre": 40.0}}.items():
+        params = dict({"tauPre": 20.0, "tauPost": 20.0, "shift": 1.0}, **change)
+        model.add_synapse_population(
+            name, "SPARSE", pre, post, init_weight_update(TRACE_DERIVED, params, {"g": 0.5}, {"x": 0.0}, {"y": 0.0}),
+            init_postsynaptic("DeltaCurr"), init_sparse_connectivity("FixedProbability", {"prob": 0.25}))
+    return model
+
+
+def test_groups_fuse_by_the_derived_values_their_code_reads(tmp_path):
+    """What trace code reads through a derived parameter is compared by value: a parameter that only the synapse
+    code reads (like the distal-reward experiment's LTP shift) no longer keeps traces apart; a different time
+    constant still does. The results are those of the unfused model, bit for bit."""
+    fused_model = _derived_model(True)
+    fused = {(part, sg.name): head.name for (part, sg), head in make_plan(fused_model).fused.items()}
+    assert fused == {("pre", "Shifted"): "A", ("post", "Shifted"): "A", ("post", "Slow"): "A"}
+    plain = _run(_derived_model(False), tmp_path / "plain")
+    result = _run(fused_model, tmp_path / "fused")
+    assert plain[0].size > 100
+    np.testing.assert_array_equal(result[0], plain[0])
+    np.testing.assert_array_equal(result[1], plain[1])
+    for name in plain[2]:
+        np.testing.assert_array_equal(result[2][name], plain[2][name])
+    assert not np.array_equal(plain[2]["Shifted"], plain[2]["A"])  # the shift does change the learning

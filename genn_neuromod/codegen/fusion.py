@@ -4,9 +4,9 @@ With ``model.fuse_postsynaptic_models`` the incoming synapse groups of a populat
 are the same (code, parameter values, constant initial values, target variable, dendritic delay) share one
 input buffer, one dendritic delay ring and one set of postsynaptic-model variables, and the model runs once
 per neuron for all of them.  With ``model.fuse_pre_post_weight_update_models`` the outgoing (incoming) groups
-whose weight-update presynaptic (postsynaptic) parts are the same (code, the values of the parameters that code
-reads, constant initial values, delay) share one set of presynaptic (postsynaptic) variables, updated once per
-neuron.  Both are off by default, as in GeNN, whose rules (``SynapseGroup::canPSBeFused``,
+whose weight-update presynaptic (postsynaptic) parts are the same (code, the values of the parameters and derived
+parameters that code reads, constant initial values, delay) share one set of presynaptic (postsynaptic)
+variables, updated once per neuron.  Both are off by default, as in GeNN, whose rules (``SynapseGroup::canPSBeFused``,
 ``canWUMPrePostUpdateBeFused``) these follow: a group whose variables are not initialised to constants, or whose
 code reads an extra global parameter or a dynamic parameter, is never fused.
 
@@ -43,7 +43,7 @@ def fuse_targets(model, synapses: tuple[SynapseGroup, ...], delayed) -> dict[tup
             continue
         first: dict[Any, SynapseGroup] = {}
         for sg in synapses:
-            key = _key(sg, part, delayed)
+            key = _key(sg, part, delayed, float(model.dt))
             if key is None:
                 continue
             head = first.setdefault(key, sg)
@@ -72,7 +72,7 @@ def _target(t) -> str:
     return t.var_name if isinstance(t, VarReference) else str(t)
 
 
-def _key(sg: SynapseGroup, part: str, delayed) -> tuple | None:
+def _key(sg: SynapseGroup, part: str, delayed, dt: float) -> tuple | None:
     """What must be equal for two groups to share ``part``; None where this group can never share it."""
     if part == "ps":
         snippet, variables, params, dynamic = sg.ps_model, sg.psm_vars, sg.ps_params, sg.ps_dynamic_params
@@ -101,10 +101,17 @@ def _key(sg: SynapseGroup, part: str, delayed) -> tuple | None:
         if not is_constant:
             return None
         constants.append((v.name, v.type, int(v.access), value, v in delayed))
-    derived = {d.name for d in snippet.derived_params}
-    read_params = [p.name for p in snippet.params if p.name in reads or reads & derived]
-    values = tuple((p, _hashable(params[p])) for p in read_params)
-    return (part, where, tuple(fields.values()), tuple(constants), tuple(sorted(refs.items())), values)
+    values = [(p.name, _hashable(params[p.name])) for p in snippet.params if p.name in reads]
+    read_derived = [d for d in snippet.derived_params if d.name in reads]
+    if read_derived:  # the values the code reads, not the parameters they come from (GeNN compares the same)
+        computed = {p.name: params[p.name] for p in snippet.params}
+        try:
+            for d in snippet.derived_params:
+                computed[d.name] = d.func(dict(computed), dt)
+        except Exception:  # noqa: BLE001 - the model's own error is reported when its code is generated
+            return None
+        values += [(d.name, _hashable(computed[d.name])) for d in read_derived]
+    return (part, where, tuple(fields.values()), tuple(constants), tuple(sorted(refs.items())), tuple(values))
 
 
 def _hashable(value) -> Any:
