@@ -189,3 +189,21 @@ def test_groups_fuse_by_the_derived_values_their_code_reads(tmp_path):
     for name in plain[2]:
         np.testing.assert_array_equal(result[2][name], plain[2][name])
     assert not np.array_equal(plain[2]["Shifted"], plain[2]["A"])  # the shift does change the learning
+
+
+def test_postsynaptic_models_fuse_only_with_every_parameter_equal():
+    """GeNN hashes every parameter and derived parameter of a postsynaptic model, read by its code or not."""
+    labelled = pygenn.create_postsynaptic_model("labelled_exp_fusion_test", params=["tau", "label"],
+                                                derived_params=[("decay", lambda pars, dt: np.exp(-dt / pars["tau"]))],
+                                                sim_code="injectCurrent(inSyn); inSyn *= decay;")
+    model = pygenn.GeNNModel("double", "fusion_ps_test")
+    model.fuse_postsynaptic_models = True
+    pre = model.add_neuron_population("Pre", 5, "Poisson", {"rate": 10.0}, {"timeStepToSpike": 0.0})
+    post = model.add_neuron_population("Post", 5, "LIF", {"C": 1.0, "TauM": 20.0, "Vrest": -65.0, "Vreset": -65.0,
+                                                          "Vthresh": -50.0, "Ioffset": 0.0, "TauRefrac": 2.0},
+                                       {"V": -65.0, "RefracTime": 0.0})
+    for name, label in (("A", 0.0), ("Same", 0.0), ("OtherLabel", 1.0)):
+        model.add_synapse_population(name, "DENSE", pre, post, init_weight_update("StaticPulse", {}, {"g": 1.0}),
+                                     init_postsynaptic(labelled, {"tau": 5.0, "label": label}))
+    fused = {(part, sg.name): head.name for (part, sg), head in make_plan(model).fused.items()}
+    assert fused == {("ps", "Same"): "A"}

@@ -1,14 +1,15 @@
 """GeNN's fuse switches: synapse groups that share per-neuron state, found once when a model is planned.
 
 With ``model.fuse_postsynaptic_models`` the incoming synapse groups of a population whose postsynaptic models
-are the same (code, parameter values, constant initial values, target variable, dendritic delay) share one
-input buffer, one dendritic delay ring and one set of postsynaptic-model variables, and the model runs once
-per neuron for all of them.  With ``model.fuse_pre_post_weight_update_models`` the outgoing (incoming) groups
-whose weight-update presynaptic (postsynaptic) parts are the same (code, the values of the parameters and derived
-parameters that code reads, constant initial values, delay) share one set of presynaptic (postsynaptic)
-variables, updated once per neuron.  Both are off by default, as in GeNN, whose rules (``SynapseGroup::canPSBeFused``,
-``canWUMPrePostUpdateBeFused``) these follow: a group whose variables are not initialised to constants, or whose
-code reads an extra global parameter or a dynamic parameter, is never fused.
+are the same (code, parameter and derived parameter values, constant initial values, target variable, dendritic
+delay) share one input buffer, one dendritic delay ring and one set of postsynaptic-model variables, and the
+model runs once per neuron for all of them.  With ``model.fuse_pre_post_weight_update_models`` the outgoing
+(incoming) groups whose weight-update presynaptic (postsynaptic) parts are the same (code, the values of the
+parameters and derived parameters that code reads, constant initial values, delay) share one set of
+presynaptic (postsynaptic) variables, updated once per neuron.  Both are off by default, as in GeNN, whose
+rules (``SynapseGroup::canPSBeFused``, ``canWUMPrePostUpdateBeFused`` and the fuse hash digests) these follow:
+a group whose variables are not initialised to constants, or whose code reads an extra global parameter or a
+dynamic parameter, is never fused.
 
 Fusing weight-update pre/post variables changes no result (every group computes the same numbers from the same
 spikes).  Fusing postsynaptic models sums the inputs of several groups into one buffer, in another order than
@@ -101,9 +102,12 @@ def _key(sg: SynapseGroup, part: str, delayed, dt: float) -> tuple | None:
         if not is_constant:
             return None
         constants.append((v.name, v.type, int(v.access), value, v in delayed))
-    values = [(p.name, _hashable(params[p.name])) for p in snippet.params if p.name in reads]
-    read_derived = [d for d in snippet.derived_params if d.name in reads]
-    if read_derived:  # the values the code reads, not the parameters they come from (GeNN compares the same)
+    # GeNN's hashes: a postsynaptic model's every parameter and derived parameter; a weight update's pre (post)
+    # part the parameters and derived parameters its code reads, by value (not the parameters they come from)
+    every = part == "ps"
+    values = [(p.name, _hashable(params[p.name])) for p in snippet.params if every or p.name in reads]
+    read_derived = [d for d in snippet.derived_params if every or d.name in reads]
+    if read_derived:
         computed = {p.name: params[p.name] for p in snippet.params}
         try:
             for d in snippet.derived_params:
