@@ -461,9 +461,10 @@ def test_multiplexing_experiment_command(tmp_path):
     assert main(["experiment", "compartments", "--seeds", "1", "--out", str(out), "--report-only"]) == 0
 
 
-def test_compartments_command_runs_the_learning_comparison(tmp_path):
+def test_compartments_command_runs_the_learning_comparison(tmp_path, capsys):
     """`experiment compartments --part learning`: the distal-reward network with coupled and uncoupled
-    two-compartment E cells, one store per run and the results table (tiny: one seed, 2 s)."""
+    two-compartment E cells, one store per run and the results table (tiny: one seed, 2 s); each finished run is
+    reported under the sweep's progress bar."""
     import json
 
     from genn_neuromod.cli.main import main
@@ -471,6 +472,9 @@ def test_compartments_command_runs_the_learning_comparison(tmp_path):
     out = tmp_path / "comp"
     assert main(["experiment", "compartments", "--part", "learning", "--seeds", "1", "--learning-duration", "2",
                  "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "done tc_coupled seed 1" in captured.out and "done tc_isolated seed 1" in captured.out
+    assert "distal reward: 100%" in captured.err and "2/2" in captured.err
     runs = json.loads((out / "learning" / "results.json").read_text())
     assert sorted(r["condition"] for r in runs) == ["tc_coupled", "tc_isolated"]
     assert all(r["duration_s"] == 2.0 and r["rate_exc_hz"] > 0 for r in runs)

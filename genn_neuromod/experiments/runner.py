@@ -79,13 +79,17 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
     print(f"distal reward: {len(tasks) + len(done)} runs ({len(done)} complete, {indexed} of them only in "
           f"results.json; {len(tasks)} to do)", flush=True)
     if tasks and not report_only:
+        from tqdm import tqdm
+
         from ..parallel import map_jobs
 
         local = scheduler is None and (workers or 1) == 1
-        for res in map_jobs(_distal_task, tasks, workers, scheduler, local=local):
-            done.append(res)
-            _write_index(out / "results.json", index, done)
-            print(f"  done {res['condition']} seed {res['seed']} ({res['wall_s']:.0f} s)", flush=True)
+        with tqdm(total=len(tasks), desc="distal reward", unit="run") as bar:  # its estimate: the time left
+            for res in map_jobs(_distal_task, tasks, workers, scheduler, local=local):
+                done.append(res)
+                _write_index(out / "results.json", index, done)
+                bar.write(f"  done {res['condition']} seed {res['seed']} ({res['wall_s']:.0f} s)")
+                bar.update()
     if not done:
         print("no complete runs yet", flush=True)
         return done
