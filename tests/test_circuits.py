@@ -571,3 +571,18 @@ def test_compartment_schema_errors(mutate, expected):
     mutate(g)
     with pytest.raises(ModelError, match=expected):
         validate_graph(g)
+
+
+def test_library_initial_values_fill_in_what_a_circuit_leaves_out():
+    """A plasticity rule's traces start where its model file says (PairSTDP: x = y = 0); the weight is the
+    circuit's to give."""
+    g = small_circuit()
+    g.add_edge("P", "L", key="Plastic", name="Plastic", matrix="DENSE",
+               weight_update={"model": "PairSTDP", "vars": {"g": 0.25}})
+    validate_graph(g)
+    _, handles = build_model(g)
+    sg = handles.synapses["Plastic"]
+    assert sg.pre_vars["x"].init_values == 0.0 and sg.post_vars["y"].init_values == 0.0
+    del g.edges["P", "L", "Plastic"]["weight_update"]["vars"]["g"]
+    with pytest.raises(ModelError, match=r"edge 'Plastic'.*'weight_update.vars' misses initial value\(s\) of \['g'\]"):
+        validate_graph(g)

@@ -87,7 +87,7 @@ def _cells(n: int, name: str = "TwoCompartmentIzhikevich", precision: str = "dou
     values = {**_spec(name).default_values("vars"), **var_changes}
     pop = model.add_neuron_population("L5", n, load_model(name, backend=engine), params, values)
     pop.spike_recording_enabled = True
-    return model, pop, model_defaults(name)
+    return model, pop, model_defaults(name, None)
 
 
 def _spec(name: str):

@@ -148,7 +148,7 @@ def test_two_compartment_soma_is_izhikevichs_2003_rs_cell():
     from genn_neuromod.models import available_models, load_model, model_defaults
 
     spec = available_models()["TwoCompartmentIzhikevich"]
-    params = {**model_defaults("TwoCompartmentIzhikevich"), **TWO_COMPARTMENT, "g_c": 0.0, "bap": 0.0}
+    params = {**model_defaults("TwoCompartmentIzhikevich", None), **TWO_COMPARTMENT, "g_c": 0.0, "bap": 0.0}
     n, steps = 6, 1000
     drive = np.linspace(2.0, 14.0, n)  # below and above rheobase (about 3.8)
     model = pg.GeNNModel("double", "rs2003", time_precision="double")

@@ -39,7 +39,7 @@ def _defaults(name: str, keys: str) -> dict:
     """A model file's defaults of ``keys``; values the file leaves to the user from _FALLBACK, else 0."""
     from genn_neuromod.models import model_defaults
 
-    d = model_defaults(name)
+    d = model_defaults(name, None)
     return {k: d.get(k, _FALLBACK.get(k, 0.0)) for k in available_models()[name].names(keys)}
 
 

@@ -18,6 +18,45 @@ def test_model_loads_by_name(name):
     assert MODELS[name].summary, f"{name} has no summary line for docs/models.md"
 
 
+def _stated_initial_values(description: str) -> dict[str, float]:
+    """The numbers a description's "Initial values: ..." sentence gives (``c = 0, x = y = 0``; values it only
+    suggests, "Initial values (suggested): ...", are not promised)."""
+    import re
+
+    found = re.search(r"Initial values:(.*?)(?:\.\s*$|\.\s*\n|$)", description, re.S)
+    values: dict[str, float] = {}
+    for part in re.split(r"[,;]", found.group(1)) if found else []:
+        *names, value = [x.strip() for x in part.split("=")]
+        value = value.split("(")[0].strip()
+        try:
+            number = float(value)
+        except ValueError:
+            continue  # "g = weight": left to the user
+        values.update({n: number for n in names if n.isidentifier()})
+    return values
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_initial_values_a_description_states_are_the_file_s_defaults(name):
+    """What the description promises ("Initial values: c = 0; x = y = 0") is what circuits and
+    ``model_defaults(name, "vars")`` fill in; ``model_defaults(name)`` stays the parameters alone."""
+    from genn_neuromod.models import model_defaults
+
+    spec = MODELS[name]
+    stated = _stated_initial_values(spec.data.get("description", ""))
+    declared = set(spec.names("vars")) | set(spec.names("pre_vars")) | set(spec.names("post_vars"))
+    stated = {k: v for k, v in stated.items() if k in declared}
+    assert {k: spec.defaults.get(k) for k in stated} == stated
+    assert set(model_defaults(name)) <= set(spec.names("params"))
+
+
+def test_initial_values_parser():
+    assert _stated_initial_values("x.\nInitial values: g = weight, c = 0; x = y = 0.\n") == {"c": 0, "x": 0, "y": 0}
+    assert _stated_initial_values("Initial values: trigger = 0, t_due = -1 (nothing scheduled).") == {
+        "trigger": 0.0, "t_due": -1.0}
+    assert _stated_initial_values("Initial values (suggested): V = -65.") == {}
+
+
 def _build_and_step(model, path, steps: int) -> None:
     """Build into ``path`` (both engines take it), load and step one step at a time (PyGeNN's API)."""
     model.build(str(path))

@@ -330,7 +330,7 @@ def _two_compartment_populations(pg, model, cond: Condition, neuron, nm_params: 
     of ``cond.inh_type``; with ``dendrite_coupled=False`` the soma is a point RS cell (no coupling, no
     back-propagation, the regular reset whatever the dendrite does)."""
     spec = available_models()["TwoCompartmentIzhikevich"]
-    params = dict(model_defaults("TwoCompartmentIzhikevich"), **TWO_COMPARTMENT,
+    params = dict(model_defaults("TwoCompartmentIzhikevich", None), **TWO_COMPARTMENT,  # parameters and values
                   tau_DA=nm_params["tau_DA"], tau_NA=nm_params["tau_NA"], tau_ACh=nm_params["tau_ACh"])
     if not cond.dendrite_coupled:
         params.update(g_c=0.0, bap=0.0, c_burst=params["c"], d_burst=params["d"])
@@ -476,10 +476,8 @@ def build_network(condition: Condition | str, seed: int, pg=None, precision: str
         _broadcast_switch(pg, model, cells, n1, probe)
 
     reward = model.add_neuron_population("Reward", 1, load_model("PairingReward", backend=pg),
-                                         {k: v for k, v in model_defaults("PairingReward").items()
-                                          if k in ("window", "delay_min", "delay_max", "max_pending")},
-                                         {k: v for k, v in model_defaults("PairingReward").items()
-                                          if k in ("last_pre", "fire", "n_scheduled", "n_delivered", "n_dropped")})
+                                         model_defaults("PairingReward"),
+                                         model_defaults("PairingReward", "vars"))
     reward.spike_recording_enabled = True
     slots = int(model_defaults("PairingReward")["max_pending"])
     reward.extra_global_params["due"].set_init_values(np.full(slots, -1.0))  # -1: free slot

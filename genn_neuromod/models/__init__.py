@@ -159,6 +159,8 @@ def load_model(name: str, backend=None, **changes):
     return getattr(backend, _CREATE[spec.kind])(name, **kwargs)
 
 
-def model_defaults(name: str) -> dict[str, Any]:
-    """The default parameter values a model file gives (may be empty)."""
-    return dict(available_models()[name].defaults)
+def model_defaults(name: str, key: str | None = "params") -> dict[str, Any]:
+    """The defaults a model file gives for the names declared under ``key`` (may be empty): its parameters by
+    default; ``"vars"``, ``"pre_vars"`` or ``"post_vars"`` for initial values; ``None`` for every one."""
+    spec = available_models()[name]
+    return dict(spec.defaults) if key is None else spec.default_values(key)
