@@ -26,7 +26,7 @@ def test_table_gives_median_and_iqr_and_counts_learning_over_all_seeds():
     assert b[:4] == ["b", "1", "0/1", "n/a"] and b[5] == "7 [7, 7]"
 
 
-def test_ablation_table_pairs_variants_with_their_base_by_seed():
+def test_ablation_table_pairs_variants_with_their_base_by_seed(tmp_path):
     """Each variant against its base over the seeds both ran; a run that never learned counts as its duration;
     the median paired change, a Wilcoxon p and 'beyond spread' (|median change| > the base's IQR)."""
     from genn_neuromod.experiments.report import ablation_table
@@ -55,6 +55,13 @@ def test_ablation_table_pairs_variants_with_their_base_by_seed():
     assert row[0] == "na_ach-switch_rule vs na_ach" and row[4] == "0" and row[6] == "no"
     assert row[8] == "-0.5" and float(row[9]) < 0.05 and row[10] == "yes"
     assert len(lines) == 4  # the base itself is not a row
+    from genn_neuromod.experiments.report import paired_comparisons, plot_ablation
+
+    comps = {c.variant: c for c in paired_comparisons(runs)}
+    delays = comps["na_ach-delays"].measures["t_learn_s"]
+    assert sorted(delays.changes) == [1000.0] * 5 + [3000.0] and delays.base_spread == 250.0
+    assert comps["na_ach-switch_rule"].measures["stability"].beyond_spread
+    assert plot_ablation(runs, tmp_path).stat().st_size > 10_000
 
 
 def _indexed_run(cond: str, seed: int, t_learn: float, out) -> dict:
@@ -83,7 +90,8 @@ def test_a_sweep_index_without_its_stores_counts_as_complete(tmp_path, capsys):
     assert cells[:5] == ["na_ach-delays vs na_ach", "5", "5/5", "350 [250, 450]", "50"]
     index = json.loads((tmp_path / "results.json").read_text())
     assert len(index) == 11 and {r["duration_s"] for r in index} == {3600.0, 60.0}
-    assert all((tmp_path / f).exists() for f in ("rewarded_weight.png", "time_to_learn.png", "final_weights.png"))
+    assert all((tmp_path / f).exists() for f in ("rewarded_weight.png", "time_to_learn.png", "final_weights.png",
+                                                 "ablation.png"))
 
 
 def test_a_corrupt_sweep_index_is_refused_with_its_path(tmp_path):
@@ -114,3 +122,4 @@ def test_an_indexed_run_whose_store_was_cut_off_is_left_out_of_the_figures(tmp_p
     done = run_distal_reward(["na_ach"], [0, 1, 2], 3600.0, tmp_path, report_only=True)
     assert len(done) == 3
     assert all((tmp_path / f).exists() for f in ("rewarded_weight.png", "time_to_learn.png", "final_weights.png"))
+    assert not (tmp_path / "ablation.png").exists()  # no variants: no ablation

@@ -258,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--ablation", action="store_true",
                     help="instead of --conditions: na_ach, bu_fs and rs_fs (the seed authors' protocol), each with "
                          "each earlier deviation put back one at a time (cell d, switch rule, dopamine clamp, delays, "
-                         "STDP convention, LTP quirk); writes ablation.md (out: distal_reward_ablation)")
+                         "STDP convention, LTP quirk); writes ablation.md and ablation.png "
+                         "(out: distal_reward_ablation)")
     dr.add_argument("--seed-ltp-quirk", action="store_true",
                     help="reproduce the seed code's LTP step, which assumes the delay ceil(j/20) for synapse j "
                          "whatever its real delay (conditions with the seed's pairing convention)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,30 +41,53 @@ def results_table(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def ablation_table(summaries: list[dict[str, Any]]) -> str:
-    """Markdown table: each ablation variant (``base-change``, optionally ``+quirk``) against its base, over the
-    seeds both ran. Time to learn and stability as median [IQR]; the paired change (variant - base, median over
-    seeds; a run that never learned counts as the run's duration) and a two-sided Wilcoxon signed-rank p over
-    those pairs. 'beyond spread' marks a median change larger than the base's own interquartile range (for time to
-    learn and for stability)."""
+#: the measures an ablation variant is compared on: summary key -> label
+PAIRED = {"t_learn_s": "time to learn (s)", "stability": "stability after learning"}
+
+
+@dataclass(frozen=True)
+class Paired:
+    """One measure of one ablation variant against its base, seed by seed (see :func:`paired_comparisons`)."""
+
+    values: np.ndarray      # the variant's values, one per seed (NaN where it has none)
+    changes: np.ndarray     # variant - base per seed where both have a value (never learning = the duration)
+    median_change: float    # NaN without pairs
+    p: float                # two-sided Wilcoxon signed-rank; NaN with fewer than 5 pairs or none that differ
+    base_spread: float      # interquartile range of the base over the same seeds
+
+    @property
+    def beyond_spread(self) -> bool:
+        return bool(np.isfinite(self.median_change) and abs(self.median_change) > self.base_spread)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    variant: str
+    base: str
+    seeds: tuple[int, ...]
+    learned: int            # seeds on which the variant learned
+    measures: dict[str, Paired]
+
+
+def paired_comparisons(summaries: list[dict[str, Any]]) -> list[Comparison]:
+    """Each ablation variant (``base-change``, optionally ``+quirk``) against its base over the seeds both ran."""
     from scipy.stats import wilcoxon
 
     from .distal_reward import ablation_base
 
     by = {(s["condition"], s["seed"]): s for s in summaries}
     conds = list(dict.fromkeys(s["condition"] for s in summaries))
-    lines = ["| variant | seeds | learned | time to learn (s) | paired change (s) | p | beyond spread | "
-             "stability | paired change | p | beyond spread |", "|" + "---|" * 11]
+    out = []
     for c in conds:
         base = ablation_base(c)
         if base is None or base not in conds:
             continue
-        seeds = sorted(s for (name, s) in by if name == c and (base, s) in by)
+        seeds = tuple(sorted(s for (name, s) in by if name == c and (base, s) in by))
         if not seeds:
             continue
         var, ref = [by[(c, s)] for s in seeds], [by[(base, s)] for s in seeds]
-        cells = []
-        for key in ("t_learn_s", "stability"):
+        measures = {}
+        for key in PAIRED:
             a = np.array([_finite(r, key) for r in var])
             b = np.array([_finite(r, key) for r in ref])
             diff = a - b
@@ -71,13 +95,65 @@ def ablation_table(summaries: list[dict[str, Any]]) -> str:
             p = wilcoxon(a[ok], b[ok]).pvalue if ok.sum() >= 5 and np.any(diff[ok] != 0) else float("nan")
             med = float(np.median(diff[ok])) if ok.any() else float("nan")
             spread = np.subtract(*np.percentile(b[np.isfinite(b)], [75, 25])) if np.isfinite(b).any() else np.nan
-            cells.append((_med_iqr([r[key] for r in var]), f"{_fmt(med)}" if np.isfinite(med) else "n/a",
-                          f"{p:.3g}" if np.isfinite(p) else "n/a", abs(med) > spread if np.isfinite(med) else False))
-        learned = sum(np.isfinite(r["t_learn_s"]) for r in var)
-        (tl, dtl, ptl, big_tl), (st, dst, pst, big_st) = cells
-        lines.append(f"| {c} vs {base} | {len(seeds)} | {learned}/{len(seeds)} | {tl} | {dtl} | {ptl} | "
-                     f"{'yes' if big_tl else 'no'} | {st} | {dst} | {pst} | {'yes' if big_st else 'no'} |")
+            measures[key] = Paired(np.array([float(r[key]) for r in var]), diff[ok], med, float(p), float(spread))
+        out.append(Comparison(c, base, seeds, sum(np.isfinite(r["t_learn_s"]) for r in var), measures))
+    return out
+
+
+def ablation_table(summaries: list[dict[str, Any]]) -> str:
+    """Markdown table: each ablation variant (``base-change``, optionally ``+quirk``) against its base, over the
+    seeds both ran. Time to learn and stability as median [IQR]; the paired change (variant - base, median over
+    seeds; a run that never learned counts as the run's duration) and a two-sided Wilcoxon signed-rank p over
+    those pairs. 'beyond spread' marks a median change larger than the base's own interquartile range (for time to
+    learn and for stability)."""
+    lines = ["| variant | seeds | learned | time to learn (s) | paired change (s) | p | beyond spread | "
+             "stability | paired change | p | beyond spread |", "|" + "---|" * 11]
+    for comp in paired_comparisons(summaries):
+        cells = []
+        for m in comp.measures.values():
+            cells += [_med_iqr(m.values), _fmt(m.median_change) if np.isfinite(m.median_change) else "n/a",
+                      f"{m.p:.3g}" if np.isfinite(m.p) else "n/a", "yes" if m.beyond_spread else "no"]
+        lines.append(f"| {comp.variant} vs {comp.base} | {len(comp.seeds)} | {comp.learned}/{len(comp.seeds)} | "
+                     + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def plot_ablation(summaries: list[dict[str, Any]], out_dir: str | Path) -> Path | None:
+    """``ablation.png``: per variant and measure, the paired changes seed by seed (dots), their median (bar) and
+    the base's interquartile range as a band around zero (a median outside it is 'beyond spread')."""
+    comparisons = paired_comparisons(summaries)
+    if not comparisons:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(PAIRED), figsize=(5.5 * len(PAIRED), 0.45 * len(comparisons) + 1.6),
+                             sharey=True, squeeze=False)
+    for ax, (key, label) in zip(axes[0], PAIRED.items(), strict=True):
+        for row, comp in enumerate(comparisons):
+            m = comp.measures[key]
+            if np.isfinite(m.base_spread):
+                ax.fill_betweenx([row - 0.35, row + 0.35], -m.base_spread, m.base_spread, color="0.88", lw=0)
+            jitter = np.random.default_rng(row).uniform(-0.2, 0.2, m.changes.size)
+            ax.scatter(m.changes, row + jitter, s=10, color="k", zorder=3)
+            if np.isfinite(m.median_change):
+                ax.vlines(m.median_change, row - 0.35, row + 0.35, colors="C3" if m.beyond_spread else "C0", lw=2.5,
+                          zorder=4)
+        ax.axvline(0.0, color="0.5", lw=0.8)
+        ax.set_xlabel(f"change in {label}, variant - base")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(range(len(comparisons)), [f"{c.variant} ({len(c.seeds)})" for c in comparisons],
+                          fontsize=8)
+    axes[0][0].invert_yaxis()
+    fig.suptitle("Ablation: paired changes per seed (dots), median (bar; red: beyond the base's IQR, grey band)",
+                 fontsize=9)
+    fig.tight_layout()
+    path = Path(out_dir) / "ablation.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def _finite(summary: dict[str, Any], key: str) -> float:

@@ -52,7 +52,7 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
     carried between machines by its index alone. Delete an entry, or the file, to run it again.
     """
     from .distal_reward import ablation_base, get_condition, summarise
-    from .report import ablation_table, plot_results, results_table
+    from .report import ablation_table, plot_ablation, plot_results, results_table
 
     for c in conditions:
         get_condition(c)  # an unknown name is refused before anything runs
@@ -100,6 +100,7 @@ def run_distal_reward(conditions: list[str], seeds: list[int], duration_s: float
     if any(ablation_base(c) for c in conditions):  # ablation variants: each against its base, paired by seed
         ablation = ablation_table(done)
         (out / "ablation.md").write_text(ablation + "\n")
+        plot_ablation(done, out)
         table += "\n\n" + ablation
     (out / "results.md").write_text(table + "\n")
     _write_index(out / "results.json", index, done)
