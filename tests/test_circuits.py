@@ -255,18 +255,6 @@ SCHEMA_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("mutate,expected", [e[1:] for e in SCHEMA_ERRORS], ids=[e[0] for e in SCHEMA_ERRORS])
-def test_schema_errors(mutate, expected):
-    g = copy.deepcopy(small_circuit())
-    mutate(g)
-    with pytest.raises(ModelError) as info:
-        validate_graph(g)
-    for text in expected:
-        assert text in str(info.value)
-    with pytest.raises(ModelError):  # build_model validates first
-        build_model(g)
-
-
 # --------------------------------------------------------------------------- every matrix type
 LIF_PARAMS = {"C": 1.0, "TauM": 20.0, "Vrest": -65.0, "Vreset": -65.0, "Vthresh": -50.0, "Ioffset": 0.0,
               "TauRefrac": 2.0}
@@ -372,14 +360,17 @@ MATRIX_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("mutate,expected", [e[1:] for e in MATRIX_ERRORS], ids=[e[0] for e in MATRIX_ERRORS])
-def test_matrix_type_errors_name_the_edge_and_field(mutate, expected):
+@pytest.mark.parametrize("mutate,expected", [e[1:] for e in SCHEMA_ERRORS + MATRIX_ERRORS],
+                         ids=[e[0] for e in SCHEMA_ERRORS + MATRIX_ERRORS])
+def test_schema_errors(mutate, expected):
     g = copy.deepcopy(small_circuit())
     mutate(g)
     with pytest.raises(ModelError) as info:
         validate_graph(g)
     for text in expected:
         assert text in str(info.value)
+    with pytest.raises(ModelError):  # build_model validates first
+        build_model(g)
 
 
 def test_the_engine_s_own_rules_name_the_circuit_and_edge():

@@ -33,18 +33,24 @@ TRACE_STDP = create_weight_update_model(
 STDP = {"tauPre": 20.0, "tauPost": 20.0, "aPlus": 0.0078125, "aMinus": 0.0078125}  # powers of two
 
 
+def _driven_pair(model, n_pre: int, n_post: int):
+    """Izhikevich 'Pre' and 'Post' populations driven by Gaussian noise, 'Post' recording its spikes."""
+    izh = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0}
+    pre = model.add_neuron_population("Pre", n_pre, "Izhikevich", izh, {"V": -65.0, "U": -13.0})
+    post = model.add_neuron_population("Post", n_post, "Izhikevich", izh, {"V": -65.0, "U": -13.0})
+    post.spike_recording_enabled = True
+    model.add_current_source("DrivePre", "GaussianNoise", pre, {"mean": 9.0, "sd": 6.0})
+    model.add_current_source("DrivePost", "GaussianNoise", post, {"mean": 3.0, "sd": 3.0})
+    return pre, post
+
+
 def _model(fuse_ps: bool, fuse_wu: bool, backend: str = "cpu") -> pygenn.GeNNModel:
     model = pygenn.GeNNModel("double", "fusion_test", backend=backend)
     model.dt = 1.0
     model.seed = 1234  # one seed: the two builds draw the same noise and connectivity
     model.fuse_postsynaptic_models = fuse_ps
     model.fuse_pre_post_weight_update_models = fuse_wu
-    izh = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0}
-    pre = model.add_neuron_population("Pre", 60, "Izhikevich", izh, {"V": -65.0, "U": -13.0})
-    post = model.add_neuron_population("Post", 40, "Izhikevich", izh, {"V": -65.0, "U": -13.0})
-    post.spike_recording_enabled = True
-    model.add_current_source("DrivePre", "GaussianNoise", pre, {"mean": 9.0, "sd": 6.0})
-    model.add_current_source("DrivePost", "GaussianNoise", post, {"mean": 3.0, "sd": 3.0})
+    pre, post = _driven_pair(model, 60, 40)
     rng = np.random.default_rng(5)
     variants = {"A": {}, "B": {}, "C": {}, "D": {}, "SlowPre": {"tauPre": 40.0}, "OwnStart": None}
     for name, change in variants.items():
@@ -160,12 +166,7 @@ def _derived_model(fuse: bool) -> pygenn.GeNNModel:
     model.dt = 1.0
     model.seed = 99
     model.fuse_pre_post_weight_update_models = fuse
-    izh = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0}
-    pre = model.add_neuron_population("Pre", 50, "Izhikevich", izh, {"V": -65.0, "U": -13.0})
-    post = model.add_neuron_population("Post", 30, "Izhikevich", izh, {"V": -65.0, "U": -13.0})
-    post.spike_recording_enabled = True
-    model.add_current_source("DrivePre", "GaussianNoise", pre, {"mean": 9.0, "sd": 6.0})
-    model.add_current_source("DrivePost", "GaussianNoise", post, {"mean": 3.0, "sd": 3.0})
+    pre, post = _driven_pair(model, 50, 30)
     for name, change in {"A": {}, "Shifted": {"shift": 2.0}, "Slow": {"tauPre": 40.0}}.items():
         params = dict({"tauPre": 20.0, "tauPost": 20.0, "shift": 1.0}, **change)
         model.add_synapse_population(
