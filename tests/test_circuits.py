@@ -348,6 +348,8 @@ MATRIX_ERRORS = [
       "AvgPoolConv2D"]),
     ("toeplitz kernel of the wrong length", _matrix_edge("TOEPLITZ", CONV_SNIPPET, [1.0] * 9),
      ["edge 'M'", "field 'weight_update.vars.g' must have 18 values, got 9"]),
+    ("toeplitz kernel not positive", _matrix_edge("TOEPLITZ", {"snippet": "Conv2D", "params": dict(CONV, conv_kh=0)}),
+     ["edge 'M'", "field 'connectivity.params' give a kernel size that is not positive", "got (0, 3, 1, 2)"]),
     ("toeplitz without its kernel size", _matrix_edge("TOEPLITZ", {"snippet": "Conv2D", "params": {"conv_kh": 3}}),
      ["edge 'M'", "field 'connectivity.params'"]),
     ("procedural weights as a list", _matrix_edge("PROCEDURAL", {"snippet": "OneToOne"}, [1.0] * 10),

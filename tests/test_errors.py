@@ -788,6 +788,10 @@ def test_toeplitz_needs_its_initialiser_and_only_presynaptic_code():
         model.add_synapse_population("Syn", "TOEPLITZ", a, a, _static(), init_postsynaptic("DeltaCurr"))
     with pytest.raises(ModelError, match="'Syn'.*init_toeplitz_connectivity"):
         model.add_synapse_population("Syn", "SPARSE", a, a, _static(), init_postsynaptic("DeltaCurr"), conv)
+    flat = pygenn.init_toeplitz_connectivity("Conv2D", dict(conv.params, conv_oc=0))
+    with pytest.raises(ModelError, match=r"^synapse population 'Syn': the kernel size of snippet 'Conv2D' must be "
+                                         r"positive integers, got \(3, 3, 1, 0\)"):
+        model.add_synapse_population("Syn", "TOEPLITZ", a, a, _static(), init_postsynaptic("DeltaCurr"), flat)
     stdp = init_weight_update("STDP", {"tauPlus": 20.0, "tauMinus": 20.0, "Aplus": 0.1, "Aminus": 0.1,
                                        "Wmin": 0.0, "Wmax": 1.0}, {"g": 0.5})
     with pytest.raises(ModelError, match="'Syn'.*TOEPLITZ.*postsynaptic spike-triggered learning"):

@@ -48,6 +48,23 @@ __all__ = ["Array", "ArrayBase", "CurrentSource", "CustomUpdate", "ExtraGlobalPa
 SUPPORTED_MATRIX_TYPES = tuple(SynapseMatrixType.__members__.values())
 
 
+class NonPositiveKernel(ValueError):
+    """A connectivity snippet's kernel size has an entry below 1."""
+
+
+def kernel_size(snippet, params) -> tuple[int, ...]:
+    """The kernel a connectivity snippet's ``calc_kernel_size_func`` gives for ``params``, e.g. (3, 3, 1, 1); ()
+    for a snippet without one. :class:`NonPositiveKernel` where an entry is not positive."""
+    func = getattr(snippet, "calc_kernel_size_func", None)
+    if func is None:
+        return ()
+    size = tuple(int(k) for k in func(dict(params)))
+    if not size or any(k <= 0 for k in size):
+        raise NonPositiveKernel(f"the kernel size of snippet '{snippet.class_name}' must be positive integers, "
+                                f"got {size}")
+    return size
+
+
 def _check_params(model, params: dict, group_name: str, what: str) -> dict:
     return check_params(model, params, f"'{group_name}'", what)
 
@@ -295,14 +312,12 @@ class SynapseGroup(Group):
 
     def _kernel_size(self, init) -> tuple[int, ...]:
         """The kernel a Toeplitz (or kernel-based sparse) snippet gives its synapses, e.g. (3, 3, 1, 1)."""
-        func = getattr(init.snippet, "calc_kernel_size_func", None) if init is not None else None
-        if func is None:
+        if init is None:
             return ()
-        size = tuple(int(k) for k in func(dict(init.params)))
-        if not size or any(k <= 0 for k in size):
-            raise ModelError(f"synapse population '{self.name}': the kernel size of snippet "
-                             f"'{init.snippet.class_name}' must be positive integers, got {size}")
-        return size
+        try:
+            return kernel_size(init.snippet, init.params)
+        except NonPositiveKernel as exc:
+            raise ModelError(f"synapse population '{self.name}': {exc}") from None
 
     # -- delays and targets (checked when set) ------------------------------------------
     @property

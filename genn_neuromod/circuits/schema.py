@@ -590,18 +590,16 @@ def _edge_label(u: Any, v: Any, data: dict) -> str:
 
 def _kernel_entries(snippet, params: dict | None, where: _Where) -> int | None:
     """The number of weights a kernel connectivity snippet gives each synapse group (None if it has no kernel)."""
-    func = getattr(snippet, "calc_kernel_size_func", None)
-    if func is None:
-        return None
+    from ..api.groups import NonPositiveKernel, kernel_size
+
     try:
-        size = [int(k) for k in func(dict(params or {}))]
+        size = kernel_size(snippet, params or {})
+    except NonPositiveKernel as exc:
+        raise where.error("connectivity.params", f"give a kernel size that is not positive: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise where.error("connectivity.params", f"do not give snippet '{snippet.class_name}' its kernel size "
                           f"({type(exc).__name__}: {exc})") from None
-    if not size or any(k <= 0 for k in size):
-        raise where.error("connectivity.params", f"give snippet '{snippet.class_name}' the kernel size {size}; "
-                          "every entry must be positive")
-    return int(np.prod(size))
+    return int(np.prod(size)) if size else None
 
 
 def _list(value: Any, where: _Where, field: str) -> list:
