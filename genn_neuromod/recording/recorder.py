@@ -201,7 +201,7 @@ class Recorder:
                 if v not in m.neuron_populations[pop].vars:
                     raise KeyError(f"population '{pop}' has no variable '{v}'")
         for sg, names in self.weights.items():
-            matrix = getattr(m.synapse_populations[sg].matrix_type, "name", "")
+            matrix = _matrix_name(m.synapse_populations[sg])
             if matrix not in RECORDABLE_MATRICES:
                 raise ValueError(f"synapse population '{sg}' has a {matrix} matrix, which does not store its weights "
                                  f"per synapse; only {' and '.join(RECORDABLE_MATRICES)} weights can be recorded")
@@ -404,9 +404,14 @@ class Recorder:
             self.close()
 
 
+def _matrix_name(sg: Any) -> str:
+    """A synapse group's matrix type by name ("SPARSE"), on either engine."""
+    return getattr(sg.matrix_type, "name", str(sg.matrix_type)).rsplit(".", 1)[-1]
+
+
 def _connectivity(sg: Any) -> tuple[np.ndarray, np.ndarray]:
     """(pre, post) indices of a synapse group, in the order of its ``vars[...].values``."""
-    if "SPARSE" in getattr(sg.matrix_type, "name", str(sg.matrix_type)):
+    if _matrix_name(sg) == "SPARSE":
         sg.pull_connectivity_from_device()
         return np.asarray(sg.get_sparse_pre_inds()), np.asarray(sg.get_sparse_post_inds())
     pre, post = np.meshgrid(np.arange(sg.src.num_neurons), np.arange(sg.trg.num_neurons), indexing="ij")
