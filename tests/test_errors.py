@@ -857,3 +857,23 @@ def test_synapse_custom_update_with_neuron_reference_is_refused():
     with pytest.raises(ModelError, match="'CU'.*per-neuron"):
         m.add_custom_update("CU", "CU", cu, {}, {},
                             {"g": pygenn.create_wu_var_ref(sg, "g"), "V": pygenn.create_var_ref(post, "V")})
+
+
+
+def test_a_failing_derived_parameter_is_named_at_build(tmp_path):
+    """A derived parameter whose function raises (here it reads a parameter the model lacks): build() says which
+    one, of which model, and why, also where GeNN's fusion check computes it first (two synapse groups' postsynaptic
+    models onto one population, with fuse_postsynaptic_models on and off)."""
+    bad_ps = create_postsynaptic_model("BadDerivedPS", params=["tau"],
+                                       derived_params=[("decay", lambda pars, dt: np.exp(-dt / pars["taum"]))],
+                                       sim_code="injectCurrent(inSyn); inSyn *= decay;")
+    for fuse in (False, True):
+        model = _model(f"BadDerived{int(fuse)}")
+        model.fuse_postsynaptic_models = fuse
+        pre = model.add_neuron_population("Pre", 2, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
+        post = model.add_neuron_population("Post", 2, v_neuron_model, {"tau": 1.0}, {"V": 0.0})
+        for name in ("A", "B"):
+            model.add_synapse_population(name, "DENSE", pre, post, init_weight_update("StaticPulse", {}, {"g": 1.0}),
+                                         init_postsynaptic(bad_ps, {"tau": 5.0}))
+        with pytest.raises(ModelError, match=r"derived parameter 'decay' of model 'BadDerivedPS' failed: 'taum'"):
+            model.build(str(tmp_path))

@@ -93,6 +93,18 @@ def _var_refs(spec: Sequence | None) -> tuple[VarRef, ...]:
     return tuple(out)
 
 
+def derived_param_values(model, params: dict, dt: float) -> dict:
+    """A model's derived parameters from its parameter values and ``dt``, each computed from the parameters and
+    the derived parameters before it (GeNN's order); a failing one is reported by name."""
+    computed = dict(params)
+    for d in model.derived_params:
+        try:
+            computed[d.name] = d.func(dict(computed), dt)
+        except Exception as exc:
+            raise ModelError(f"derived parameter '{d.name}' of model '{model.class_name}' failed: {exc}") from exc
+    return {d.name: computed[d.name] for d in model.derived_params}
+
+
 def _derived(spec: Sequence | None) -> tuple[DerivedParam, ...]:
     return tuple(d if isinstance(d, DerivedParam) else DerivedParam(*d) for d in spec or ())
 

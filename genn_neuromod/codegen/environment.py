@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..api import types
 from ..api.enums import VarAccessDim, VarAccessMode, get_var_access_dim, get_var_access_mode
 from ..api.refs import VarReference
+from ..api.snippets import derived_param_values
 from ..compiler import Function, Namespace, Symbol
 from ..compiler.errors import ModelError
 from ..rng import stream_id
@@ -174,12 +175,9 @@ class Environment:
                 c_expr = literal(v, ctype)
             self.namespace.add(p.name, Symbol(c_expr, ctype, readonly_reason=f"'{p.name}' is a parameter",
                                               uniform=True))
+        derived = derived_param_values(model, computed, self.plan.dt)
         for d in model.derived_params:
-            try:
-                dv = d.func(dict(computed), self.plan.dt)
-            except Exception as exc:
-                raise ModelError(f"derived parameter '{d.name}' of model '{model.class_name}' failed: {exc}") from exc
-            computed[d.name] = dv
+            dv = derived[d.name]
             ctype = self.resolve(d.type)
             self.namespace.add(d.name, Symbol(literal(dv, ctype), ctype, uniform=True,
                                               readonly_reason=f"'{d.name}' is a derived parameter"))
@@ -227,3 +225,4 @@ class Environment:
             self.reference(r.name, base.c_expr, base.ctype,
                            base.writable and get_var_access_mode(r.access) != VarAccessMode.READ_ONLY)
         return self
+

@@ -27,7 +27,9 @@ import numpy as np
 from ..api.groups import SynapseGroup
 from ..api.init import VarInit
 from ..api.refs import VarReference
+from ..api.snippets import derived_param_values
 from ..compiler import scan_names
+from ..compiler.errors import ModelError
 
 #: the parts a synapse group can share: its postsynaptic model, its weight update's presynaptic and
 #: postsynaptic variables
@@ -108,13 +110,11 @@ def _key(sg: SynapseGroup, part: str, delayed, dt: float) -> tuple | None:
     values = [(p.name, _hashable(params[p.name])) for p in snippet.params if every or p.name in reads]
     read_derived = [d for d in snippet.derived_params if every or d.name in reads]
     if read_derived:
-        computed = {p.name: params[p.name] for p in snippet.params}
         try:
-            for d in snippet.derived_params:
-                computed[d.name] = d.func(dict(computed), dt)
-        except Exception:  # noqa: BLE001 - the model's own error is reported when its code is generated
+            derived = derived_param_values(snippet, {p.name: params[p.name] for p in snippet.params}, dt)
+        except ModelError:  # reported when the group's code is generated
             return None
-        values += [(d.name, _hashable(computed[d.name])) for d in read_derived]
+        values += [(d.name, _hashable(derived[d.name])) for d in read_derived]
     return (part, where, tuple(fields.values()), tuple(constants), tuple(sorted(refs.items())), tuple(values))
 
 

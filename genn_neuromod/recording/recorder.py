@@ -82,7 +82,7 @@ def describe_model(model: Any) -> dict[str, Any]:
         conn = getattr(sg, "connectivity_initialiser", None)
         syns[name] = {
             "source": sg.src.name, "target": sg.trg.name,
-            "matrix_type": getattr(sg.matrix_type, "name", str(sg.matrix_type)),
+            "matrix_type": _matrix_name(sg),
             "weight_update_model": _class_name(sg.wu_initialiser.snippet),  # both engines have the initialisers
             "postsynaptic_model": _class_name(sg.ps_initialiser.snippet),
             "wu_params": _jsonable(_init_params(sg.wu_initialiser)),
