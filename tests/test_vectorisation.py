@@ -208,3 +208,50 @@ def test_an_injection_runs_apart_only_where_it_happens_once(code, once):
     from genn_neuromod.codegen.kernels.neuron import _injects_once
 
     assert _injects_once(code, "_in_Isyn += ") is once
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_rows_stored_back_to_back_run_as_one_loop(tmp_path, threads):
+    """Synapse dynamics that do not ask which row a synapse is in run over runs of rows stored back to back (full
+    rows, then the row that ends the run) in one vectorised loop; code that reads a presynaptic variable keeps the
+    row loop. Both give every synapse its own update (numpy reference), on one thread and on a team of two."""
+    model = pygenn.GeNNModel("float", f"runs{threads}", num_threads=threads, adaptive_threads=False)
+    model.dt = 1.0
+    cell = pygenn.create_neuron_model("Cell", vars=[("x", "scalar")])
+    pre = model.add_neuron_population("Pre", 7, cell, {}, {"x": np.arange(7.0)})
+    post = model.add_neuron_population("Post", 5, cell, {}, {"x": 10.0 * np.arange(5.0)})
+    post_only = pygenn.create_weight_update_model("PostOnly", vars=[("g", "scalar")],
+                                                  synapse_dynamics_code="g = g * 0.5 + x_post;",
+                                                  post_neuron_var_refs=[("x_post", "scalar")])
+    with_pre = pygenn.create_weight_update_model("WithPre", vars=[("g", "scalar")],
+                                                 synapse_dynamics_code="g = g * 0.5 + x_pre;",
+                                                 pre_neuron_var_refs=[("x_pre", "scalar")])
+    # row lengths 4 (full), 4, 2, 0, 4, 1, 4: runs [0, 1, 2], [3], [4, 5], [6]
+    rows = {0: [0, 1, 2, 3], 1: [4, 0, 2, 1], 2: [3, 3], 4: [1, 2, 3, 4], 5: [0], 6: [4, 3, 2, 1]}
+    pre_ids = np.array([i for i, t in rows.items() for _ in t])
+    post_ids = np.array([j for t in rows.values() for j in t])
+    g0 = np.linspace(1.0, 3.0, len(pre_ids))
+    groups = {}
+    for name, wu, refs in (("PostOnly", post_only, {"post_var_refs": {"x_post": pygenn.create_var_ref(post, "x")}}),
+                           ("WithPre", with_pre, {"pre_var_refs": {"x_pre": pygenn.create_var_ref(pre, "x")}})):
+        sg = model.add_synapse_population(name, "SPARSE", pre, post,
+                                          pygenn.init_weight_update(wu, {}, {"g": g0}, **refs),
+                                          pygenn.init_postsynaptic("DeltaCurr"))
+        sg.set_sparse_connections(pre_ids, post_ids)
+        groups[name] = sg
+    build_load(model, tmp_path)
+    source = next(tmp_path.rglob("model.c")).read_text()
+    blocks = {m.group(1): m.group(2) for m in
+              re.finditer(r"/\* synapse dynamics of '(\w+)' \*/(.*?)\n    }\n", source, re.S)}
+    assert {name: "gn_row" in code for name, code in blocks.items()} == {"PostOnly": True, "WithPre": False}
+    model.step_time_n(3)
+    for name, source_x in (("PostOnly", 10.0 * post_ids), ("WithPre", pre_ids.astype(float))):
+        expected = g0.astype(np.float32)
+        for _ in range(3):
+            expected = expected * np.float32(0.5) + source_x.astype(np.float32)
+        sg = groups[name]
+        sg.vars["g"].pull_from_device()
+        got = dict(zip(zip(sg.get_sparse_pre_inds(), sg.get_sparse_post_inds(), strict=True), sg.vars["g"].values,
+                       strict=True))
+        want = dict(zip(zip(pre_ids, post_ids, strict=True), expected, strict=True))
+        assert got.keys() == want.keys() and all(got[k] == want[k] for k in want)

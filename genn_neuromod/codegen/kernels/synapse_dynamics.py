@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ...api.groups import SynapseGroup
@@ -21,6 +22,8 @@ class SynapseDynamics:
     guard: str
     parallel: bool  # rows are independent: no synapse accumulates into a shared target
     simd: bool      # each synapse writes only its own variables: a row vectorises
+    runs: bool      # SPARSE, vectorisable and blind to which row a synapse is in (no id_pre, position or random
+                    # stream): rows stored back to back (each full but the last) run as one loop
 
 
 def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> SynapseDynamics | None:
@@ -33,6 +36,12 @@ def describe(plan: ModelPlan, target: Target, sg: SynapseGroup) -> SynapseDynami
         return None
     rows_independent = not ({"addToPost", "addToPostDelay", "addToPre"} & compiled.info.functions_used)
     own = {v.name for v in sg.vars.values() if is_element(v.access)}
-    return SynapseDynamics(
-        synapse_layout(plan, sg), Code(compiled.guarded or compiled.c, compiled.uses_rng, stream(sg, "dynamics")),
-        compiled.guard, rows_independent, rows_independent and compiled.info.names_written <= own)
+    simd = rows_independent and compiled.info.names_written <= own
+    layout = synapse_layout(plan, sg)
+    code = Code(compiled.guarded or compiled.c, compiled.uses_rng, stream(sg, "dynamics"))
+    runs = simd and layout.matrix == "sparse" and not code.rng and not _ROW_NAMES.search(code.c)
+    return SynapseDynamics(layout, code, compiled.guard, rows_independent, simd, runs)
+
+
+#: the names of a SPARSE row loop that place a synapse in its row (``id_post`` and ``id_syn`` do not)
+_ROW_NAMES = re.compile(r"\b(id_pre|rowStart|rowLength|s)\b")
