@@ -80,15 +80,21 @@ def plot(rows: list[dict], out: Path) -> None:
 
 
 def load_rows(paths: list[Path]) -> list[dict]:
-    """The rows of every file, joined in order."""
-    return [row for path in paths for row in json.loads(Path(path).read_text())]
+    """The rows of every file, joined in order; a network in several files keeps the last file's rows only (each
+    panel from one invocation)."""
+    by_network: dict[str, list[dict]] = {}
+    for path in paths:
+        rows = json.loads(Path(path).read_text())
+        for network in dict.fromkeys(row["network"] for row in rows):
+            by_network[network] = [row for row in rows if row["network"] == network]
+    return [row for rows in by_network.values() for row in rows]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("json", type=Path, nargs="+",
-                    help="rows written by bench_cpu.py --json (several files: their rows joined; keep each "
-                         "network's rows from one invocation)")
+                    help="rows written by bench_cpu.py --json (several files: their rows joined; a network in "
+                         "several files is drawn from the last)")
     ap.add_argument("--out", type=Path, default=Path("docs/cpu_scaling.png"))
     args = ap.parse_args(argv)
     plot(load_rows(args.json), args.out)

@@ -71,6 +71,19 @@ def test_several_files_are_joined(tmp_path):
     assert out.stat().st_size > 10_000
 
 
+def test_a_network_in_several_files_is_drawn_from_the_last(tmp_path):
+    """A later invocation's rows of a network replace an earlier one's; its other networks stay."""
+    from plot_scaling import load_rows
+
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(ROWS[:2] + [dict(r, network="izhikevich") for r in ROWS[:2]]))
+    later = [dict(r, network="izhikevich", run_s=r["run_s"] / 2) for r in ROWS[:2]]
+    second.write_text(json.dumps(later))
+    rows = load_rows([first, second])
+    assert [r for r in rows if r["network"] == "izhikevich"] == later
+    assert [r for r in rows if r["network"] == "coba"] == ROWS[:2]
+
+
 def test_competing_processes_run_during_the_block_and_end_after_it():
     from bench_cpu import competing_processes
 
