@@ -18,12 +18,15 @@ import genn_neuromod as pygenn
 from genn_neuromod.codegen.render import philox_header
 
 
+def _dynamics_blocks(source: str) -> dict[str, str]:
+    """Synapse group name -> the C block of its synapse dynamics."""
+    return {m.group(1): m.group(2)
+            for m in re.finditer(r"/\* synapse dynamics of '(\w+)' \*/(.*?)\n    }\n", source, re.S)}
+
+
 def _dynamics_loops(source: str) -> dict[str, bool]:
     """Synapse group name -> whether its dynamics row loop is marked ``omp simd``."""
-    out = {}
-    for m in re.finditer(r"/\* synapse dynamics of '(\w+)' \*/(.*?)\n    }\n", source, re.S):
-        out[m.group(1)] = "#pragma omp simd" in m.group(2)
-    return out
+    return {name: "#pragma omp simd" in code for name, code in _dynamics_blocks(source).items()}
 
 
 def test_simd_only_where_synapses_write_their_own_state(tmp_path):
@@ -241,9 +244,8 @@ def test_rows_stored_back_to_back_run_as_one_loop(tmp_path, threads):
         groups[name] = sg
     build_load(model, tmp_path)
     source = next(tmp_path.rglob("model.c")).read_text()
-    blocks = {m.group(1): m.group(2) for m in
-              re.finditer(r"/\* synapse dynamics of '(\w+)' \*/(.*?)\n    }\n", source, re.S)}
-    assert {name: "gn_row" in code for name, code in blocks.items()} == {"PostOnly": True, "WithPre": False}
+    assert {name: "gn_row" in code for name, code in _dynamics_blocks(source).items()} == {"PostOnly": True,
+                                                                                            "WithPre": False}
     model.step_time_n(3)
     for name, source_x in (("PostOnly", 10.0 * post_ids), ("WithPre", pre_ids.astype(float))):
         expected = g0.astype(np.float32)

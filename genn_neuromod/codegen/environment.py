@@ -225,4 +225,3 @@ class Environment:
             self.reference(r.name, base.c_expr, base.ctype,
                            base.writable and get_var_access_mode(r.access) != VarAccessMode.READ_ONLY)
         return self
-
